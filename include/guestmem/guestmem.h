@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guestmem/guestmem.h - the umbrella header: include this one.
+ *
+ * guestmem is QEMU's guest memory model as a standalone library: region
+ * trees (region.h), address spaces and flat views (address-space.h), IOMMU
+ * regions (iommu.h), `info mtree` printing, importing and explaining
+ * (mtree.h) and the PC machine's memory map (machine-pc.h).  The API keeps
+ * QEMU's names and signatures; what guestmem adds is prefixed gm_.
+ */
+#ifndef GUESTMEM_GUESTMEM_H
+#define GUESTMEM_GUESTMEM_H
+
+#define GUESTMEM_VERSION_MAJOR 0
+#define GUESTMEM_VERSION_MINOR 1
+#define GUESTMEM_VERSION_PATCH 0
+#define GUESTMEM_VERSION_STRING "0.1.0"
+
+#include <guestmem/types.h>
+#include <guestmem/error.h>
+#include <guestmem/object.h>
+#include <guestmem/region.h>
+#include <guestmem/iommu.h>
+#include <guestmem/address-space.h>
+#include <guestmem/mtree.h>
+#include <guestmem/machine-pc.h>
+
+#endif /* GUESTMEM_GUESTMEM_H */

@@ -1,0 +1,19 @@
+#!/bin/sh
+# install-deps.sh: installs, on Debian 12, the packages guestmem's build,
+# demo and tests need, if any is missing.  Runs apt-get as root, or through
+# sudo when not root.
+set -e
+PKGS="gcc make meson ninja-build pkg-config liburcu-dev seabios python3 \
+qemu-system-x86 clang"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $missing

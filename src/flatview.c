@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * flatview.c - the FlatView object: storage, reference counting, lookups.
+ *
+ * A view is built once (render.c) and never changed after it is published,
+ * so readers need no lock.  Every range holds a use of its region
+ * (view_refs) and thereby of the region's owner; the view's last reference
+ * hands it to call_rcu, which frees it after every reader that could have
+ * seen it has left its read-side critical section.
+ */
+#include "internal.h"
+
+FlatView *gm__flatview_new(MemoryRegion *root)
+{
+    FlatView *fv = calloc(1, sizeof(*fv));
+    if (!fv) {
+        return NULL;
+    }
+    fv->ref = 1;
+    fv->root = root;
+    return fv;
+}
+
+bool gm__flatview_append(FlatView *fv, unsigned pos, const FlatRange *fr)
+{
+    if (fv->nr == fv->nr_allocated) {
+        unsigned n = fv->nr_allocated ? fv->nr_allocated * 2 : 16;
+        FlatRange *r = realloc(fv->ranges, (size_t)n * sizeof(*r));
+        if (!r) {
+            return false;
+        }
+        fv->ranges = r;
+        fv->nr_allocated = n;
+    }
+    memmove(&fv->ranges[pos + 1], &fv->ranges[pos],
+            (size_t)(fv->nr - pos) * sizeof(fv->ranges[0]));
+    fv->ranges[pos] = *fr;
+    fv->nr++;
+    gm__region_view_ref(fr->mr);
+    return true;
+}
+
+static bool range_equal(const FlatRange *a, const FlatRange *b)
+{
+    return a->mr == b->mr && a->start == b->start && a->last == b->last &&
+           a->offset_in_region == b->offset_in_region &&
+           a->dirty_log_mask == b->dirty_log_mask &&
+           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
+           a->nonvolatile == b->nonvolatile;
+}
+
+bool gm__flatview_equal(const FlatView *a, const FlatView *b)
+{
+    if (a->nr != b->nr || a->root != b->root) {
+        return false;
+    }
+    for (unsigned i = 0; i < a->nr; i++) {
+        if (!range_equal(&a->ranges[i], &b->ranges[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void flatview_free(FlatView *fv)
+{
+    for (unsigned i = 0; i < fv->nr; i++) {
+        gm__region_view_unref(fv->ranges[i].mr);
+    }
+    gm__dispatch_free(fv->dispatch);
+    free(fv->ranges);
+    free(fv);
+}
+
+static void flatview_free_rcu(struct rcu_head *head)
+{
+    flatview_free(caa_container_of(head, FlatView, rcu));
+}
+
+void flatview_ref(FlatView *view)
+{
+    if (view) {
+        __atomic_add_fetch(&view->ref, 1, __ATOMIC_RELAXED);
+    }
+}
+
+bool flatview_tryref(FlatView *view)
+{
+    unsigned long old = __atomic_load_n(&view->ref, __ATOMIC_RELAXED);
+    while (old) {
+        if (__atomic_compare_exchange_n(&view->ref, &old, old + 1, true,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void flatview_unref(FlatView *view)
+{
+    if (view && __atomic_sub_fetch(&view->ref, 1, __ATOMIC_ACQ_REL) == 0) {
+        gm__rcu_ensure_registered();
+        urcu_memb_call_rcu(&view->rcu, flatview_free_rcu);
+    }
+}
+
+long gm__flatview_find(const FlatView *fv, hwaddr addr)
+{
+    if (fv->dispatch) {
+        return gm__dispatch_lookup(fv->dispatch, fv, addr);
+    }
+    unsigned lo = 0, hi = fv->nr;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (fv->ranges[mid].last < addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo < fv->nr && fv->ranges[lo].start <= addr) {
+        return lo;
+    }
+    return -1;
+}
+
+void gm__section_from_range(FlatView *fv, const FlatRange *fr,
+                            MemoryRegionSection *out)
+{
+    out->size = (Int128)((gm_u128)fr->last - fr->start + 1);
+    out->mr = fr->mr;
+    out->fv = fv;
+    out->offset_within_region = fr->offset_in_region;
+    out->offset_within_address_space = fr->start;
+    out->readonly = fr->readonly;
+    out->nonvolatile = fr->nonvolatile;
+}
+
+MemoryRegion *gm_flatview_root(const FlatView *view)
+{
+    return view ? view->root : NULL;
+}
+
+unsigned gm_flatview_nr(const FlatView *view)
+{
+    return view ? view->nr : 0;
+}
+
+bool gm_flatview_section(FlatView *view, unsigned i, MemoryRegionSection *out)
+{
+    if (!view || !out || i >= view->nr) {
+        return false;
+    }
+    gm__section_from_range(view, &view->ranges[i], out);
+    return true;
+}
+
+bool gm_flatview_lookup(FlatView *view, hwaddr addr, MemoryRegionSection *out)
+{
+    if (!view || !out) {
+        return false;
+    }
+    long i = gm__flatview_find(view, addr);
+    if (i < 0) {
+        return false;
+    }
+    gm__section_from_range(view, &view->ranges[i], out);
+    return true;
+}
+
+void flatview_for_each_range(FlatView *fv, flatview_cb cb, void *opaque)
+{
+    if (!fv || !cb) {
+        return;
+    }
+    for (unsigned i = 0; i < fv->nr; i++) {
+        const FlatRange *fr = &fv->ranges[i];
+        Int128 len = (Int128)((gm_u128)fr->last - fr->start + 1);
+        if (cb((Int128)fr->start, len, fr->mr, fr->offset_in_region, opaque)) {
+            break;
+        }
+    }
+}
+
+MemoryRegionSection memory_region_find(MemoryRegion *mr, hwaddr addr,
+                                       uint64_t size)
+{
+    MemoryRegionSection ret = { 0 };
+    if (!gm__mr_valid(mr) || size == 0) {
+        return ret;
+    }
+    gm_u128 abs = (gm_u128)addr + mr->addr;
+    MemoryRegion *root = mr;
+    while (root->container) {
+        root = root->container;
+        abs += root->addr;
+    }
+    if (abs >> 64) {
+        return ret;
+    }
+    AddressSpace *as = NULL;
+    for (AddressSpace *a = gm__state.as_first; a; a = a->next) {
+        if (a->root == root) {
+            as = a;
+            break;
+        }
+    }
+    if (!as) {
+        return ret;
+    }
+    FlatView *fv = address_space_get_flatview(as);
+    long i = gm__flatview_find(fv, (hwaddr)abs);
+    if (i >= 0) {
+        const FlatRange *fr = &fv->ranges[i];
+        gm_u128 want_last = abs + size - 1;
+        gm_u128 last = want_last < fr->last ? want_last : fr->last;
+        ret.mr = fr->mr;
+        ret.fv = fv;
+        ret.offset_within_address_space = (hwaddr)abs;
+        ret.offset_within_region = fr->offset_in_region + ((hwaddr)abs - fr->start);
+        ret.size = (Int128)(last - abs + 1);
+        ret.readonly = fr->readonly;
+        ret.nonvolatile = fr->nonvolatile;
+        memory_region_ref(ret.mr);
+    }
+    flatview_unref(fv);
+    return ret;
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - private layouts and helpers shared by the files of src/.
+ *
+ * Nothing here is part of the API.  Conventions used throughout src/:
+ *  - ranges are closed, [start, last], in 64 bits; only rendering works in
+ *    128-bit arithmetic, because a region can be 2^64 bytes long and aliases
+ *    can move the base below zero;
+ *  - functions named gm__* are shared between files; static helpers are not
+ *    prefixed;
+ *  - every public entry checks its arguments before changing anything.
+ */
+#ifndef GUESTMEM_INTERNAL_H
+#define GUESTMEM_INTERNAL_H
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu/urcu-memb.h>
+
+#include <guestmem/guestmem.h>
+
+/* Cheap invariant checks on our own state (never on caller input). */
+#define gm_assert(x)                                                          \
+    do {                                                                      \
+        if (!(x)) {                                                           \
+            gm__assert_fail(#x, __FILE__, __LINE__);                          \
+        }                                                                     \
+    } while (0)
+#ifdef GM_EXPENSIVE_CHECKS
+#define gm_assert_expensive(x) gm_assert(x)
+#else
+#define gm_assert_expensive(x) ((void)0)
+#endif
+void gm__assert_fail(const char *expr, const char *file, int line)
+    __attribute__((noreturn));
+
+#define GM_MR_MAGIC 0x4d52676dU /* "gmRM": set by every region init */
+#define GM_AS_MAGIC 0x5341676dU
+
+typedef unsigned __int128 gm_u128;
+
+/* --- errors ----------------------------------------------------------- */
+struct Error {
+    GmErrorCode code;
+    char *msg;
+};
+/* Hands @err to the installed handler (for QEMU's void functions), then
+ * frees it.  NULL is a no-op. */
+void gm__report(Error *err);
+
+/* --- objects ---------------------------------------------------------- */
+struct Object {
+    unsigned long refcount;
+    bool is_device;
+    char path[];
+};
+
+/* --- RAM blocks ------------------------------------------------------- */
+struct RAMBlock {
+    MemoryRegion *mr;
+    uint8_t *host;          /* first byte of guest memory */
+    ram_addr_t offset;      /* in the ram_addr_t space */
+    ram_addr_t used_length;
+    ram_addr_t max_length;
+    void (*resized)(const char *idstr, uint64_t length, void *host);
+    uint32_t flags;
+    int fd;                 /* -1 for anonymous memory */
+    size_t page_size;
+    void *mmap_base;        /* what to munmap, or NULL if not ours */
+    size_t mmap_size;
+    RAMBlock *next;         /* the block list, newest first */
+    char idstr[256];
+};
+RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
+                                uint64_t max_size, uint32_t flags,
+                                Error **errp);
+RAMBlock *gm__ramblock_new_ptr(MemoryRegion *mr, uint64_t size, void *host);
+RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
+                              int fd, uint64_t offset, bool readonly,
+                              Error **errp);
+RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size,
+                                uint64_t align, uint32_t flags,
+                                const char *path, bool readonly, Error **errp);
+void gm__ramblock_free(RAMBlock *rb);
+
+/* --- flat views -------------------------------------------------------- */
+typedef struct FlatRange {
+    MemoryRegion *mr;
+    hwaddr start;            /* first address covered */
+    hwaddr last;             /* last address covered (closed range) */
+    hwaddr offset_in_region;
+    uint8_t dirty_log_mask;
+    bool romd_mode;
+    bool readonly;
+    bool nonvolatile;
+} FlatRange;
+
+typedef struct GmDispatch GmDispatch;
+
+struct FlatView {
+    struct rcu_head rcu;
+    unsigned long ref;       /* atomic */
+    FlatRange *ranges;
+    unsigned nr;
+    unsigned nr_allocated;
+    MemoryRegion *root;
+    GmDispatch *dispatch;
+};
+
+FlatView *gm__flatview_new(MemoryRegion *root);
+/* Takes a reference unless the count already fell to zero. */
+bool flatview_tryref(FlatView *view);
+/* Renders @root into a new view (one reference), as QEMU's
+ * generate_memory_topology does; NULL on allocation failure. */
+FlatView *gm__render(MemoryRegion *root);
+bool gm__flatview_append(FlatView *fv, unsigned pos, const FlatRange *fr);
+bool gm__flatview_equal(const FlatView *a, const FlatView *b);
+void gm__flatview_simplify(FlatView *fv);
+/* The region whose view an address space with root @mr gets (QEMU's
+ * memory_region_get_flatview_root); NULL when nothing can be visible. */
+MemoryRegion *gm__flatview_root_of(MemoryRegion *mr);
+/* Index of the range containing @addr, or -1. */
+long gm__flatview_find(const FlatView *fv, hwaddr addr);
+void gm__section_from_range(FlatView *fv, const FlatRange *fr,
+                            MemoryRegionSection *out);
+
+/* --- dispatch ---------------------------------------------------------- */
+GmDispatch *gm__dispatch_build(FlatView *fv);
+void gm__dispatch_free(GmDispatch *d);
+long gm__dispatch_lookup(const GmDispatch *d, const FlatView *fv, hwaddr addr);
+void gm__dispatch_print(FILE *f, const GmDispatch *d, const FlatView *fv);
+
+/* --- global state (state.c) --------------------------------------------
+ * Everything process-wide lives in this one struct, as QEMU's API implies
+ * (system memory, the address-space list, the transaction depth). */
+typedef struct GmState {
+    bool memory_inited;
+    MemoryRegion system_memory;
+    MemoryRegion system_io;
+    AddressSpace as_memory;
+    AddressSpace as_io;
+    bool io_inited;
+    AddressSpace *as_first;
+    AddressSpace *as_last;
+    unsigned transaction_depth;
+    bool update_pending;
+    GmErrorHandler error_handler;
+    void *error_opaque;
+    RAMBlock *ram_blocks;   /* newest first */
+    MemoryRegionOps unassigned_io_ops;
+} GmState;
+extern GmState gm__state;
+
+void gm__rcu_ensure_registered(void);
+/* Open/close a transaction around one change; commit renders if needed. */
+void gm__begin(void);
+void gm__mark_pending(void);
+void gm__commit(void);
+
+/* --- regions ------------------------------------------------------------ */
+static inline bool gm__mr_valid(const MemoryRegion *mr)
+{
+    return mr && mr->magic == GM_MR_MAGIC;
+}
+static inline gm_u128 gm__mr_size(const MemoryRegion *mr)
+{
+    return (gm_u128)mr->size;
+}
+/* Last byte of a region of size @size placed at @addr, or false when the
+ * region would go past 2^64 (a size of 0 never overflows). */
+static inline bool gm__fits(hwaddr addr, gm_u128 size)
+{
+    return (gm_u128)addr + size <= ((gm_u128)1 << 64);
+}
+static inline gm_u128 gm__size_from_u64(uint64_t size)
+{
+    return size == UINT64_MAX ? ((gm_u128)1 << 64) : size;
+}
+void gm__region_view_ref(MemoryRegion *mr);
+void gm__region_view_unref(MemoryRegion *mr);
+/* The region's contents start here in host memory (NULL if none). */
+uint8_t *gm__region_host(const MemoryRegion *mr);
+/* Initialise @mr as RAM over @rb (used by the importer and machines). */
+void gm__region_init_common(MemoryRegion *mr, Object *owner, const char *name,
+                            gm_u128 size);
+bool gm__region_init_ram_flags(MemoryRegion *mr, Object *owner,
+                               const char *name, uint64_t size,
+                               uint32_t flags, Error **errp);
+
+/* The reference walk of gm_resolve() from @mr, whose container starts at
+ * @base (explain.c). */
+bool gm__resolve_at(MemoryRegion *mr, Int128 base, hwaddr addr,
+                    MemoryRegionSection *out);
+
+/* --- small helpers -------------------------------------------------------- */
+char *gm__strdup(const char *s);
+char *gm__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* GUESTMEM_INTERNAL_H */

@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: MIT
+/*
+ * machine/pc.c - the memory map of QEMU 7.2's `pc` machine (i440fx + PIIX).
+ *
+ * Built in the order QEMU builds it (pc_init1: pc_memory_init, firmware,
+ * option ROM area, then i440fx_init with the PCI window, SMRAM and PAM),
+ * because among siblings of equal priority the order of creation is what
+ * decides overlaps and print order.  Sizes and addresses are QEMU's:
+ *   pc.ram split at lowmem into ram-below-4g (at 0) and ram-above-4g (at
+ *   4 GiB); pci at priority -1 over the whole system; pc.bios at
+ *   4 GiB - size with isa-bios (its last 128 KiB) at 1 MiB - 128 KiB,
+ *   priority 1, both read-only; pc.rom (128 KiB at 0xc0000, priority 1,
+ *   read-only); smram-region (0xa0000-0xbffff of pci, priority 1, enabled
+ *   at reset); the smram container with smram-low (0xa0000 of pc.ram),
+ *   disabled at reset; 13 PAM segments of 4 aliases each (priority 1, all
+ *   disabled but pam-pci into pci); ioapic, hpet and apic-msi (priority
+ *   4096).
+ */
+#include "../internal.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#define GiB (UINT64_C(1) << 30)
+#define MiB (UINT64_C(1) << 20)
+#define KiB (UINT64_C(1) << 10)
+
+#define PAM_BIOS_BASE 0xf0000
+#define PAM_BIOS_SIZE 0x10000
+#define PAM_EXPAN_BASE 0xc0000
+#define PAM_EXPAN_SIZE 0x04000
+#define PAM_SEGMENTS 13
+#define SMRAM_D_OPEN 0x40
+#define SMRAM_G_SMRAME 0x08
+#define SMRAM_RESET 0x02
+
+struct GmPcMachine {
+    GmPcConfig cfg;
+    uint64_t below_4g, above_4g;
+    Object *owner_i440fx, *owner_cpu, *owner_ioapic, *owner_hpet,
+        *owner_apic;
+    MemoryRegion ram, ram_below_4g, ram_above_4g, pci;
+    MemoryRegion bios, isa_bios, option_rom;
+    MemoryRegion smram_region, smram, smram_low;
+    /* alias[0]: pam-pci into pci, [1]: pam-rom, [2]: pam-pci into RAM,
+     * [3]: pam-ram, indexed by the PAM attribute that enables them. */
+    MemoryRegion pam[PAM_SEGMENTS][4];
+    unsigned pam_current[PAM_SEGMENTS];
+    MemoryRegion ioapic, hpet, apic_msi;
+    MemoryRegion cpu_as_root, cpu_smram, cpu_as_mem;
+    AddressSpace cpu_memory, cpu_smm;
+    /* What was made, for teardown on error or free. */
+    MemoryRegion *made[PAM_SEGMENTS * 4 + 32];
+    size_t nmade;
+    bool as_made;
+};
+
+typedef struct MachineType {
+    const char *name;
+    bool gigabyte_align;
+    const char *bios;
+} MachineType;
+
+static bool lookup_type(const char *name, size_t len, MachineType *out)
+{
+    static const char prefix[] = "pc-i440fx-";
+    char buf[32];
+    if (len >= sizeof(buf)) {
+        return false;
+    }
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    if (!strcmp(buf, "pc")) {
+        *out = (MachineType){ "pc-i440fx-7.2", true, "bios-256k.bin" };
+        return true;
+    }
+    if (strncmp(buf, prefix, sizeof(prefix) - 1)) {
+        return false;
+    }
+    int major, minor;
+    char tail;
+    if (sscanf(buf + sizeof(prefix) - 1, "%d.%d%c", &major, &minor, &tail) !=
+        2) {
+        return false;
+    }
+    /* The types QEMU 7.2 knows: 1.4-1.7, 2.0-2.12, 3.0-3.1, 4.0-4.2,
+     * 5.0-5.2, 6.0-6.2, 7.0-7.2.  Up to 1.7 the RAM split is not
+     * gigabyte-aligned and the default firmware is the 128 KiB bios.bin. */
+    static const int last_minor[] = { 0, 7, 12, 1, 2, 2, 2, 2 };
+    if (major < 1 || major > 7 || minor < 0 || minor > last_minor[major] ||
+        (major == 1 && minor < 4)) {
+        return false;
+    }
+    bool old = major == 1;
+    static char canon[32];
+    snprintf(canon, sizeof(canon), "pc-i440fx-%d.%d", major, minor);
+    *out = (MachineType){ canon, !old, old ? "bios.bin" : "bios-256k.bin" };
+    return true;
+}
+
+int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
+                       Error **errp)
+{
+    if (!cfg || !spec) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                             "machine spec missing");
+    }
+    size_t tlen = strcspn(spec, ",");
+    MachineType mt;
+    if (!lookup_type(spec, tlen, &mt)) {
+        return gm_error_setg(errp, GM_ERR_NOT_FOUND,
+                             "unknown machine type '%.*s' (known: pc, "
+                             "pc-i440fx-1.4 .. pc-i440fx-7.2)",
+                             (int)tlen, spec);
+    }
+    uint64_t max_below = 0;
+    for (const char *p = spec + tlen; *p == ',';) {
+        p++;
+        size_t n = strcspn(p, ",");
+        static const char key[] = "max-ram-below-4g=";
+        if (n > sizeof(key) - 1 && !strncmp(p, key, sizeof(key) - 1)) {
+            char val[64];
+            size_t vl = n - (sizeof(key) - 1);
+            if (vl >= sizeof(val)) {
+                return gm_error_setg(errp, GM_ERR_PARSE,
+                                     "max-ram-below-4g: value too long");
+            }
+            memcpy(val, p + sizeof(key) - 1, vl);
+            val[vl] = '\0';
+            int rc = gm_parse_size(val, &max_below, errp);
+            if (rc) {
+                error_prepend(errp, "max-ram-below-4g: ");
+                return rc;
+            }
+            if (max_below > 4 * GiB) {
+                return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                                     "max-ram-below-4g=%" PRIu64
+                                     " is above 4G",
+                                     max_below);
+            }
+        } else {
+            return gm_error_setg(errp, GM_ERR_PARSE,
+                                 "unknown machine option '%.*s' (known: "
+                                 "max-ram-below-4g=SIZE)",
+                                 (int)n, p);
+        }
+        p += n;
+    }
+    if (ram_size == 0) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG, "RAM size is 0");
+    }
+    /* QEMU rounds -m up to 8 KiB. */
+    if (ram_size > UINT64_MAX - 8191) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG, "RAM size too large");
+    }
+    ram_size = (ram_size + 8191) & ~UINT64_C(8191);
+    *cfg = (GmPcConfig){
+        .ram_size = ram_size,
+        .max_ram_below_4g = max_below,
+        .gigabyte_align = mt.gigabyte_align,
+        .bios_path = NULL,
+        .machine_type = mt.name,
+    };
+    if (!mt.gigabyte_align) {
+        cfg->bios_path = GM_PC_BIOS_DIR "/bios.bin";
+    }
+    return 0;
+}
+
+/* QEMU's split of RAM below and above 4 GiB (pc_init1). */
+static void split_ram(const GmPcConfig *cfg, uint64_t *below, uint64_t *above)
+{
+    uint64_t max_below = cfg->max_ram_below_4g ? cfg->max_ram_below_4g
+                                               : 0xe0000000;
+    uint64_t lowmem = max_below;
+    if (cfg->ram_size >= max_below && cfg->gigabyte_align &&
+        lowmem > 0xc0000000) {
+        lowmem = 0xc0000000;
+    }
+    if (cfg->ram_size >= lowmem) {
+        *above = cfg->ram_size - lowmem;
+        *below = lowmem;
+    } else {
+        *above = 0;
+        *below = cfg->ram_size;
+    }
+}
+
+static void remember(GmPcMachine *pc, MemoryRegion *mr)
+{
+    gm_assert(pc->nmade < sizeof(pc->made) / sizeof(pc->made[0]));
+    pc->made[pc->nmade++] = mr;
+}
+
+static bool add(GmPcMachine *pc, MemoryRegion *parent, hwaddr addr,
+                MemoryRegion *mr, int prio, Error **errp)
+{
+    return gm_memory_region_add_subregion(parent, addr, mr, prio, errp) == 0;
+}
+
+static uint64_t window_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return 0;
+}
+
+static void window_write(void *opaque, hwaddr addr, uint64_t v, unsigned size)
+{
+}
+
+/* The chipset windows: their device models are out of scope, so the
+ * windows read as zero and ignore writes. */
+static const MemoryRegionOps window_ops = {
+    .read = window_read,
+    .write = window_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 1, .max_access_size = 8 },
+};
+
+static bool load_bios(GmPcMachine *pc, MemoryRegion *pci, Error **errp)
+{
+    char default_path[256];
+    const char *path = pc->cfg.bios_path;
+    if (!path) {
+        snprintf(default_path, sizeof(default_path), "%s/bios-256k.bin",
+                 GM_PC_BIOS_DIR);
+        path = default_path;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        gm_error_setg(errp, GM_ERR_IO,
+                      "could not load PC BIOS '%s': %s (install Debian's "
+                      "seabios package, or give --bios FILE)",
+                      path, strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        gm_error_setg(errp, GM_ERR_IO, "PC BIOS '%s' is not a regular file",
+                      path);
+        return false;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (size == 0 || size % (64 * KiB) || size > 16 * MiB) {
+        fclose(f);
+        gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                      "PC BIOS '%s' has %" PRIu64 " bytes: it must be a "
+                      "multiple of 64 KiB, at most 16 MiB",
+                      path, size);
+        return false;
+    }
+    if (!memory_region_init_ram(&pc->bios, NULL, "pc.bios", size, errp)) {
+        fclose(f);
+        return false;
+    }
+    remember(pc, &pc->bios);
+    size_t got = fread(pc->bios.ram_block->host, 1, size, f);
+    fclose(f);
+    if (got != size) {
+        gm_error_setg(errp, GM_ERR_IO, "short read of PC BIOS '%s'", path);
+        return false;
+    }
+    pc->bios.readonly = true;
+    uint64_t isa_size = size < 128 * KiB ? size : 128 * KiB;
+    if (gm_memory_region_init_alias(&pc->isa_bios, NULL, "isa-bios",
+                                    &pc->bios, size - isa_size, isa_size,
+                                    errp)) {
+        return false;
+    }
+    remember(pc, &pc->isa_bios);
+    if (!add(pc, pci, 0x100000 - isa_size, &pc->isa_bios, 1, errp)) {
+        return false;
+    }
+    pc->isa_bios.readonly = true;
+    return add(pc, pci, (uint32_t)(-(uint32_t)size), &pc->bios, 0, errp);
+}
+
+static bool make_alias(GmPcMachine *pc, MemoryRegion *mr, Object *owner,
+                       const char *name, MemoryRegion *orig, hwaddr off,
+                       uint64_t size, Error **errp)
+{
+    if (gm_memory_region_init_alias(mr, owner, name, orig, off, size, errp)) {
+        return false;
+    }
+    remember(pc, mr);
+    return true;
+}
+
+static bool init_pam(GmPcMachine *pc, unsigned seg, hwaddr start,
+                     uint64_t size, MemoryRegion *system, Error **errp)
+{
+    MemoryRegion *a = pc->pam[seg];
+    Object *o = pc->owner_i440fx;
+    if (!make_alias(pc, &a[3], o, "pam-ram", &pc->ram, start, size, errp) ||
+        !make_alias(pc, &a[1], o, "pam-rom", &pc->ram, start, size, errp) ||
+        !make_alias(pc, &a[0], o, "pam-pci", &pc->pci, start, size, errp) ||
+        !make_alias(pc, &a[2], o, "pam-pci", &pc->ram, start, size, errp)) {
+        return false;
+    }
+    a[1].readonly = true;
+    for (unsigned i = 0; i < 4; i++) {
+        a[i].enabled = false;
+        if (!add(pc, system, start, &a[i], 1, errp)) {
+            return false;
+        }
+    }
+    pc->pam_current[seg] = 0;
+    return true;
+}
+
+static bool make_window(GmPcMachine *pc, MemoryRegion *mr, Object *owner,
+                        const char *name, uint64_t size, MemoryRegion *system,
+                        hwaddr addr, int prio, Error **errp)
+{
+    memory_region_init_io(mr, owner, &window_ops, pc, name, size);
+    remember(pc, mr);
+    return add(pc, system, addr, mr, prio, errp);
+}
+
+static bool build(GmPcMachine *pc, Error **errp)
+{
+    MemoryRegion *system = get_system_memory();
+    split_ram(&pc->cfg, &pc->below_4g, &pc->above_4g);
+    if (pc->above_4g > (UINT64_C(1) << 52)) {
+        gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                      "0x%" PRIx64 " bytes of RAM do not fit the guest's "
+                      "physical address space",
+                      pc->cfg.ram_size);
+        return false;
+    }
+    if (!memory_region_init_ram(&pc->ram, NULL, "pc.ram", pc->cfg.ram_size,
+                                errp)) {
+        return false;
+    }
+    remember(pc, &pc->ram);
+    /* pc_memory_init */
+    if (!make_alias(pc, &pc->ram_below_4g, NULL, "ram-below-4g", &pc->ram, 0,
+                    pc->below_4g, errp) ||
+        !add(pc, system, 0, &pc->ram_below_4g, 0, errp)) {
+        return false;
+    }
+    if (pc->above_4g) {
+        if (!make_alias(pc, &pc->ram_above_4g, NULL, "ram-above-4g", &pc->ram,
+                        pc->below_4g, pc->above_4g, errp) ||
+            !add(pc, system, 4 * GiB, &pc->ram_above_4g, 0, errp)) {
+            return false;
+        }
+    }
+    memory_region_init(&pc->pci, NULL, "pci", UINT64_MAX);
+    remember(pc, &pc->pci);
+    /* pc_system_firmware_init, then the option ROM area. */
+    if (!load_bios(pc, &pc->pci, errp)) {
+        return false;
+    }
+    if (!memory_region_init_ram(&pc->option_rom, NULL, "pc.rom", 128 * KiB,
+                                errp)) {
+        return false;
+    }
+    remember(pc, &pc->option_rom);
+    pc->option_rom.readonly = true;
+    if (!add(pc, &pc->pci, 0xc0000, &pc->option_rom, 1, errp)) {
+        return false;
+    }
+    /* i440fx_init */
+    if (!add(pc, system, 0, &pc->pci, -1, errp)) {
+        return false;
+    }
+    if (!make_alias(pc, &pc->smram_region, pc->owner_i440fx, "smram-region",
+                    &pc->pci, 0xa0000, 0x20000, errp) ||
+        !add(pc, system, 0xa0000, &pc->smram_region, 1, errp)) {
+        return false;
+    }
+    memory_region_init(&pc->smram, pc->owner_i440fx, "smram", 4 * GiB);
+    remember(pc, &pc->smram);
+    if (!make_alias(pc, &pc->smram_low, pc->owner_i440fx, "smram-low",
+                    &pc->ram, 0xa0000, 0x20000, errp) ||
+        !add(pc, &pc->smram, 0xa0000, &pc->smram_low, 0, errp)) {
+        return false;
+    }
+    if (!init_pam(pc, 0, PAM_BIOS_BASE, PAM_BIOS_SIZE, system, errp)) {
+        return false;
+    }
+    for (unsigned i = 1; i < PAM_SEGMENTS; i++) {
+        if (!init_pam(pc, i, PAM_EXPAN_BASE + (i - 1) * PAM_EXPAN_SIZE,
+                      PAM_EXPAN_SIZE, system, errp)) {
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < PAM_SEGMENTS; i++) {
+        gm_pc_set_pam(pc, i, 0, NULL);
+    }
+    gm_pc_set_smram(pc, SMRAM_RESET);
+    /* The chipset's fixed windows. */
+    if (!make_window(pc, &pc->ioapic, pc->owner_ioapic, "ioapic", 0x1000,
+                     system, 0xfec00000, 0, errp) ||
+        !make_window(pc, &pc->hpet, pc->owner_hpet, "hpet", 0x400, system,
+                     0xfed00000, 0, errp) ||
+        !make_window(pc, &pc->apic_msi, pc->owner_apic, "apic-msi", 0x100000,
+                     system, 0xfee00000, 4096, errp)) {
+        return false;
+    }
+    /* The CPU's two address spaces (TCG): normal and SMM. */
+    memory_region_init(&pc->cpu_as_root, pc->owner_cpu, "memory", UINT64_MAX);
+    remember(pc, &pc->cpu_as_root);
+    if (!make_alias(pc, &pc->cpu_as_mem, pc->owner_cpu, "memory", system, 0,
+                    UINT64_MAX, errp) ||
+        !add(pc, &pc->cpu_as_root, 0, &pc->cpu_as_mem, 0, errp) ||
+        !make_alias(pc, &pc->cpu_smram, pc->owner_cpu, "smram", &pc->smram, 0,
+                    4 * GiB, errp) ||
+        !add(pc, &pc->cpu_as_root, 0, &pc->cpu_smram, 1, errp)) {
+        return false;
+    }
+    if (gm_address_space_init(&pc->cpu_memory, system, "cpu-memory-0", errp)) {
+        return false;
+    }
+    if (gm_address_space_init(&pc->cpu_smm, &pc->cpu_as_root, "cpu-smm-0",
+                              errp)) {
+        address_space_destroy(&pc->cpu_memory);
+        return false;
+    }
+    pc->as_made = true;
+    return true;
+}
+
+static void teardown(GmPcMachine *pc)
+{
+    if (pc->as_made) {
+        address_space_destroy(&pc->cpu_memory);
+        address_space_destroy(&pc->cpu_smm);
+    }
+    memory_region_transaction_begin();
+    for (size_t i = pc->nmade; i-- > 0;) {
+        MemoryRegion *mr = pc->made[i];
+        if (mr->container) {
+            gm_memory_region_del_subregion(mr->container, mr, NULL);
+        }
+    }
+    memory_region_transaction_commit();
+    for (size_t i = pc->nmade; i-- > 0;) {
+        gm_memory_region_destroy(pc->made[i], NULL);
+    }
+    gm_object_unref(pc->owner_i440fx);
+    gm_object_unref(pc->owner_cpu);
+    gm_object_unref(pc->owner_ioapic);
+    gm_object_unref(pc->owner_hpet);
+    gm_object_unref(pc->owner_apic);
+}
+
+GmPcMachine *gm_pc_machine_new(const GmPcConfig *cfg, Error **errp)
+{
+    if (!cfg || cfg->ram_size == 0) {
+        gm_error_setg(errp, GM_ERR_INVALID_ARG, "no RAM size given");
+        return NULL;
+    }
+    MemoryRegion *system = get_system_memory();
+    if (system->subregions) {
+        gm_error_setg(errp, GM_ERR_IN_USE,
+                      "the system memory already holds regions (one PC "
+                      "machine per process)");
+        return NULL;
+    }
+    GmPcMachine *pc = calloc(1, sizeof(*pc));
+    if (!pc) {
+        gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
+        return NULL;
+    }
+    pc->cfg = *cfg;
+    pc->owner_i440fx = gm_object_new("/machine/i440fx", true);
+    pc->owner_cpu = gm_object_new("/machine/unattached/device[0]", true);
+    pc->owner_ioapic = gm_object_new("/machine/ioapic", true);
+    pc->owner_hpet = gm_object_new("/machine/hpet", true);
+    pc->owner_apic = gm_object_new("/machine/unattached/device[0]/lapic", true);
+    memory_region_transaction_begin();
+    bool ok = pc->owner_i440fx && pc->owner_cpu && pc->owner_ioapic &&
+              pc->owner_hpet && pc->owner_apic;
+    if (!ok) {
+        gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
+    } else {
+        ok = build(pc, errp);
+    }
+    memory_region_transaction_commit();
+    if (!ok) {
+        teardown(pc);
+        free(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+void gm_pc_machine_free(GmPcMachine *pc)
+{
+    if (!pc) {
+        return;
+    }
+    teardown(pc);
+    free(pc);
+}
+
+uint64_t gm_pc_below_4g(const GmPcMachine *pc)
+{
+    return pc ? pc->below_4g : 0;
+}
+
+uint64_t gm_pc_above_4g(const GmPcMachine *pc)
+{
+    return pc ? pc->above_4g : 0;
+}
+
+MemoryRegion *gm_pc_ram(GmPcMachine *pc)
+{
+    return pc ? &pc->ram : NULL;
+}
+
+int gm_pc_set_pam(GmPcMachine *pc, unsigned idx, unsigned attr, Error **errp)
+{
+    if (!pc || idx >= PAM_SEGMENTS || attr > 3) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                             "PAM segment %u / attribute %u out of range "
+                             "(0-12 / 0-3)",
+                             idx, attr);
+    }
+    memory_region_transaction_begin();
+    memory_region_set_enabled(&pc->pam[idx][pc->pam_current[idx]], false);
+    pc->pam_current[idx] = attr;
+    memory_region_set_enabled(&pc->pam[idx][attr], true);
+    memory_region_transaction_commit();
+    return 0;
+}
+
+void gm_pc_set_smram(GmPcMachine *pc, uint8_t smram)
+{
+    if (!pc) {
+        return;
+    }
+    memory_region_transaction_begin();
+    memory_region_set_enabled(&pc->smram_region, !(smram & SMRAM_D_OPEN));
+    memory_region_set_enabled(&pc->smram, (smram & SMRAM_G_SMRAME) != 0);
+    memory_region_transaction_commit();
+}
+
+size_t gm_pc_e820(const GmPcMachine *pc, GmE820Entry *out, size_t max)
+{
+    if (!pc) {
+        return 0;
+    }
+    GmE820Entry e[2] = {
+        { 0, pc->below_4g, 1 },
+        { 4 * GiB, pc->above_4g, 1 },
+    };
+    size_t n = pc->above_4g ? 2 : 1;
+    for (size_t i = 0; i < n && i < max; i++) {
+        out[i] = e[i];
+    }
+    return n;
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * render.c - turning a region tree into a FlatView.
+ *
+ * The rules are QEMU 7.2's (render_memory_region, flatview_simplify and
+ * memory_region_get_flatview_root), restated:
+ *   1. a disabled region shows nothing, and neither does its subtree;
+ *   2. a region is clipped to its container's window, and to what the
+ *      aliases above it let through;
+ *   3. an alias renders its target, shifted so that alias_offset lands on
+ *      the alias's address;
+ *   4. children are rendered in list order (priority, then newest first);
+ *      each only fills addresses nothing rendered before it covers;
+ *   5. a region that terminates (RAM, ROM, MMIO, a container with its own
+ *      ops) then fills what its children left; a pure container does not,
+ *      so what lies under it shows through;
+ *   6. read-only and nonvolatile are inherited down the path;
+ *   7. finally, neighbouring ranges of the same region at consecutive
+ *      offsets with the same attributes are merged.
+ * Arithmetic is in 128 bits: sizes reach 2^64 and an alias can put a
+ * target's base below zero.
+ */
+#include "internal.h"
+
+typedef struct AddrRange {
+    Int128 start;
+    Int128 size;
+} AddrRange;
+
+static Int128 range_end(AddrRange r)
+{
+    return r.start + r.size;
+}
+
+static bool range_contains(AddrRange r, Int128 addr)
+{
+    return addr >= r.start && addr - r.start < r.size;
+}
+
+static bool range_intersects(AddrRange a, AddrRange b)
+{
+    return range_contains(a, b.start) || range_contains(b, a.start);
+}
+
+static AddrRange range_intersection(AddrRange a, AddrRange b)
+{
+    Int128 start = a.start > b.start ? a.start : b.start;
+    Int128 ea = range_end(a), eb = range_end(b);
+    Int128 end = ea < eb ? ea : eb;
+    return (AddrRange){ start, end - start };
+}
+
+/* First index whose range ends after @addr (all before it end at or below). */
+static unsigned first_ending_after(const FlatView *fv, Int128 addr)
+{
+    unsigned lo = 0, hi = fv->nr;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if ((Int128)fv->ranges[mid].last + 1 <= addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+typedef struct RenderCtx {
+    FlatView *fv;
+    bool failed; /* out of memory */
+} RenderCtx;
+
+static void insert_piece(RenderCtx *ctx, unsigned pos, FlatRange fr,
+                         Int128 start, Int128 size)
+{
+    fr.start = (hwaddr)start;
+    fr.last = (hwaddr)(start + size - 1);
+    if (!gm__flatview_append(ctx->fv, pos, &fr)) {
+        ctx->failed = true;
+    }
+}
+
+static void render_region(RenderCtx *ctx, MemoryRegion *mr, Int128 base,
+                          AddrRange clip, bool readonly, bool nonvolatile)
+{
+    if (!mr->enabled || ctx->failed) {
+        return;
+    }
+    base += (Int128)mr->addr;
+    readonly |= mr->readonly;
+    nonvolatile |= mr->nonvolatile;
+
+    AddrRange self = { base, mr->size };
+    if (!range_intersects(self, clip)) {
+        return;
+    }
+    clip = range_intersection(self, clip);
+
+    if (mr->alias) {
+        base -= (Int128)mr->alias->addr;
+        base -= (Int128)mr->alias_offset;
+        render_region(ctx, mr->alias, base, clip, readonly, nonvolatile);
+        return;
+    }
+    for (MemoryRegion *sub = mr->subregions; sub; sub = sub->sibling_next) {
+        render_region(ctx, sub, base, clip, readonly, nonvolatile);
+    }
+    if (!mr->terminates) {
+        return;
+    }
+
+    FlatView *fv = ctx->fv;
+    FlatRange fr = {
+        .mr = mr,
+        .dirty_log_mask = mr->dirty_log_mask,
+        .romd_mode = mr->romd_mode,
+        .readonly = readonly,
+        .nonvolatile = nonvolatile,
+    };
+    hwaddr offset = (hwaddr)(clip.start - base);
+    Int128 at = clip.start;
+    Int128 remain = clip.size;
+    unsigned i = first_ending_after(fv, at);
+
+    /* Fill the gaps between the ranges already rendered. */
+    for (; i < fv->nr && remain > 0; ++i) {
+        Int128 rstart = (Int128)fv->ranges[i].start;
+        Int128 rend = (Int128)fv->ranges[i].last + 1;
+        if (at >= rend) {
+            continue;
+        }
+        if (at < rstart) {
+            Int128 now = rstart - at < remain ? rstart - at : remain;
+            fr.offset_in_region = offset;
+            insert_piece(ctx, i, fr, at, now);
+            if (ctx->failed) {
+                return;
+            }
+            ++i;
+            at += now;
+            offset += (hwaddr)now;
+            remain -= now;
+        }
+        Int128 stop = at + remain < rend ? at + remain : rend;
+        Int128 now = stop - at;
+        at += now;
+        offset += (hwaddr)now;
+        remain -= now;
+    }
+    if (remain > 0) {
+        fr.offset_in_region = offset;
+        insert_piece(ctx, i, fr, at, remain);
+    }
+}
+
+static bool can_merge(const FlatRange *a, const FlatRange *b)
+{
+    gm_u128 size_a = (gm_u128)a->last - a->start + 1;
+    return a->last != UINT64_MAX && a->last + 1 == b->start &&
+           a->mr == b->mr &&
+           (gm_u128)a->offset_in_region + size_a == b->offset_in_region &&
+           a->dirty_log_mask == b->dirty_log_mask &&
+           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
+           a->nonvolatile == b->nonvolatile;
+}
+
+void gm__flatview_simplify(FlatView *fv)
+{
+    unsigned out = 0;
+    for (unsigned i = 0; i < fv->nr; i++) {
+        if (out > 0 && can_merge(&fv->ranges[out - 1], &fv->ranges[i])) {
+            fv->ranges[out - 1].last = fv->ranges[i].last;
+            gm__region_view_unref(fv->ranges[i].mr);
+            continue;
+        }
+        fv->ranges[out++] = fv->ranges[i];
+    }
+    fv->nr = out;
+}
+
+MemoryRegion *gm__flatview_root_of(MemoryRegion *mr)
+{
+    while (mr && mr->enabled) {
+        if (mr->alias) {
+            if (!mr->alias_offset && mr->size >= mr->alias->size) {
+                /* The whole target is visible: use it, to share views. */
+                mr = mr->alias;
+                continue;
+            }
+        } else if (!mr->terminates) {
+            unsigned found = 0;
+            MemoryRegion *next = NULL;
+            for (MemoryRegion *c = mr->subregions; c; c = c->sibling_next) {
+                if (!c->enabled) {
+                    continue;
+                }
+                if (++found > 1) {
+                    next = NULL;
+                    break;
+                }
+                if (!c->addr && mr->size >= c->size) {
+                    next = c;
+                }
+            }
+            if (found == 0) {
+                return NULL;
+            }
+            if (next) {
+                mr = next;
+                continue;
+            }
+        }
+        return mr;
+    }
+    return NULL;
+}
+
+FlatView *gm__render(MemoryRegion *root)
+{
+    FlatView *fv = gm__flatview_new(root);
+    if (!fv) {
+        return NULL;
+    }
+    if (root) {
+        RenderCtx ctx = { .fv = fv };
+        AddrRange all = { 0, (Int128)1 << 64 };
+        render_region(&ctx, root, 0, all, false, false);
+        if (ctx.failed) {
+            flatview_unref(fv);
+            return NULL;
+        }
+    }
+    gm__flatview_simplify(fv);
+    fv->dispatch = gm__dispatch_build(fv);
+    if (!fv->dispatch) {
+        flatview_unref(fv);
+        return NULL;
+    }
+    return fv;
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * state.c - the process-wide state QEMU's API implies, in one place: the
+ * system memory and I/O regions with their address spaces, the list of
+ * address spaces, the transaction depth and pending flag, the error handler
+ * and the RAM block list.  Also RCU thread registration.
+ *
+ * Initialisation happens on first use (get_system_memory(), or the first
+ * address_space_init()); gm_reset() returns everything to the start.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+
+GmState gm__state;
+
+/* --- RCU registration ----------------------------------------------------
+ * liburcu's memb flavour needs every reader thread registered.  guestmem
+ * registers a thread the first time it enters the library and unregisters
+ * it when the thread exits (a pthread key destructor), so embedders do not
+ * have to; explicit calls remain for threads that want to control it. */
+
+static __thread bool rcu_registered;
+static pthread_key_t rcu_exit_key;
+static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
+
+static void rcu_thread_exit(void *arg)
+{
+    (void)arg;
+    if (rcu_registered) {
+        urcu_memb_unregister_thread();
+        rcu_registered = false;
+    }
+}
+
+static void rcu_make_key(void)
+{
+    pthread_key_create(&rcu_exit_key, rcu_thread_exit);
+}
+
+void gm__rcu_ensure_registered(void)
+{
+    if (__builtin_expect(!rcu_registered, 0)) {
+        pthread_once(&rcu_key_once, rcu_make_key);
+        urcu_memb_register_thread();
+        rcu_registered = true;
+        pthread_setspecific(rcu_exit_key, (void *)1);
+    }
+}
+
+void gm_rcu_register_thread(void)
+{
+    gm__rcu_ensure_registered();
+}
+
+void gm_rcu_unregister_thread(void)
+{
+    rcu_thread_exit(NULL);
+}
+
+void gm_rcu_read_lock(void)
+{
+    gm__rcu_ensure_registered();
+    urcu_memb_read_lock();
+}
+
+void gm_rcu_read_unlock(void)
+{
+    urcu_memb_read_unlock();
+}
+
+/* --- transactions -------------------------------------------------------- */
+
+void gm__begin(void)
+{
+    gm__rcu_ensure_registered();
+    gm__state.transaction_depth++;
+}
+
+void gm__mark_pending(void)
+{
+    gm__state.update_pending = true;
+}
+
+void gm__update_topology(void);
+
+void gm__commit(void)
+{
+    gm_assert(gm__state.transaction_depth > 0);
+    if (--gm__state.transaction_depth == 0 && gm__state.update_pending) {
+        gm__update_topology();
+    }
+}
+
+void memory_region_transaction_begin(void)
+{
+    gm__begin();
+}
+
+void memory_region_transaction_commit(void)
+{
+    if (gm__state.transaction_depth == 0) {
+        Error *err = NULL;
+        gm_error_setg(&err, GM_ERR_INVALID_ARG,
+                      "memory_region_transaction_commit without a begin");
+        gm__report(err);
+        return;
+    }
+    gm__commit();
+}
+
+unsigned gm_transaction_depth(void)
+{
+    return gm__state.transaction_depth;
+}
+
+/* --- system memory and I/O ----------------------------------------------- */
+
+/* The port-I/O root answers unassigned reads with all ones and ignores
+ * writes, as the ISA bus does (QEMU's unassigned_io_ops). */
+static uint64_t unassigned_io_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return ~UINT64_C(0);
+}
+
+static void unassigned_io_write(void *opaque, hwaddr addr, uint64_t data,
+                                unsigned size)
+{
+}
+
+static void memory_map_init(void)
+{
+    if (gm__state.memory_inited) {
+        return;
+    }
+    gm__state.memory_inited = true;
+    gm__state.unassigned_io_ops = (MemoryRegionOps){
+        .read = unassigned_io_read,
+        .write = unassigned_io_write,
+        .endianness = DEVICE_NATIVE_ENDIAN,
+    };
+    memory_region_init(&gm__state.system_memory, NULL, "system", UINT64_MAX);
+    memory_region_init_io(&gm__state.system_io, NULL,
+                          &gm__state.unassigned_io_ops, NULL, "io", 65536);
+    if (gm_address_space_init(&gm__state.as_memory, &gm__state.system_memory,
+                              "memory", NULL) ||
+        gm_address_space_init(&gm__state.as_io, &gm__state.system_io, "I/O",
+                              NULL)) {
+        fprintf(stderr, "guestmem: out of memory creating system memory\n");
+        abort();
+    }
+}
+
+MemoryRegion *get_system_memory(void)
+{
+    memory_map_init();
+    return &gm__state.system_memory;
+}
+
+MemoryRegion *get_system_io(void)
+{
+    memory_map_init();
+    return &gm__state.system_io;
+}
+
+AddressSpace *gm_address_space_memory(void)
+{
+    memory_map_init();
+    return &gm__state.as_memory;
+}
+
+AddressSpace *gm_address_space_io(void)
+{
+    memory_map_init();
+    return &gm__state.as_io;
+}
+
+void gm_reset(void)
+{
+    gm__rcu_ensure_registered();
+    while (gm__state.as_first) {
+        address_space_destroy(gm__state.as_first);
+    }
+    if (gm__state.memory_inited) {
+        gm_memory_region_destroy(&gm__state.system_memory, NULL);
+        gm_memory_region_destroy(&gm__state.system_io, NULL);
+        gm__state.memory_inited = false;
+    }
+    gm__state.transaction_depth = 0;
+    gm__state.update_pending = false;
+    urcu_memb_synchronize_rcu();
+    urcu_memb_barrier();
+}

@@ -1,0 +1,7 @@
+#include "../harness/test.h"
+TEST(placeholder_explain) { ASSERT(1); }
+int main(int argc, char **argv)
+{
+    static const TestCase tests[] = { TEST_ENTRY(placeholder_explain) };
+    return test_main(tests, 1, argc, argv);
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd-explain.c - `guestmem explain`: which region serves an address, and
+ * why; and `guestmem e820`.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestmem.h"
+
+static void help(FILE *f)
+{
+    fputs("usage: guestmem explain MODEL [--as NAME] ADDR\n"
+          "  MODEL as for `guestmem mtree` (--import ... or --machine ...)\n"
+          "  --as NAME  the address space (default \"memory\")\n"
+          "  ADDR       a guest address (0x... or decimal; K/M/G suffixes)\n",
+          f);
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "as", required_argument, NULL, 'A' },
+        MODEL_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+    };
+    ModelOpts mo = { 0 };
+    const char *as_name = "memory";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h" MODEL_SHORT_OPTIONS, longopts,
+                            NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout);
+            return 0;
+        } else if (c == 'A') {
+            as_name = optarg;
+        } else if (!model_opt(&mo, c, optarg)) {
+            help(stderr);
+            return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        return tool_error("explain", "give exactly one address");
+    }
+    uint64_t addr;
+    Error *err = NULL;
+    if (gm_parse_size(argv[optind], &addr, &err)) {
+        tool_error("explain", "bad address '%s': %s", argv[optind],
+                   error_get_pretty(err));
+        error_free(err);
+        return 1;
+    }
+    Model m;
+    if (!model_load(&mo, &m)) {
+        return 1;
+    }
+    AddressSpace *as = gm_address_space_find(as_name);
+    int rc = 0;
+    if (!as) {
+        rc = tool_error("explain", "no address space named '%s'", as_name);
+    } else {
+        gm_explain_fprint(stdout, as, addr);
+    }
+    model_free(&m);
+    return rc;
+}
+
+int cmd_e820(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        MODEL_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+    };
+    ModelOpts mo = { 0 };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h" MODEL_SHORT_OPTIONS, longopts,
+                            NULL)) != -1) {
+        if (c == 'h') {
+            fputs("usage: guestmem e820 --machine TYPE[,...] [-m SIZE]\n",
+                  stdout);
+            return 0;
+        }
+        if (!model_opt(&mo, c, optarg)) {
+            return 2;
+        }
+    }
+    if (mo.import) {
+        return tool_error("e820", "the e820 table needs --machine");
+    }
+    Model m;
+    if (!model_load(&mo, &m)) {
+        return 1;
+    }
+    GmE820Entry e[8];
+    size_t n = gm_pc_e820(m.pc, e, 8);
+    for (size_t i = 0; i < n && i < 8; i++) {
+        printf("%016" PRIx64 "-%016" PRIx64 " %s\n", e[i].address,
+               e[i].address + e[i].length - 1,
+               e[i].type == 1 ? "usable" : "reserved");
+    }
+    model_free(&m);
+    return 0;
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd-mtree.c - `guestmem mtree`: QEMU's `info mtree` for a model.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "guestmem.h"
+
+static void help(FILE *f)
+{
+    fputs("usage: guestmem mtree [-f] [-d] [-o] [-D] MODEL\n"
+          "  MODEL is one of:\n"
+          "    --import FILE [--import-flat FLAT]  a QEMU `info mtree -D` dump;\n"
+          "        FLAT is `info mtree -f` of the same VM, or flat_hint.py's\n"
+          "        output, for what the -D text cannot say\n"
+          "    --import qmp:SOCKET                 ask a running QEMU's QMP socket\n"
+          "    --machine TYPE[,max-ram-below-4g=SIZE] [-m SIZE] [--bios FILE]\n"
+          "        TYPE: pc, pc-i440fx-1.7 .. pc-i440fx-7.2 (default -m 128M)\n"
+          "  -f  print the flat views        -d  with -f, the dispatch structure\n"
+          "  -o  print owners                -D  show disabled regions too\n",
+          f);
+}
+
+int cmd_mtree(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        MODEL_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+    };
+    ModelOpts mo = { 0 };
+    bool flat = false, dispatch = false, owner = false, disabled = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "fdoDh" MODEL_SHORT_OPTIONS, longopts,
+                            NULL)) != -1) {
+        switch (c) {
+        case 'f': flat = true; break;
+        case 'd': dispatch = true; break;
+        case 'o': owner = true; break;
+        case 'D': disabled = true; break;
+        case 'h': help(stdout); return 0;
+        default:
+            if (!model_opt(&mo, c, optarg)) {
+                help(stderr);
+                return 2;
+            }
+        }
+    }
+    if (optind != argc) {
+        return tool_error("mtree", "unexpected argument '%s'", argv[optind]);
+    }
+    if (dispatch && !flat) {
+        return tool_error("mtree", "-d goes with -f");
+    }
+    Model m;
+    if (!model_load(&mo, &m)) {
+        return 1;
+    }
+    mtree_info(flat, dispatch, owner, disabled);
+    model_free(&m);
+    return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guestmem.h (tool) - what the subcommands of the `guestmem` CLI share: the
+ * model they work on (an imported dump or a built machine) and the options
+ * that select it.
+ */
+#ifndef GUESTMEM_TOOL_H
+#define GUESTMEM_TOOL_H
+
+#include <guestmem/guestmem.h>
+
+/* Options that select the model, shared by mtree, explain and e820. */
+typedef struct ModelOpts {
+    const char *import;      /* FILE or qmp:SOCKET */
+    const char *import_flat; /* FILE */
+    const char *machine;     /* TYPE[,max-ram-below-4g=SIZE] */
+    const char *mem;         /* -m SIZE */
+    const char *bios;        /* --bios FILE */
+} ModelOpts;
+
+typedef struct Model {
+    GmMtreeImport *imp;
+    GmPcMachine *pc;
+} Model;
+
+/* Recognises a model option; returns 1 if @opt (a getopt_long value) was
+ * one and stored @arg, 0 otherwise. */
+int model_opt(ModelOpts *mo, int opt, const char *arg);
+/* Long options for the model; terminate the caller's table with these. */
+#define MODEL_LONG_OPTIONS                                                    \
+    { "import", required_argument, NULL, 'I' },                               \
+        { "import-flat", required_argument, NULL, 'F' },                      \
+        { "machine", required_argument, NULL, 'M' },                          \
+        { "bios", required_argument, NULL, 'B' },                             \
+        { "memory", required_argument, NULL, 'm' }
+#define MODEL_SHORT_OPTIONS "M:m:"
+
+/* Builds the model; prints the error and returns false on failure. */
+bool model_load(const ModelOpts *mo, Model *m);
+void model_free(Model *m);
+/* Prints "guestmem: CMD: message" on stderr; returns 1 (the exit status). */
+int tool_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+int cmd_mtree(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_e820(int argc, char **argv);
+
+#endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - the `guestmem` command: a table of subcommands, and the model
+ * (imported dump or built machine) they share.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestmem.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    { "mtree", cmd_mtree, "print `info mtree` of an imported dump or a machine" },
+    { "explain", cmd_explain, "say which region serves an address, and why" },
+    { "e820", cmd_e820, "print the e820 table of a PC machine" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: guestmem COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    }
+    fprintf(f, "\n`guestmem COMMAND --help` describes each command.\n");
+}
+
+int tool_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "guestmem: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int model_opt(ModelOpts *mo, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'I': mo->import = arg; return 1;
+    case 'F': mo->import_flat = arg; return 1;
+    case 'M': mo->machine = arg; return 1;
+    case 'm': mo->mem = arg; return 1;
+    case 'B': mo->bios = arg; return 1;
+    default: return 0;
+    }
+}
+
+bool model_load(const ModelOpts *mo, Model *m)
+{
+    Error *err = NULL;
+    memset(m, 0, sizeof(*m));
+    if (!!mo->import == !!mo->machine) {
+        tool_error("model", "give exactly one of --import FILE and "
+                            "--machine TYPE");
+        return false;
+    }
+    if (mo->import) {
+        if (mo->mem || mo->bios) {
+            tool_error("model", "-m and --bios go with --machine, not "
+                                "--import");
+            return false;
+        }
+        if (strncmp(mo->import, "qmp:", 4) == 0) {
+            if (mo->import_flat) {
+                tool_error("model", "--import-flat is not used with "
+                                    "qmp: (the flat view is asked for)");
+                return false;
+            }
+            m->imp = gm_mtree_import_qmp(mo->import + 4, &err);
+        } else {
+            m->imp = gm_mtree_import_file(mo->import, mo->import_flat, &err);
+        }
+        if (!m->imp) {
+            tool_error("import", "%s", error_get_pretty(err));
+            error_free(err);
+            return false;
+        }
+        return true;
+    }
+    if (mo->import_flat) {
+        tool_error("model", "--import-flat goes with --import");
+        return false;
+    }
+    uint64_t ram = 128ULL << 20; /* QEMU's default */
+    if (mo->mem && gm_parse_size(mo->mem, &ram, &err)) {
+        tool_error("machine", "-m: %s", error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    GmPcConfig cfg;
+    if (gm_pc_config_parse(&cfg, mo->machine, ram, &err)) {
+        tool_error("machine", "%s", error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    if (mo->bios) {
+        cfg.bios_path = mo->bios;
+    }
+    m->pc = gm_pc_machine_new(&cfg, &err);
+    if (!m->pc) {
+        tool_error("machine", "%s", error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    return true;
+}
+
+void model_free(Model *m)
+{
+    gm_mtree_import_free(m->imp);
+    gm_pc_machine_free(m->pc);
+    memset(m, 0, sizeof(*m));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("guestmem %s\n", GUESTMEM_VERSION_STRING);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            gm_reset();
+            return rc;
+        }
+    }
+    fprintf(stderr, "guestmem: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
