@@ -402,7 +402,15 @@ static int parse_dump(Importer *im, const char *text)
         }
         Node *parent = depth ? stack[depth - 1] : NULL;
         /* Plain `info mtree` hides disabled regions but prints their
-         * children one level deeper: stand in a disabled container. */
+         * children one level deeper.  A line one level below an alias, or
+         * outside the window of the line above, belongs to such a hidden
+         * sibling rather than to that line. */
+        if (parent && parent->level + 1 == ln.level && parent->parent &&
+            (parent->target || ln.start < parent->start ||
+             ln.start > parent->end)) {
+            depth--;
+            parent = parent->parent;
+        }
         while (parent && parent->level + 1 < ln.level) {
             Node *h = add_node(im, parent, parent->level + 1, lineno);
             if (!h) {
