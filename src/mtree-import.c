@@ -1367,10 +1367,17 @@ char *gm_mtree_flat_hint(const char *dump, const char *flat, Error **errp)
         }
         p = eol ? eol + 1 : p + n;
     }
+    /* Like flat_hint.py, which splits on newlines: a final newline leaves
+     * one empty last line. */
+    if (!*flat || flat[strlen(flat) - 1] == '\n') {
+        fputc('\n', f);
+    }
     if (add_unrendered(&im, flat) == 0) {
         /* Sorted, as flat_hint.py prints them. */
-        qsort(im.hint.empty_names, im.hint.nempty, sizeof(char *),
-              strcmp_ptr);
+        if (im.hint.nempty) {
+            qsort(im.hint.empty_names, im.hint.nempty, sizeof(char *),
+                  strcmp_ptr);
+        }
         for (size_t i = 0; i < im.hint.nempty; i++) {
             fprintf(f, "# not rendered: %s\n", im.hint.empty_names[i]);
         }

@@ -108,3 +108,57 @@ int cmd_e820(int argc, char **argv)
     model_free(&m);
     return 0;
 }
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+            }
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+    }
+    return buf;
+}
+
+int cmd_flat_hint(int argc, char **argv)
+{
+    if (argc != 3 || !strcmp(argv[1], "--help")) {
+        fputs("usage: guestmem flat-hint MTREE-D.txt MTREE-F.txt\n"
+              "  prints what `--import-flat` needs from the -f dump\n",
+              argc == 2 ? stdout : stderr);
+        return argc == 2 ? 0 : 2;
+    }
+    char *d = slurp(argv[1]), *f = slurp(argv[2]);
+    if (!d || !f) {
+        free(d);
+        free(f);
+        return tool_error("flat-hint", "cannot read '%s'", d ? argv[2] : argv[1]);
+    }
+    Error *err = NULL;
+    char *hint = gm_mtree_flat_hint(d, f, &err);
+    free(d);
+    free(f);
+    if (!hint) {
+        tool_error("flat-hint", "%s", error_get_pretty(err));
+        error_free(err);
+        return 1;
+    }
+    fputs(hint, stdout);
+    free(hint);
+    return 0;
+}

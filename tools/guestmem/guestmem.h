@@ -45,5 +45,6 @@ int tool_error(const char *cmd, const char *fmt, ...)
 int cmd_mtree(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_e820(int argc, char **argv);
+int cmd_flat_hint(int argc, char **argv);
 
 #endif

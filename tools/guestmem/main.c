@@ -19,6 +19,8 @@ static const struct {
     { "mtree", cmd_mtree, "print `info mtree` of an imported dump or a machine" },
     { "explain", cmd_explain, "say which region serves an address, and why" },
     { "e820", cmd_e820, "print the e820 table of a PC machine" },
+    { "flat-hint", cmd_flat_hint,
+      "distil from `info mtree -f` what an -D import needs" },
 };
 
 static void usage(FILE *f)

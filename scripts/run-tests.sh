@@ -1,0 +1,64 @@
+#!/bin/sh
+# run-tests.sh BUILD: every test of guestmem, in the normal build and (unless
+# QUICK=1) again under AddressSanitizer + UndefinedBehaviorSanitizer, then
+# one closing line "N passed, N failed" over all of them.
+set -u
+build=${1:-build}
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here" || exit 2
+status=0
+
+run_suite() { # DIR
+    meson test -C "$1" --print-errorlogs --num-processes 2 || status=1
+}
+
+run_suite "$build"
+if [ "${QUICK:-0}" != 1 ]; then
+    san=build-asan
+    if [ ! -f "$san/build.ninja" ]; then
+        meson setup "$san" -Db_sanitize=address,undefined -Db_lundef=false \
+            -Ddiff_ops=200000 -Dbuildtype=debug >/dev/null || status=1
+    fi
+    ninja -C "$san" >/dev/null || status=1
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        run_suite "$san"
+    dirs="$build $san"
+else
+    dirs="$build"
+fi
+
+# One total over every build: the TAP results of each test program, and
+# one result for each test that is not TAP.
+python3 - $dirs <<'PY'
+import json, re, sys
+passed = failed = skipped = 0
+for d in sys.argv[1:]:
+    try:
+        lines = open(d + "/meson-logs/testlog.json").read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        t = json.loads(line)
+        ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
+        tap = [l for l in (t.get("stdout") or "").splitlines()
+               if re.match(r"^(not )?ok \d+", l)]
+        if t.get("protocol") == "tap" or tap:
+            for l in tap:
+                if l.startswith("not ok"):
+                    failed += 1
+                elif "# SKIP" in l:
+                    skipped += 1
+                else:
+                    passed += 1
+            if not ok and not any(l.startswith("not ok") for l in tap):
+                failed += 1
+        else:
+            passed += ok
+            failed += not ok
+print("%d passed, %d failed%s" % (passed, failed,
+      ", %d skipped" % skipped if skipped else ""))
+sys.exit(1 if failed else 0)
+PY
+[ $? -eq 0 ] || status=1
+exit $status
