@@ -23,5 +23,11 @@ int main(void)
     memory_region_add_subregion(get_system_memory(), 0, &ram);
     memory_region_add_subregion_overlap(get_system_memory(), 0x3f8, &uart, 1);
     mtree_info(true, false, false, false);
+
+    /* Tear down: regions are detached and destroyed before they go out of
+     * scope, so that no view (not even one waiting for RCU) names them. */
+    gm_reset();
+    gm_memory_region_destroy(&uart, &error_abort);
+    gm_memory_region_destroy(&ram, &error_abort);
     return 0;
 }

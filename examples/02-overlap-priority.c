@@ -22,5 +22,11 @@ int main(void)
     memory_region_set_address(&a, 0x8040);         /* a move: now a is newer */
     mtree_info(true, false, false, false);
     gm_explain_fprint(stdout, &address_space_memory, 0x80a0);
+
+    gm_reset();
+    MemoryRegion *all[] = { &low, &high, &a, &b };
+    for (int i = 0; i < 4; i++) {
+        gm_memory_region_destroy(all[i], &error_abort);
+    }
     return 0;
 }

@@ -29,5 +29,11 @@ int main(void)
     memory_region_set_enabled(&above, false);
     memory_region_transaction_commit();
     mtree_info(true, false, false, false);
+
+    gm_reset();
+    MemoryRegion *all[] = { &below, &above, &pci, &bar, &ram };
+    for (int i = 0; i < 5; i++) {
+        gm_memory_region_destroy(all[i], &error_abort);
+    }
     return 0;
 }

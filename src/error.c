@@ -12,6 +12,9 @@
 Error *error_abort;
 Error *error_fatal;
 
+/* Handed out when memory runs out while reporting an error; never freed. */
+static Error oom_error = { GM_ERR_NO_MEMORY, (char *)"out of memory" };
+
 static const char *const code_names[GM_ERR__COUNT] = {
     [GM_OK] = "success",
     [GM_ERR_INVALID_ARG] = "invalid argument",
@@ -104,9 +107,8 @@ static void set_error(Error **errp, GmErrorCode code, const char *fmt,
          * caller still sees a failure. */
         free(err);
         free(msg);
-        static Error oom = { GM_ERR_NO_MEMORY, (char *)"out of memory" };
         if (errp != &error_abort && errp != &error_fatal && !*errp) {
-            *errp = &oom;
+            *errp = &oom_error;
         }
         return;
     }
@@ -151,7 +153,7 @@ GmErrorCode gm_error_code(const Error *err)
 
 void error_free(Error *err)
 {
-    if (!err || err->msg == (char *)"out of memory") {
+    if (!err || err == &oom_error) {
         return;
     }
     free(err->msg);

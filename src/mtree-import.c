@@ -850,6 +850,16 @@ static hwaddr mark_readonly_path(MemoryRegion *root, hwaddr addr)
                                                              : addr;
 }
 
+/* The tree of an address-space group: its own, or (for a header with no
+ * tree, printed just before another group of the same root) the next one. */
+static Node *group_tree(Importer *im, Group *g)
+{
+    while (!g->root && g + 1 < im->groups + im->ngroups) {
+        g++;
+    }
+    return g->root;
+}
+
 static int apply_rom_hints(Build *b)
 {
     Importer *im = b->im;
@@ -864,7 +874,11 @@ static int apply_rom_hints(Build *b)
             for (size_t a = 0; a < g->nnames; a++) {
                 match |= name_in(rr->as_names, rr->nas, g->names[a]);
             }
-            MemoryRegion *root = &b->res->regions[b->cls_of[g->root->index]];
+            Node *tree = group_tree(im, g);
+            if (!match || !tree) {
+                continue;
+            }
+            MemoryRegion *root = &b->res->regions[b->cls_of[tree->index]];
             /* The range may span several aliases (PAM segments): mark each
              * one that serves part of it. */
             for (hwaddr a = rr->start; match;) {
@@ -1196,11 +1210,13 @@ static GmMtreeImport *build(Importer *im)
             if (!g->is_as) {
                 continue;
             }
-            Group *tg = g;
-            while (!tg->root && tg + 1 < im->groups + im->ngroups) {
-                tg++;
+            Node *tree = group_tree(im, g);
+            if (!tree) {
+                fail(im, 0, "address-space: %s has no region tree",
+                     g->names[0]);
+                break;
             }
-            MemoryRegion *root = &res->regions[b.cls_of[tg->root->index]];
+            MemoryRegion *root = &res->regions[b.cls_of[tree->index]];
             for (size_t a = 0; a < g->nnames; a++) {
                 Error *err = NULL;
                 if (gm_address_space_init(&res->spaces[res->nspaces], root,

@@ -17,8 +17,8 @@ static char *explain(AddressSpace *as, hwaddr addr, bool *found)
 TEST(explains_priority_age_and_aliases)
 {
     static const MemoryRegionOps ops = { 0 };
-    MemoryRegion root, ram, al, a, b, cont;
-    AddressSpace as;
+    static MemoryRegion root, ram, al, a, b, cont;
+    static AddressSpace as;
     test_capture_errors();
     memory_region_init(&root, NULL, "root", UINT64_MAX);
     ASSERT(memory_region_init_ram(&ram, NULL, "ram", 0x10000, NULL));

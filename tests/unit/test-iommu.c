@@ -45,7 +45,7 @@ static void notify(IOMMUNotifier *n, IOMMUTLBEntry *e)
 
 TEST(init_and_kind)
 {
-    TestIommu t = { 0 };
+    static TestIommu t;
     static const IOMMUMemoryRegionOps bad = { 0 };
     Error *err = NULL;
     ASSERT_EQ(gm_memory_region_init_iommu(&t.iommu, NULL, &bad, "x", 0x1000,
@@ -60,8 +60,8 @@ TEST(init_and_kind)
     ASSERT(memory_region_get_iommu(mr) == &t.iommu);
     ASSERT_STR_EQ(gm_memory_region_type(mr), "i/o");
     ASSERT_EQ(memory_region_iommu_num_indexes(&t.iommu), 1);
-    MemoryRegion root;
-    AddressSpace as;
+    static MemoryRegion root;
+    static AddressSpace as;
     memory_region_init(&root, NULL, "root", UINT64_MAX);
     memory_region_add_subregion(&root, 0, mr);
     address_space_init(&as, &root, "dma");
@@ -72,7 +72,7 @@ TEST(init_and_kind)
 
 TEST(notifiers)
 {
-    TestIommu t = { 0 };
+    static TestIommu t;
     ASSERT_EQ(gm_memory_region_init_iommu(&t.iommu, NULL, &iommu_ops, "dmar",
                                           UINT64_MAX, NULL),
               0);
@@ -117,7 +117,7 @@ TEST(notifiers)
     ASSERT(memory_region_register_iommu_notifier(mr, &unmap_n, &err) < 0);
     error_free(err);
     ASSERT(t.iommu.notifiers == &map_n && map_n.next == NULL);
-    MemoryRegion plain;
+    static MemoryRegion plain;
     memory_region_init(&plain, NULL, "plain", 0x1000);
     err = NULL;
     ASSERT_EQ(memory_region_register_iommu_notifier(&plain, &unmap_n, &err),

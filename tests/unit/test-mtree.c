@@ -24,7 +24,7 @@ static void build(void)
     memory_region_add_subregion(&pci, 0xfffc0000, &rom);
     memory_region_add_subregion_overlap(&sys, 0, &pci, -1);
     const char *names[4] = { "pam-pci", "pam-rom", "pam-pci", "pam-ram" };
-    MemoryRegion *targets[4] = { &pci, &ram, &ram, &ram };
+    static MemoryRegion *targets[4] = { &pci, &ram, &ram, &ram };
     for (int i = 0; i < 4; i++) {
         memory_region_init_alias(&pam[i], NULL, names[i], targets[i], 0xf0000,
                                  0x10000);
@@ -112,8 +112,8 @@ TEST(flat)
 TEST(dispatch_and_owner)
 {
     Object *o = gm_object_new("/machine/dev", true);
-    MemoryRegion r, k;
-    AddressSpace a;
+    static MemoryRegion r, k;
+    static AddressSpace a;
     test_capture_errors();
     memory_region_init(&r, NULL, "r", 0x10000);
     memory_region_init_io(&k, o, NULL, NULL, "k", 0x100);
@@ -132,8 +132,8 @@ TEST(dispatch_and_owner)
 
 TEST(overflow_marker)
 {
-    MemoryRegion r, c, k;
-    AddressSpace a;
+    static MemoryRegion r, c, k;
+    static AddressSpace a;
     test_capture_errors();
     memory_region_init(&r, NULL, "r", UINT64_MAX);
     memory_region_init(&c, NULL, "c", 0x2000);

@@ -22,7 +22,7 @@ static void setup(void)
 
 TEST(kinds_print_like_qemu)
 {
-    MemoryRegion c, ram, rom, romd, io, alias, ramd, nv;
+    static MemoryRegion c, ram, rom, romd, io, alias, ramd, nv;
     static char buf[4096];
     static const MemoryRegionOps ops = { 0 };
     setup();
@@ -54,7 +54,7 @@ TEST(kinds_print_like_qemu)
 
 TEST(sizes_zero_and_2_64)
 {
-    MemoryRegion big, zero;
+    static MemoryRegion big, zero;
     setup();
     memory_region_init(&big, NULL, "big", UINT64_MAX);
     ASSERT_ADDR_EQ(memory_region_size(&big), UINT64_MAX);
@@ -67,7 +67,7 @@ TEST(sizes_zero_and_2_64)
     ASSERT_STR_EQ(r, ""); /* a region of size 0 never shows */
     free(r);
     /* RAM cannot be 0 or 2^64 bytes. */
-    MemoryRegion ram;
+    static MemoryRegion ram;
     Error *err = NULL;
     ASSERT(!memory_region_init_ram(&ram, NULL, "r", 0, &err));
     ASSERT_EQ(gm_error_code(err), GM_ERR_INVALID_ARG);
@@ -79,7 +79,7 @@ TEST(sizes_zero_and_2_64)
 
 TEST(region_ending_at_2_64_minus_1)
 {
-    MemoryRegion top, over;
+    static MemoryRegion top, over;
     setup();
     ASSERT(memory_region_init_ram(&top, NULL, "top", 0x1000, NULL));
     memory_region_add_subregion(&root, UINT64_MAX - 0xfff, &top);
@@ -95,7 +95,7 @@ TEST(region_ending_at_2_64_minus_1)
 
 TEST(add_twice_is_refused)
 {
-    MemoryRegion a, c;
+    static MemoryRegion a, c;
     setup();
     memory_region_init(&c, NULL, "c", 0x10000);
     memory_region_init_io(&a, NULL, NULL, NULL, "a", 0x100);
@@ -113,7 +113,7 @@ TEST(add_twice_is_refused)
 
 TEST(del_not_child_is_refused)
 {
-    MemoryRegion a, c;
+    static MemoryRegion a, c;
     setup();
     memory_region_init(&c, NULL, "c", 0x10000);
     memory_region_init_io(&a, NULL, NULL, NULL, "a", 0x100);
@@ -128,7 +128,7 @@ TEST(del_not_child_is_refused)
 
 TEST(cycles_are_refused)
 {
-    MemoryRegion a, b, al;
+    static MemoryRegion a, b, al;
     setup();
     memory_region_init(&a, NULL, "a", 0x10000);
     memory_region_init(&b, NULL, "b", 0x10000);
@@ -143,7 +143,7 @@ TEST(cycles_are_refused)
     ASSERT_EQ(test_last_error(), GM_ERR_ALIAS_CYCLE);
     ASSERT(al.container == NULL);
     Error *err = NULL;
-    MemoryRegion self;
+    static MemoryRegion self;
     ASSERT_EQ(gm_memory_region_init_alias(&self, NULL, "s", &self, 0, 1, &err),
               -GM_ERR_INVALID_ARG); /* not initialised yet: refused */
     error_free(err);
@@ -153,7 +153,7 @@ TEST(cycles_are_refused)
 
 TEST(alias_onto_alias_and_offsets)
 {
-    MemoryRegion ram, a1, a2;
+    static MemoryRegion ram, a1, a2;
     setup();
     ASSERT(memory_region_init_ram(&ram, NULL, "ram", 0x10000, NULL));
     memory_region_init_alias(&a1, NULL, "a1", &ram, 0x1000, 0x8000);
@@ -177,7 +177,7 @@ TEST(alias_onto_alias_and_offsets)
 
 TEST(alias_into_alias_container_refused)
 {
-    MemoryRegion c, al, x;
+    static MemoryRegion c, al, x;
     setup();
     memory_region_init(&c, NULL, "c", 0x1000);
     memory_region_init_alias(&al, NULL, "al", &c, 0, 0x1000);
@@ -188,7 +188,7 @@ TEST(alias_into_alias_container_refused)
 
 TEST(destroy_in_use_is_refused)
 {
-    MemoryRegion ram, al;
+    static MemoryRegion ram, al;
     setup();
     ASSERT(memory_region_init_ram(&ram, NULL, "ram", 0x1000, NULL));
     memory_region_add_subregion(&root, 0, &ram);
@@ -207,7 +207,7 @@ TEST(destroy_in_use_is_refused)
     ASSERT_EQ(gm_memory_region_destroy(&ram, NULL), 0);
     ASSERT(ram.magic == 0);
     /* Destroying a container detaches its children. */
-    MemoryRegion c, k;
+    static MemoryRegion c, k;
     memory_region_init(&c, NULL, "c", 0x1000);
     memory_region_init_io(&k, NULL, NULL, NULL, "k", 0x10);
     memory_region_add_subregion(&c, 0, &k);
@@ -218,7 +218,7 @@ TEST(destroy_in_use_is_refused)
 
 TEST(destroy_inside_transaction_while_visible)
 {
-    MemoryRegion ram;
+    static MemoryRegion ram;
     setup();
     ASSERT(memory_region_init_ram(&ram, NULL, "ram", 0x1000, NULL));
     memory_region_add_subregion(&root, 0, &ram);
@@ -235,7 +235,7 @@ TEST(destroy_inside_transaction_while_visible)
 TEST(owner_pinned_while_in_view)
 {
     Object *owner = gm_object_new("/machine/dev", true);
-    MemoryRegion io;
+    static MemoryRegion io;
     setup();
     memory_region_init_io(&io, owner, NULL, NULL, "io", 0x10);
     ASSERT_EQ(gm_object_refcount(owner), 1);
@@ -249,7 +249,7 @@ TEST(owner_pinned_while_in_view)
 
 TEST(ram_from_fd_round_trip)
 {
-    MemoryRegion ram;
+    static MemoryRegion ram;
     setup();
     int fd = memfd_create("guestmem-test", MFD_CLOEXEC);
     ASSERT(fd >= 0);
@@ -266,7 +266,7 @@ TEST(ram_from_fd_round_trip)
 
 TEST(ram_from_file_errors_and_round_trip)
 {
-    MemoryRegion ram;
+    static MemoryRegion ram;
     Error *err = NULL;
     setup();
     ASSERT(!memory_region_init_ram_from_file(&ram, NULL, "f", 0x1000, 0,
@@ -296,7 +296,7 @@ TEST(ram_from_file_errors_and_round_trip)
 
 TEST(resizeable_ram_limits)
 {
-    MemoryRegion ram;
+    static MemoryRegion ram;
     Error *err = NULL;
     setup();
     ASSERT(!memory_region_init_resizeable_ram(&ram, NULL, "r", 0x2000, 0x1000,
@@ -317,13 +317,13 @@ TEST(setters_validate)
     setup();
     memory_region_set_enabled(NULL, true);
     ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
-    MemoryRegion junk;
+    static MemoryRegion junk;
     memset(&junk, 0x5a, sizeof(junk));
     memory_region_set_readonly(&junk, true);
     ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
     memory_region_add_subregion(&root, 0, &junk);
     ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
-    MemoryRegion io;
+    static MemoryRegion io;
     memory_region_init_io(&io, NULL, NULL, NULL, "io", 0x10);
     memory_region_rom_device_set_romd(&io, false);
     ASSERT_EQ(test_last_error(), GM_ERR_WRONG_KIND);

@@ -31,7 +31,7 @@ static void io(MemoryRegion *mr, const char *name, uint64_t size)
 
 TEST(higher_priority_wins)
 {
-    MemoryRegion lo, hi;
+    static MemoryRegion lo, hi;
     setup();
     io(&lo, "lo", 0x3000);
     io(&hi, "hi", 0x1000);
@@ -42,7 +42,7 @@ TEST(higher_priority_wins)
 
 TEST(equal_priority_newest_wins)
 {
-    MemoryRegion a, b;
+    static MemoryRegion a, b;
     setup();
     io(&a, "a", 0x2000);
     io(&b, "b", 0x2000);
@@ -53,7 +53,7 @@ TEST(equal_priority_newest_wins)
 
 TEST(move_makes_region_newest)
 {
-    MemoryRegion a, b;
+    static MemoryRegion a, b;
     setup();
     io(&a, "a", 0x2000);
     io(&b, "b", 0x2000);
@@ -68,7 +68,7 @@ TEST(move_makes_region_newest)
 
 TEST(property_changes_do_not_reorder)
 {
-    MemoryRegion a, b;
+    static MemoryRegion a, b;
     setup();
     io(&a, "a", 0x2000);
     io(&b, "b", 0x2000);
@@ -84,7 +84,7 @@ TEST(property_changes_do_not_reorder)
 
 TEST(pure_container_shows_through)
 {
-    MemoryRegion under, cont, kid;
+    static MemoryRegion under, cont, kid;
     setup();
     io(&under, "under", 0x4000);
     memory_region_init(&cont, NULL, "cont", 0x4000);
@@ -97,7 +97,7 @@ TEST(pure_container_shows_through)
 
 TEST(io_with_children_fills_its_gaps)
 {
-    MemoryRegion under, rtc, idx;
+    static MemoryRegion under, rtc, idx;
     setup();
     io(&under, "under", 0x4000);
     io(&rtc, "rtc", 0x4000);
@@ -110,7 +110,7 @@ TEST(io_with_children_fills_its_gaps)
 
 TEST(disabled_hides_subtree)
 {
-    MemoryRegion cont, kid;
+    static MemoryRegion cont, kid;
     setup();
     memory_region_init(&cont, NULL, "cont", 0x4000);
     io(&kid, "kid", 0x1000);
@@ -131,7 +131,7 @@ TEST(disabled_hides_subtree)
 
 TEST(clipped_to_container)
 {
-    MemoryRegion cont, kid;
+    static MemoryRegion cont, kid;
     setup();
     memory_region_init(&cont, NULL, "cont", 0x1000);
     io(&kid, "kid", 0x4000);
@@ -142,7 +142,7 @@ TEST(clipped_to_container)
 
 TEST(alias_window_and_readonly)
 {
-    MemoryRegion ram, al;
+    static MemoryRegion ram, al;
     setup();
     ASSERT(memory_region_init_ram(&ram, NULL, "ram", 0x10000, NULL));
     memory_region_init_alias(&al, NULL, "al", &ram, 0x2000, 0x1000);
@@ -164,7 +164,7 @@ TEST(alias_window_and_readonly)
 
 TEST(adjacent_pieces_merge)
 {
-    MemoryRegion ram, a1, a2, a3;
+    static MemoryRegion ram, a1, a2, a3;
     setup();
     ASSERT(memory_region_init_ram(&ram, NULL, "ram", 0x10000, NULL));
     memory_region_init_alias(&a1, NULL, "a1", &ram, 0, 0x1000);
@@ -180,7 +180,7 @@ TEST(adjacent_pieces_merge)
 
 TEST(single_byte_regions)
 {
-    MemoryRegion a, b;
+    static MemoryRegion a, b;
     setup();
     io(&a, "a", 1);
     io(&b, "b", 1);
@@ -191,8 +191,8 @@ TEST(single_byte_regions)
 
 TEST(shared_flatviews)
 {
-    MemoryRegion other, bm, bm_alias;
-    AddressSpace as2, as3, dev;
+    static MemoryRegion other, bm, bm_alias;
+    static AddressSpace as2, as3, dev;
     setup();
     address_space_init(&as2, &root, "test2");
     memory_region_init(&other, NULL, "other", 0x1000);
@@ -225,7 +225,7 @@ TEST(shared_flatviews)
 
 TEST(transactions_batch_changes)
 {
-    MemoryRegion a, b;
+    static MemoryRegion a, b;
     setup();
     io(&a, "a", 0x1000);
     io(&b, "b", 0x1000);
@@ -251,7 +251,7 @@ TEST(transactions_batch_changes)
 
 TEST(memory_region_find_section)
 {
-    MemoryRegion ram, c;
+    static MemoryRegion ram, c;
     setup();
     memory_region_init(&c, NULL, "c", 0x100000);
     ASSERT(memory_region_init_ram(&ram, NULL, "ram", 0x10000, NULL));
@@ -270,8 +270,8 @@ TEST(memory_region_find_section)
 TEST(root_with_address)
 {
     /* A root's own address shifts its view, as in QEMU. */
-    MemoryRegion r, k;
-    AddressSpace a2;
+    static MemoryRegion r, k;
+    static AddressSpace a2;
     setup();
     memory_region_init(&r, NULL, "r", 0x10000);
     io(&k, "k", 0x100);
