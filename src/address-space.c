@@ -18,7 +18,7 @@ static void set_view(AddressSpace *as, FlatView *fv)
         return;
     }
     flatview_ref(fv);
-    rcu_assign_pointer(as->current_map, fv);
+    gm_publish(as->current_map, fv);
     flatview_unref(old);
 }
 
@@ -125,7 +125,7 @@ int gm_address_space_init(AddressSpace *as, MemoryRegion *root,
         gm__state.as_first = as;
     }
     gm__state.as_last = as;
-    rcu_assign_pointer(as->current_map, fv);
+    gm_publish(as->current_map, fv);
     return 0;
 }
 
@@ -154,7 +154,7 @@ void address_space_destroy(AddressSpace *as)
     }
     as->root->root_users--;
     FlatView *fv = as->current_map;
-    rcu_assign_pointer(as->current_map, NULL);
+    gm_publish(as->current_map, NULL);
     flatview_unref(fv);
     free(as->name);
     memset(as, 0, sizeof(*as));
@@ -177,7 +177,7 @@ AddressSpace *gm_address_space_next(AddressSpace *as)
 
 FlatView *address_space_to_flatview(AddressSpace *as)
 {
-    return rcu_dereference(as->current_map);
+    return gm_consume(as->current_map);
 }
 
 FlatView *address_space_get_flatview(AddressSpace *as)
@@ -188,8 +188,9 @@ FlatView *address_space_get_flatview(AddressSpace *as)
     /* The writer may drop the last reference of the view we just loaded;
      * then a newer view is already published: load again. */
     do {
-        fv = rcu_dereference(as->current_map);
+        fv = gm_consume(as->current_map);
     } while (fv && !flatview_tryref(fv));
+    gm_tsan_reader_done();
     urcu_memb_read_unlock();
     return fv;
 }

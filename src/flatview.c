@@ -74,6 +74,7 @@ static void flatview_free(FlatView *fv)
 
 static void flatview_free_rcu(struct rcu_head *head)
 {
+    gm_tsan_grace_over();
     flatview_free(caa_container_of(head, FlatView, rcu));
 }
 
@@ -122,6 +123,20 @@ long gm__flatview_find(const FlatView *fv, hwaddr addr)
         return lo;
     }
     return -1;
+}
+
+unsigned gm__flatview_next(const FlatView *fv, hwaddr addr)
+{
+    unsigned lo = 0, hi = fv->nr;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (fv->ranges[mid].start <= addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
 }
 
 void gm__section_from_range(FlatView *fv, const FlatRange *fr,

@@ -43,6 +43,33 @@ void gm__assert_fail(const char *expr, const char *file, int line)
 
 typedef unsigned __int128 gm_u128;
 
+/* Publication of a pointer to readers (release) and its reading
+ * (acquire).  On x86 both are plain moves; written with C11 atomics so
+ * that ThreadSanitizer sees the ordering that RCU relies on. */
+#define gm_publish(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define gm_consume(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+
+/* ThreadSanitizer cannot see liburcu's grace periods (membarrier); these
+ * annotations give it the same edges: every read-side section's end
+ * happens before any reclamation that waited for it. */
+#if defined(__SANITIZE_THREAD__)
+#define GM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GM_TSAN 1
+#endif
+#endif
+#ifdef GM_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+extern char gm__tsan_grace;
+#define gm_tsan_reader_done() __tsan_release(&gm__tsan_grace)
+#define gm_tsan_grace_over() __tsan_acquire(&gm__tsan_grace)
+#else
+#define gm_tsan_reader_done() ((void)0)
+#define gm_tsan_grace_over() ((void)0)
+#endif
+
 /* --- errors ----------------------------------------------------------- */
 struct Error {
     GmErrorCode code;
@@ -155,7 +182,20 @@ typedef struct GmState {
 } GmState;
 extern GmState gm__state;
 
-void gm__rcu_ensure_registered(void);
+void gm__rcu_register_slow(void);
+extern __thread bool gm__rcu_registered __attribute__((tls_model("initial-exec")));
+static inline void gm__rcu_ensure_registered(void)
+{
+    if (__builtin_expect(!gm__rcu_registered, 0)) {
+        gm__rcu_register_slow();
+    }
+}
+/* The next range starting after @addr (its index), or fv->nr. */
+unsigned gm__flatview_next(const FlatView *fv, hwaddr addr);
+/* Host memory behind RAM devices is accessed through these ops. */
+extern const MemoryRegionOps gm__ram_device_ops;
+/* The RAM block whose host memory contains @host, or NULL. */
+RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset);
 /* Open/close a transaction around one change; commit renders if needed. */
 void gm__begin(void);
 void gm__mark_pending(void);

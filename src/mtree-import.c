@@ -682,6 +682,8 @@ static int init_class(Build *b, size_t c)
             mr->readonly = true;
         } else if (!strcmp(n->kind, "ramd")) {
             mr->ram_device = true;
+            mr->ops = &gm__ram_device_ops;
+            mr->opaque = mr;
         } else if (!strcmp(n->kind, "romd")) {
             mr->ram = false;
             mr->rom_device = true;

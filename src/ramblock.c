@@ -294,3 +294,17 @@ void gm__ramblock_free(RAMBlock *rb)
     block_unmap(rb);
     free(rb);
 }
+
+RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset)
+{
+    const uint8_t *p = host;
+    for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
+        if (rb->host && p >= rb->host && p < rb->host + rb->max_length) {
+            if (offset) {
+                *offset = (ram_addr_t)(p - rb->host);
+            }
+            return rb;
+        }
+    }
+    return NULL;
+}

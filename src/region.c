@@ -267,6 +267,8 @@ void memory_region_init_ram_device_ptr(MemoryRegion *mr, Object *owner,
     memory_region_init_ram_ptr(mr, owner, name, size, ptr);
     if (mr) {
         mr->ram_device = true;
+        mr->ops = &gm__ram_device_ops;
+        mr->opaque = mr;
     }
 }
 
@@ -784,6 +786,12 @@ int gm_memory_region_destroy(MemoryRegion *mr, Error **errp)
                              "space(s)",
                              memory_region_name(mr), mr->root_users);
     }
+    if (__atomic_load_n(&mr->map_users, __ATOMIC_ACQUIRE)) {
+        return gm_error_setg(errp, GM_ERR_IN_USE,
+                             "cannot destroy '%s': %lu live map(s) or "
+                             "cache(s) point into it",
+                             memory_region_name(mr), mr->map_users);
+    }
     if (__atomic_load_n(&mr->view_refs, __ATOMIC_ACQUIRE)) {
         if (gm__state.transaction_depth) {
             return gm_error_setg(errp, GM_ERR_IN_USE,
@@ -793,6 +801,7 @@ int gm_memory_region_destroy(MemoryRegion *mr, Error **errp)
         }
         /* Only retired views can still name it: let readers finish. */
         urcu_memb_synchronize_rcu();
+        gm_tsan_grace_over();
         urcu_memb_barrier();
         if (__atomic_load_n(&mr->view_refs, __ATOMIC_ACQUIRE)) {
             return gm_error_setg(errp, GM_ERR_IN_USE,

@@ -8,6 +8,7 @@
  * Initialisation happens on first use (get_system_memory(), or the first
  * address_space_init()); gm_reset() returns everything to the start.
  */
+#define _GNU_SOURCE
 #include "internal.h"
 
 #include <pthread.h>
@@ -20,7 +21,8 @@ GmState gm__state;
  * it when the thread exits (a pthread key destructor), so embedders do not
  * have to; explicit calls remain for threads that want to control it. */
 
-static __thread bool rcu_registered;
+__thread bool gm__rcu_registered __attribute__((tls_model("initial-exec")));
+#define rcu_registered gm__rcu_registered
 static pthread_key_t rcu_exit_key;
 static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
 
@@ -38,14 +40,29 @@ static void rcu_make_key(void)
     pthread_key_create(&rcu_exit_key, rcu_thread_exit);
 }
 
-void gm__rcu_ensure_registered(void)
+void gm__rcu_register_slow(void)
 {
-    if (__builtin_expect(!rcu_registered, 0)) {
+    if (!rcu_registered) {
         pthread_once(&rcu_key_once, rcu_make_key);
         urcu_memb_register_thread();
         rcu_registered = true;
         pthread_setspecific(rcu_exit_key, (void *)1);
     }
+}
+
+/* --- the writer lock ------------------------------------------------------
+ * One recursive mutex serialises every topology change (QEMU's big lock);
+ * readers never take it. */
+static pthread_mutex_t update_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+void gm_update_lock(void)
+{
+    pthread_mutex_lock(&update_lock);
+}
+
+void gm_update_unlock(void)
+{
+    pthread_mutex_unlock(&update_lock);
 }
 
 void gm_rcu_register_thread(void)
@@ -66,14 +83,20 @@ void gm_rcu_read_lock(void)
 
 void gm_rcu_read_unlock(void)
 {
+    gm_tsan_reader_done();
     urcu_memb_read_unlock();
 }
+
+#ifdef GM_TSAN
+char gm__tsan_grace;
+#endif
 
 /* --- transactions -------------------------------------------------------- */
 
 void gm__begin(void)
 {
     gm__rcu_ensure_registered();
+    gm_update_lock();
     gm__state.transaction_depth++;
 }
 
@@ -90,6 +113,7 @@ void gm__commit(void)
     if (--gm__state.transaction_depth == 0 && gm__state.update_pending) {
         gm__update_topology();
     }
+    gm_update_unlock();
 }
 
 void memory_region_transaction_begin(void)
@@ -189,5 +213,6 @@ void gm_reset(void)
     gm__state.transaction_depth = 0;
     gm__state.update_pending = false;
     urcu_memb_synchronize_rcu();
+    gm_tsan_grace_over();
     urcu_memb_barrier();
 }

@@ -22,6 +22,7 @@
 #include <guestmem/region.h>
 #include <guestmem/iommu.h>
 #include <guestmem/address-space.h>
+#include <guestmem/access.h>
 #include <guestmem/mtree.h>
 #include <guestmem/machine-pc.h>
 

@@ -131,6 +131,7 @@ struct MemoryRegion {
     unsigned alias_users;       /* aliases whose target this is */
     unsigned root_users;        /* address spaces whose root this is */
     unsigned long view_refs;    /* flat ranges referring to it (atomic) */
+    unsigned long map_users;    /* live maps and caches into it (atomic) */
     uint32_t magic;             /* set by the init functions */
     uint8_t log_clients;        /* memory_region_set_log() per client */
     void (*destructor)(MemoryRegion *mr);

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test-access.c - the access path (access.c, map.c): RAM, ROM, unassigned,
+ * read-only aliases, ROM and RAM devices, IOMMUs, maps, caches, and the
+ * splitting and combining of MMIO accesses by QEMU's valid/impl rules.
+ */
+#include "../harness/test.h"
+
+static MemoryRegion root, ram, rom;
+static AddressSpace as;
+
+static bool set_up;
+
+static void setup(void)
+{
+    if (set_up) {
+        return;
+    }
+    set_up = true;
+    test_capture_errors();
+    memory_region_init(&root, NULL, "root", UINT64_MAX);
+    ASSERT(memory_region_init_ram(&ram, NULL, "ram", 0x10000, NULL));
+    ASSERT(memory_region_init_rom(&rom, NULL, "rom", 0x1000, NULL));
+    memory_region_add_subregion(&root, 0, &ram);
+    memory_region_add_subregion(&root, 0x20000, &rom);
+    address_space_init(&as, &root, "test");
+}
+
+TEST(ram_round_trip_and_byte_order)
+{
+    setup();
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    uint8_t in[16], out[16];
+    for (int i = 0; i < 16; i++) {
+        in[i] = (uint8_t)(i * 7 + 1);
+    }
+    ASSERT_EQ(address_space_write(&as, 0x100, A, in, 16), MEMTX_OK);
+    ASSERT_EQ(address_space_read(&as, 0x100, A, out, 16), MEMTX_OK);
+    ASSERT_EQ(memcmp(in, out, 16), 0);
+    stl_le_phys(&as, 0x200, 0x11223344);
+    ASSERT_ADDR_EQ(ldl_le_phys(&as, 0x200), 0x11223344);
+    ASSERT_ADDR_EQ(ldl_be_phys(&as, 0x200), 0x44332211);
+    ASSERT_ADDR_EQ(ldub_phys(&as, 0x200), 0x44);
+    stq_be_phys(&as, 0x208, 0x0102030405060708ULL);
+    ASSERT_ADDR_EQ(ldub_phys(&as, 0x208), 0x01);
+    ASSERT_ADDR_EQ(ldq_le_phys(&as, 0x208), 0x0807060504030201ULL);
+    stw_be_phys(&as, 0x210, 0xabcd);
+    ASSERT_ADDR_EQ(lduw_le_phys(&as, 0x210), 0xcdab);
+    uint8_t *host = memory_region_get_ram_ptr(&ram);
+    ASSERT_EQ(host[0x200], 0x44);
+}
+
+TEST(unassigned_and_rom)
+{
+    setup();
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    uint8_t buf[8];
+    memset(buf, 0x55, sizeof(buf));
+    MemTxResult r;
+    /* Straddles the end of RAM: the RAM part is read, the rest is zero. */
+    stl_le_phys(&as, 0xfffc, 0xdeadbeef);
+    ASSERT_EQ(address_space_read(&as, 0xfffc, A, buf, 8), MEMTX_DECODE_ERROR);
+    ASSERT_ADDR_EQ(buf[0] | buf[1] << 8 | buf[2] << 16 | (uint32_t)buf[3] << 24,
+                   0xdeadbeef);
+    ASSERT_EQ(buf[4] | buf[5] | buf[6] | buf[7], 0);
+    ASSERT_EQ(address_space_ldl_le(&as, 0x30000, A, &r), 0);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR);
+    address_space_stl_le(&as, 0x30000, 1, A, &r);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR);
+    /* ROM: reads work, writes are dropped; the ROM loader path writes. */
+    address_space_stl_le(&as, 0x20000, 0x12345678, A, &r);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR);
+    ASSERT_EQ(ldl_le_phys(&as, 0x20000), 0);
+    uint32_t v = 0x12345678;
+    ASSERT_EQ(address_space_write_rom(&as, 0x20000, A, &v, 4), MEMTX_OK);
+    ASSERT_ADDR_EQ(ldl_le_phys(&as, 0x20000), 0x12345678);
+    ASSERT(!address_space_access_valid(&as, 0x20000, 4, true, A));
+    ASSERT(address_space_access_valid(&as, 0x20000, 4, false, A));
+    ASSERT(!address_space_access_valid(&as, 0xfff0, 0x20, false, A));
+}
+
+TEST(readonly_alias_drops_writes)
+{
+    static MemoryRegion al;
+    setup();
+    memory_region_init_alias(&al, NULL, "ro", &ram, 0x1000, 0x1000);
+    memory_region_set_readonly(&al, true);
+    memory_region_add_subregion(&root, 0x40000, &al);
+    stl_le_phys(&as, 0x1000, 0xcafe);
+    ASSERT_ADDR_EQ(ldl_le_phys(&as, 0x40000), 0xcafe);
+    MemTxResult r;
+    address_space_stl_le(&as, 0x40000, 1, MEMTXATTRS_UNSPECIFIED, &r);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR);
+    ASSERT_ADDR_EQ(ldl_le_phys(&as, 0x1000), 0xcafe);
+}
+
+TEST(io_space_reads_all_ones)
+{
+    MemTxResult r;
+    AddressSpace *io = &address_space_io;
+    ASSERT_ADDR_EQ(address_space_ldub(io, 0x80, MEMTXATTRS_UNSPECIFIED, &r),
+                   0xff);
+    ASSERT_EQ(r, MEMTX_OK);
+    ASSERT_ADDR_EQ(address_space_ldl_le(io, 0x80, MEMTXATTRS_UNSPECIFIED, &r),
+                   0xffffffff);
+    address_space_stb(io, 0x80, 1, MEMTXATTRS_UNSPECIFIED, &r);
+    ASSERT_EQ(r, MEMTX_OK);
+    /* The memory space answers unassigned reads with 0 and an error. */
+    ASSERT_EQ(address_space_ldl_le(&address_space_memory, 0x1000,
+                                   MEMTXATTRS_UNSPECIFIED, &r),
+              0);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR);
+}
+
+/* --- a recording device ---------------------------------------------------- */
+
+typedef struct Call {
+    bool write;
+    hwaddr addr;
+    unsigned size;
+    uint64_t val;
+} Call;
+
+typedef struct Dev {
+    MemoryRegion mr;
+    MemoryRegionOps ops;
+    uint8_t mem[64];  /* what the device "holds", read in its byte order */
+    Call calls[64];
+    int ncalls;
+    unsigned requester;
+    bool fail;
+} Dev;
+
+static uint64_t dev_get(Dev *d, hwaddr addr, unsigned size)
+{
+    uint64_t v = 0;
+    bool big = d->ops.endianness == DEVICE_BIG_ENDIAN;
+    for (unsigned i = 0; i < size; i++) {
+        uint64_t b = d->mem[(addr + i) % sizeof(d->mem)];
+        v |= big ? b << (8 * (size - 1 - i)) : b << (8 * i);
+    }
+    return v;
+}
+
+static void dev_put(Dev *d, hwaddr addr, unsigned size, uint64_t v)
+{
+    bool big = d->ops.endianness == DEVICE_BIG_ENDIAN;
+    for (unsigned i = 0; i < size; i++) {
+        unsigned sh = big ? 8 * (size - 1 - i) : 8 * i;
+        d->mem[(addr + i) % sizeof(d->mem)] = (uint8_t)(v >> sh);
+    }
+}
+
+static MemTxResult dev_read(void *opaque, hwaddr addr, uint64_t *data,
+                            unsigned size, MemTxAttrs attrs)
+{
+    Dev *d = opaque;
+    *data = dev_get(d, addr, size);
+    d->calls[d->ncalls++ % 64] = (Call){ false, addr, size, *data };
+    d->requester = attrs.requester_id;
+    return d->fail ? MEMTX_ERROR : MEMTX_OK;
+}
+
+static MemTxResult dev_write(void *opaque, hwaddr addr, uint64_t data,
+                             unsigned size, MemTxAttrs attrs)
+{
+    Dev *d = opaque;
+    dev_put(d, addr, size, data);
+    d->calls[d->ncalls++ % 64] = (Call){ true, addr, size, data };
+    return d->fail ? MEMTX_ERROR : MEMTX_OK;
+}
+
+static Dev dev;
+
+static void dev_setup(enum device_endian end, unsigned vmin, unsigned vmax,
+                      bool vunaligned, unsigned imin, unsigned imax,
+                      bool iunaligned)
+{
+    setup();
+    if (dev.mr.magic) {
+        memory_region_del_subregion(&root, &dev.mr);
+        ASSERT_EQ(gm_memory_region_destroy(&dev.mr, NULL), 0);
+    }
+    memset(&dev, 0, sizeof(dev));
+    dev.ops = (MemoryRegionOps){
+        .read_with_attrs = dev_read,
+        .write_with_attrs = dev_write,
+        .endianness = end,
+        .valid = { vmin, vmax, vunaligned, NULL },
+        .impl = { imin, imax, iunaligned },
+    };
+    for (unsigned i = 0; i < sizeof(dev.mem); i++) {
+        dev.mem[i] = (uint8_t)(0x10 + i);
+    }
+    memory_region_init_io(&dev.mr, NULL, &dev.ops, &dev, "dev", 64);
+    memory_region_add_subregion(&root, 0x50000, &dev.mr);
+}
+
+#define CALL(i, w, a, s, v)                                                   \
+    do {                                                                      \
+        ASSERT_EQ(dev.calls[i].write, w);                                     \
+        ASSERT_ADDR_EQ(dev.calls[i].addr, a);                                 \
+        ASSERT_EQ(dev.calls[i].size, s);                                      \
+        ASSERT_ADDR_EQ(dev.calls[i].val, v);                                  \
+    } while (0)
+
+TEST(split_table)
+{
+    const MemTxAttrs A = { .requester_id = 7 };
+    MemTxResult r;
+    /* impl max 1: a 4-byte load becomes four byte calls, combined LE. */
+    dev_setup(DEVICE_LITTLE_ENDIAN, 1, 4, false, 1, 1, false);
+    ASSERT_ADDR_EQ(address_space_ldl_le(&as, 0x50000, A, &r), 0x13121110);
+    ASSERT_EQ(r, MEMTX_OK);
+    ASSERT_EQ(dev.ncalls, 4);
+    CALL(0, false, 0, 1, 0x10);
+    CALL(3, false, 3, 1, 0x13);
+    ASSERT_EQ(dev.requester, 7);
+    /* The same on a big-endian device: the first byte is the most
+     * significant; a big-endian load gives the device's value. */
+    dev_setup(DEVICE_BIG_ENDIAN, 1, 4, false, 1, 1, false);
+    ASSERT_ADDR_EQ(address_space_ldl_be(&as, 0x50000, A, &r), 0x10111213);
+    ASSERT_ADDR_EQ(address_space_ldl_le(&as, 0x50000, A, &r), 0x13121110);
+    /* impl min 4: a byte load is widened to 4 bytes at the same address. */
+    dev_setup(DEVICE_LITTLE_ENDIAN, 1, 4, true, 4, 4, false);
+    ASSERT_ADDR_EQ(address_space_ldub(&as, 0x50001, A, &r), 0x11);
+    ASSERT_EQ(dev.ncalls, 1);
+    CALL(0, false, 1, 4, 0x14131211);
+    /* A byte write widened: the value is masked into the low byte. */
+    address_space_stb(&as, 0x50004, 0xaa, A, &r);
+    CALL(1, true, 4, 4, 0xaa);
+    /* valid max 2: an 8-byte read is done as four 2-byte dispatches. */
+    dev_setup(DEVICE_LITTLE_ENDIAN, 1, 2, false, 1, 2, false);
+    uint8_t buf[8];
+    ASSERT_EQ(address_space_read(&as, 0x50008, A, buf, 8), MEMTX_OK);
+    ASSERT_EQ(dev.ncalls, 4);
+    CALL(0, false, 8, 2, 0x1918);
+    CALL(3, false, 14, 2, 0x1f1e);
+    ASSERT_EQ(buf[0], 0x18);
+    ASSERT_EQ(buf[7], 0x1f);
+    /* Alignment caps a piece: 4 bytes at offset 2 go as 2 + 2. */
+    dev_setup(DEVICE_LITTLE_ENDIAN, 1, 4, false, 1, 4, false);
+    ASSERT_EQ(address_space_read(&as, 0x50002, A, buf, 4), MEMTX_OK);
+    ASSERT_EQ(dev.ncalls, 2);
+    CALL(0, false, 2, 2, 0x1312);
+    CALL(1, false, 4, 2, 0x1514);
+    /* An unaligned fixed-size load the device does not accept fails. */
+    dev.ncalls = 0;
+    ASSERT_EQ(address_space_ldl_le(&as, 0x50001, A, &r), 0);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR);
+    ASSERT_EQ(dev.ncalls, 0);
+    /* valid min 4: a byte access is refused. */
+    dev_setup(DEVICE_LITTLE_ENDIAN, 4, 4, false, 4, 4, false);
+    address_space_ldub(&as, 0x50000, A, &r);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR);
+    ASSERT_EQ(dev.ncalls, 0);
+    /* Errors of the callbacks are passed on. */
+    dev_setup(DEVICE_LITTLE_ENDIAN, 1, 4, false, 1, 4, false);
+    dev.fail = true;
+    address_space_ldl_le(&as, 0x50000, A, &r);
+    ASSERT_EQ(r, MEMTX_ERROR);
+}
+
+/* Every combination: bytes read through the API equal the device's bytes,
+ * writes land where they should, and no call exceeds what impl allows. */
+TEST(split_exhaustive)
+{
+    static const unsigned vmaxs[] = { 0, 1, 2, 4, 8 };
+    static const unsigned imaxs[] = { 0, 1, 2, 4, 8 };
+    static const unsigned imins[] = { 0, 1, 2, 4 };
+    unsigned combos = 0;
+    for (int end = 0; end < 2; end++) {
+        for (unsigned a = 0; a < 5; a++) {
+            for (unsigned b = 0; b < 5; b++) {
+                for (unsigned c = 0; c < 4; c++) {
+                    for (int un = 0; un < 2; un++) {
+                        unsigned imax = imaxs[b], imin = imins[c];
+                        if (imax && imin > imax) {
+                            continue;
+                        }
+                        dev_setup(end ? DEVICE_BIG_ENDIAN : DEVICE_LITTLE_ENDIAN,
+                                  0, vmaxs[a], un, imin, imax, un);
+                        for (unsigned off = 0; off < 8; off++) {
+                            for (unsigned len = 1; len <= 16; len++) {
+                                uint8_t buf[16], want[16];
+                                for (unsigned i = 0; i < len; i++) {
+                                    want[i] = dev.mem[(off + i) % 64];
+                                }
+                                dev.ncalls = 0;
+                                MemTxResult r = address_space_read(
+                                    &as, 0x50000 + off, MEMTXATTRS_UNSPECIFIED,
+                                    buf, len);
+                                ASSERT_EQ(r, MEMTX_OK);
+                                ASSERT_EQ(memcmp(buf, want, len), 0);
+                                unsigned lim = imax ? imax : 4;
+                                unsigned lo = imin ? imin : 1;
+                                for (int i = 0; i < dev.ncalls && i < 64; i++) {
+                                    ASSERT(dev.calls[i].size <= (lim > lo ? lim : lo));
+                                }
+                                combos++;
+                            }
+                        }
+                        /* A write of 8 bytes, read back the same way. */
+                        uint8_t w[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, back[8];
+                        ASSERT_EQ(address_space_write(&as, 0x50010,
+                                                      MEMTXATTRS_UNSPECIFIED,
+                                                      w, 8),
+                                  MEMTX_OK);
+                        if (!imin || imin <= 1 || (un && imin <= 8)) {
+                            ASSERT_EQ(address_space_read(
+                                          &as, 0x50010, MEMTXATTRS_UNSPECIFIED,
+                                          back, 8),
+                                      MEMTX_OK);
+                            ASSERT_EQ(memcmp(w, back, 8), 0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ASSERT(combos > 5000);
+}
+
+TEST(rom_device_and_ram_device)
+{
+    static MemoryRegion romd, ramd;
+    static uint8_t devmem[0x100];
+    setup();
+    dev_setup(DEVICE_LITTLE_ENDIAN, 1, 4, false, 1, 4, false);
+    ASSERT(memory_region_init_rom_device(&romd, NULL, &dev.ops, &dev, "flash",
+                                         0x1000, NULL));
+    uint8_t *host = memory_region_get_ram_ptr(&romd);
+    host[0] = 0x77;
+    memory_region_add_subregion(&root, 0x60000, &romd);
+    dev.ncalls = 0;
+    ASSERT_EQ(ldub_phys(&as, 0x60000), 0x77); /* romd: from memory */
+    ASSERT_EQ(dev.ncalls, 0);
+    stb_phys(&as, 0x60000, 0x99);              /* writes: to the device */
+    ASSERT_EQ(dev.ncalls, 1);
+    ASSERT_EQ(host[0], 0x77);
+    memory_region_rom_device_set_romd(&romd, false);
+    ASSERT_EQ(ldub_phys(&as, 0x60000), 0x99);  /* now the device answers */
+    memory_region_init_ram_device_ptr(&ramd, NULL, "bar", sizeof(devmem),
+                                      devmem);
+    memory_region_add_subregion(&root, 0x70000, &ramd);
+    stl_le_phys(&as, 0x70004, 0xa1b2c3d4);
+    ASSERT_ADDR_EQ(devmem[4] | (uint32_t)devmem[7] << 24, 0xa10000d4);
+    ASSERT_ADDR_EQ(ldq_le_phys(&as, 0x70000), 0xa1b2c3d400000000ULL);
+}
+
+/* An IOMMU that maps its pages 1:1 + 0x1000 into "test", read-only for odd
+ * pages. */
+static IOMMUTLBEntry iommu_translate(IOMMUMemoryRegion *im, hwaddr addr,
+                                     IOMMUAccessFlags flag, int idx)
+{
+    IOMMUTLBEntry e = { &as, addr & ~0xfffULL, (addr & ~0xfffULL) + 0x1000,
+                        0xfff, (addr >> 12) & 1 ? IOMMU_RO : IOMMU_RW };
+    return e;
+}
+
+TEST(iommu_translates_and_checks_permissions)
+{
+    static const IOMMUMemoryRegionOps ops = { .translate = iommu_translate };
+    static IOMMUMemoryRegion im;
+    static MemoryRegion dma_root;
+    static AddressSpace dma;
+    setup();
+    ASSERT_EQ(gm_memory_region_init_iommu(&im, NULL, &ops, "iommu", 0x10000,
+                                          NULL),
+              0);
+    memory_region_init(&dma_root, NULL, "dma", UINT64_MAX);
+    memory_region_add_subregion(&dma_root, 0, &im.parent_obj);
+    address_space_init(&dma, &dma_root, "dma");
+    stl_le_phys(&as, 0x1010, 0x5a5a5a5a);
+    ASSERT_ADDR_EQ(ldl_le_phys(&dma, 0x10), 0x5a5a5a5a);
+    MemTxResult r;
+    address_space_stl_le(&dma, 0x1010, 7, MEMTXATTRS_UNSPECIFIED, &r);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR); /* page 1 is read-only */
+    ASSERT_ADDR_EQ(ldl_le_phys(&as, 0x2010), 0);
+    address_space_stl_le(&dma, 0x2010, 7, MEMTXATTRS_UNSPECIFIED, &r);
+    ASSERT_EQ(r, MEMTX_OK);
+    ASSERT_ADDR_EQ(ldl_le_phys(&as, 0x3010), 7);
+    /* A read across two IOMMU pages is translated page by page. */
+    uint8_t buf[8];
+    stl_le_phys(&as, 0x1ffc, 0x04030201);
+    stl_le_phys(&as, 0x2000, 0x08070605);
+    ASSERT_EQ(address_space_read(&dma, 0x0ffc, MEMTXATTRS_UNSPECIFIED, buf, 8),
+              MEMTX_OK);
+    ASSERT_EQ(buf[0], 1);
+    ASSERT_EQ(buf[7], 8);
+}
+
+static int map_client_calls;
+
+static void map_client(void *opaque)
+{
+    map_client_calls++;
+}
+
+TEST(map_unmap_and_bounce)
+{
+    setup();
+    dev_setup(DEVICE_LITTLE_ENDIAN, 1, 4, false, 1, 4, false);
+    hwaddr len = 0x20000;
+    uint8_t *p = address_space_map(&as, 0x100, &len, true,
+                                   MEMTXATTRS_UNSPECIFIED);
+    ASSERT(p == (uint8_t *)memory_region_get_ram_ptr(&ram) + 0x100);
+    ASSERT_ADDR_EQ(len, 0x10000 - 0x100); /* cut to the RAM */
+    p[0] = 0x42;
+    Error *err = NULL;
+    memory_region_del_subregion(&root, &ram);
+    ASSERT_EQ(gm_memory_region_destroy(&ram, &err), -GM_ERR_IN_USE);
+    error_free(err);
+    memory_region_add_subregion(&root, 0, &ram);
+    address_space_unmap(&as, p, len, true, 1);
+    ASSERT_EQ(ldub_phys(&as, 0x100), 0x42);
+    /* MMIO: the bounce buffer, filled for a read, written back on unmap. */
+    len = 8;
+    uint8_t *b = address_space_map(&as, 0x50000, &len, false,
+                                   MEMTXATTRS_UNSPECIFIED);
+    ASSERT(b);
+    ASSERT_EQ(b[3], 0x13);
+    hwaddr len2 = 8;
+    ASSERT(!address_space_map(&as, 0x50000, &len2, false,
+                              MEMTXATTRS_UNSPECIFIED));
+    ASSERT_EQ(len2, 0);
+    ASSERT_EQ(gm_address_space_register_map_client(map_client, NULL), 0);
+    ASSERT_EQ(map_client_calls, 0);
+    b[0] = 0xee;
+    address_space_unmap(&as, b, len, true, 1);
+    ASSERT_EQ(map_client_calls, 1);
+    ASSERT_EQ(dev.mem[0], 0xee);
+    ASSERT_EQ(gm_address_space_register_map_client(map_client, NULL), 0);
+    ASSERT_EQ(map_client_calls, 2); /* free now: called at once */
+    len = 8;
+    ASSERT(!address_space_map(&as, 0x90000, &len, false,
+                              MEMTXATTRS_UNSPECIFIED)); /* nothing there */
+}
+
+TEST(caches)
+{
+    MemoryRegionCache c = MEMORY_REGION_CACHE_INVALID;
+    setup();
+    ASSERT_EQ(address_space_cache_init(&c, &as, 0xff00, 0x1000, true), 0x100);
+    address_space_stl_le_cached(&c, 0x10, 0xfeedf00d, MEMTXATTRS_UNSPECIFIED,
+                                NULL);
+    ASSERT_ADDR_EQ(ldl_le_phys(&as, 0xff10), 0xfeedf00d);
+    ASSERT_ADDR_EQ(address_space_ldl_le_cached(&c, 0x10, MEMTXATTRS_UNSPECIFIED,
+                                               NULL),
+                   0xfeedf00d);
+    MemTxResult r;
+    address_space_ldl_le_cached(&c, 0xfe, MEMTXATTRS_UNSPECIFIED, &r);
+    ASSERT_EQ(r, MEMTX_DECODE_ERROR); /* past the cached range */
+    memory_region_del_subregion(&root, &ram);
+    Error *err = NULL;
+    ASSERT_EQ(gm_memory_region_destroy(&ram, &err), -GM_ERR_IN_USE);
+    error_free(err);
+    address_space_cache_destroy(&c);
+    ASSERT_EQ(gm_memory_region_destroy(&ram, NULL), 0);
+    ASSERT_EQ(address_space_cache_init(&c, &as, 0x90000, 4, false), -1);
+}
+
+int main(int argc, char **argv)
+{
+    static const TestCase tests[] = {
+        TEST_ENTRY(ram_round_trip_and_byte_order),
+        TEST_ENTRY(unassigned_and_rom),
+        TEST_ENTRY(readonly_alias_drops_writes),
+        TEST_ENTRY(io_space_reads_all_ones),
+        TEST_ENTRY(split_table),
+        TEST_ENTRY(split_exhaustive),
+        TEST_ENTRY(rom_device_and_ram_device),
+        TEST_ENTRY(iommu_translates_and_checks_permissions),
+        TEST_ENTRY(map_unmap_and_bounce),
+        TEST_ENTRY(caches),
+    };
+    return test_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+}
