@@ -8,8 +8,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 2
 status=0
 
-run_suite() { # DIR
-    meson test -C "$1" --print-errorlogs --num-processes 2 || status=1
+run_suite() { # DIR [meson test options]
+    dir=$1
+    shift
+    meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || status=1
 }
 
 run_suite "$build"
@@ -22,7 +24,17 @@ if [ "${QUICK:-0}" != 1 ]; then
     ninja -C "$san" >/dev/null || status=1
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         run_suite "$san"
-    dirs="$build $san"
+    # ThreadSanitizer: the concurrency stress test, the unit tests and the
+    # differential test.
+    tsan=build-tsan
+    if [ ! -f "$tsan/build.ninja" ]; then
+        meson setup "$tsan" -Db_sanitize=thread -Db_lundef=false \
+            -Ddiff_ops=20000 >/dev/null || status=1
+    fi
+    ninja -C "$tsan" >/dev/null || status=1
+    TSAN_OPTIONS="suppressions=$here/tests/tsan.supp halt_on_error=1" \
+        run_suite "$tsan" --suite stress --suite unit --suite differential
+    dirs="$build $san $tsan"
 else
     dirs="$build"
 fi

@@ -101,6 +101,7 @@ void flatview_unref(FlatView *view)
 {
     if (view && __atomic_sub_fetch(&view->ref, 1, __ATOMIC_ACQ_REL) == 0) {
         gm__rcu_ensure_registered();
+        gm_tsan_reader_done(); /* hand-over to the reclaim thread */
         urcu_memb_call_rcu(&view->rcu, flatview_free_rcu);
     }
 }

@@ -61,7 +61,10 @@ static uint64_t rng_state;
 static unsigned long long ops_done, checks_done;
 static int depth;
 static bool verbose;
-static uint8_t ram_backing[0x4000];
+#define RAM_BYTES 0x4000
+static uint8_t ram_mem[POOL][RAM_BYTES];    /* the library's host memory */
+static uint8_t ram_shadow[POOL][RAM_BYTES]; /* what the model expects */
+static unsigned long long accesses_done;
 static const MemoryRegionOps io_ops = { 0 };
 static GmErrorCode last_err;
 
@@ -415,11 +418,13 @@ static void op_create(void)
         memory_region_init_io(&n->mr, NULL, &io_ops, NULL, name, sz64);
         break;
     case K_RAM:
-        if (n->size == 0 || n->size > sizeof(ram_backing)) {
-            n->size = sizeof(ram_backing);
+        if (n->size == 0 || n->size > RAM_BYTES) {
+            n->size = RAM_BYTES;
         }
+        memset(ram_mem[idx], 0, RAM_BYTES);
+        memset(ram_shadow[idx], 0, RAM_BYTES);
         memory_region_init_ram_ptr(&n->mr, NULL, name, (uint64_t)n->size,
-                                   ram_backing);
+                                   ram_mem[idx]);
         break;
     case K_ALIAS: {
         Node *t = pick_live();
@@ -591,6 +596,66 @@ static void op_property(void)
     }
 }
 
+/* One random read or write through the API, checked byte by byte against
+ * the model and the shadow copy of every RAM region. */
+static void op_access(void)
+{
+    hwaddr addr = below(50) == 0 ? UINT64_MAX - below(0x20000)
+                                 : below(SPACE + 0x1000);
+    unsigned len = 1 + (unsigned)below(below(4) ? 8 : 64);
+    if (addr + len - 1 < addr) {
+        len = (unsigned)(UINT64_MAX - addr + 1);
+    }
+    bool is_write = below(2);
+    uint8_t buf[64], want[64];
+    MemTxResult want_r = MEMTX_OK;
+    for (unsigned i = 0; i < len; i++) {
+        Hit h;
+        buf[i] = (uint8_t)rnd();
+        want[i] = 0;
+        if (!model_resolve(&rootn, 0, (__uint128_t)addr + i, false, false,
+                           &h)) {
+            want_r |= MEMTX_DECODE_ERROR;
+            continue;
+        }
+        if (h.n->kind != K_RAM) {
+            continue; /* this test's MMIO reads 0 and ignores writes */
+        }
+        uint8_t *shadow = &ram_shadow[h.n - pool][h.off];
+        if (!is_write) {
+            want[i] = *shadow;
+        } else if (h.ro) {
+            want_r |= MEMTX_DECODE_ERROR;
+        } else {
+            *shadow = buf[i];
+        }
+    }
+    MemTxResult r = address_space_rw(&as, addr, MEMTXATTRS_UNSPECIFIED, buf,
+                                     len, is_write);
+    char msg[160];
+    if (r != want_r) {
+        snprintf(msg, sizeof(msg), "%s of %u at 0x%" PRIx64 ": result %u, "
+                 "model %u", is_write ? "write" : "read", len, addr, r, want_r);
+        die(msg);
+    }
+    if (!is_write && memcmp(buf, want, len)) {
+        snprintf(msg, sizeof(msg), "read of %u at 0x%" PRIx64 ": wrong bytes",
+                 len, addr);
+        die(msg);
+    }
+    accesses_done++;
+}
+
+static void check_ram_contents(void)
+{
+    for (int i = 0; i < POOL; i++) {
+        if (pool[i].live && pool[i].kind == K_RAM &&
+            memcmp(ram_mem[i], ram_shadow[i], RAM_BYTES)) {
+            die("RAM contents differ from the shadow copy");
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     unsigned long long seed = 1, nops = 100000, fault_at = 0;
@@ -658,6 +723,13 @@ int main(int argc, char **argv)
         }
         if (depth == 0) {
             check_view();
+            /* Accesses see the committed view, so check them there. */
+            for (int k = 0; k < 2; k++) {
+                op_access();
+            }
+            if (ops_done % 1024 == 0) {
+                check_ram_contents();
+            }
         }
     }
     while (depth > 0) {
@@ -665,8 +737,9 @@ int main(int argc, char **argv)
         depth--;
     }
     check_view();
+    check_ram_contents();
     printf("diff-render: seed %llu: %llu operations, %llu full view checks, "
-           "no disagreement\n",
-           seed, ops_done, checks_done);
+           "%llu checked accesses, no disagreement\n",
+           seed, ops_done, checks_done, accesses_done);
     return 0;
 }
