@@ -258,18 +258,20 @@ const MemoryRegionOps gm__ram_device_ops = {
 typedef struct Xlat {
     MemoryRegion *mr; /* NULL: unassigned */
     hwaddr xlat;      /* offset in mr */
+    uint8_t *host;    /* host address of the byte, for direct accesses */
     bool readonly;    /* read-only through the path (ROM included) */
-    bool romd;        /* a ROM device in romd mode */
+    bool dread;       /* reads may copy from host */
+    bool dwrite;      /* writes may copy to host */
 } Xlat;
 
 static inline bool direct_read_x(const Xlat *x)
 {
-    return (x->mr->ram && !x->mr->ram_device) || (x->mr->rom_device && x->romd);
+    return x->dread;
 }
 
 static inline bool direct_write_x(const Xlat *x)
 {
-    return x->mr->ram && !x->mr->ram_device && !x->readonly;
+    return x->dwrite;
 }
 
 /* RAM that refuses this write (ROM, or read-only on this path). */
@@ -282,7 +284,7 @@ static inline bool dropped_write_x(const Xlat *x)
 static Xlat translate(FlatView *fv, hwaddr addr, hwaddr *plen, bool is_write,
                       MemTxAttrs attrs)
 {
-    Xlat x = { NULL, 0, false, false };
+    Xlat x = { NULL, 0, NULL, false, false, false };
     for (int depth = 0; depth < IOMMU_MAX_DEPTH; depth++) {
         long i = gm__flatview_find(fv, addr);
         if (i < 0) {
@@ -302,7 +304,9 @@ static Xlat translate(FlatView *fv, hwaddr addr, hwaddr *plen, bool is_write,
             x.mr = fr->mr;
             x.xlat = off;
             x.readonly = fr->readonly;
-            x.romd = fr->romd_mode;
+            x.dread = fr->direct_read;
+            x.dwrite = fr->direct_write;
+            x.host = fr->host ? fr->host + (addr - fr->start) : NULL;
             return x;
         }
         IOMMUMemoryRegion *im = caa_container_of(fr->mr, IOMMUMemoryRegion,
@@ -356,7 +360,7 @@ static MemTxResult flatview_read(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
             memset(buf, 0, l);
             result |= MEMTX_DECODE_ERROR;
         } else if (direct_read_x(&x)) {
-            memcpy(buf, x.mr->ram_block->host + x.xlat, l);
+            memcpy(buf, x.host, l);
         } else {
             uint64_t v;
             l = mmio_piece(x.mr, l, x.xlat);
@@ -381,7 +385,7 @@ static MemTxResult flatview_write(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
         if (!x.mr) {
             result |= MEMTX_DECODE_ERROR;
         } else if (direct_write_x(&x)) {
-            memcpy(x.mr->ram_block->host + x.xlat, buf, l);
+            memcpy(x.host, buf, l);
         } else if (dropped_write_x(&x)) {
             result |= MEMTX_DECODE_ERROR; /* ROM, or RAM read-only here */
         } else {
@@ -533,7 +537,7 @@ static uint64_t load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
     hwaddr l = size;
     Xlat x = translate(fv, addr, &l, false, attrs);
     if (x.mr && l == size && direct_read_x(&x)) {
-        v = load_le(x.mr->ram_block->host + x.xlat, size);
+        v = load_le(x.host, size);
         if (big) {
             v = bswap(v, size);
         }
@@ -571,7 +575,7 @@ static void store(AddressSpace *as, hwaddr addr, uint64_t v, MemTxAttrs attrs,
     hwaddr l = size;
     Xlat x = translate(fv, addr, &l, true, attrs);
     if (x.mr && l == size && direct_write_x(&x)) {
-        store_le(x.mr->ram_block->host + x.xlat, size, big ? bswap(v, size) : v);
+        store_le(x.host, size, big ? bswap(v, size) : v);
         r = MEMTX_OK;
     } else if (x.mr && l == size && !dropped_write_x(&x)) {
         r = dispatch_write(x.mr, x.xlat, v, size, big, attrs);

@@ -21,23 +21,21 @@ FlatView *gm__flatview_new(MemoryRegion *root)
     return fv;
 }
 
-bool gm__flatview_append(FlatView *fv, unsigned pos, const FlatRange *fr)
+void gm__flatview_finish(FlatView *fv)
 {
-    if (fv->nr == fv->nr_allocated) {
-        unsigned n = fv->nr_allocated ? fv->nr_allocated * 2 : 16;
-        FlatRange *r = realloc(fv->ranges, (size_t)n * sizeof(*r));
-        if (!r) {
-            return false;
+    for (unsigned i = 0; i < fv->nr; i++) {
+        FlatRange *fr = &fv->ranges[i];
+        const MemoryRegion *mr = fr->mr;
+        bool ram = mr->ram && !mr->ram_device;
+        fr->direct_read = ram || (mr->rom_device && fr->romd_mode);
+        fr->direct_write = ram && !fr->readonly;
+        fr->host = fr->direct_read && mr->ram_block
+                       ? mr->ram_block->host + fr->offset_in_region
+                       : NULL;
+        if (!fr->host) {
+            fr->direct_read = fr->direct_write = false;
         }
-        fv->ranges = r;
-        fv->nr_allocated = n;
     }
-    memmove(&fv->ranges[pos + 1], &fv->ranges[pos],
-            (size_t)(fv->nr - pos) * sizeof(fv->ranges[0]));
-    fv->ranges[pos] = *fr;
-    fv->nr++;
-    gm__region_view_ref(fr->mr);
-    return true;
 }
 
 static bool range_equal(const FlatRange *a, const FlatRange *b)

@@ -100,6 +100,10 @@ struct RAMBlock {
     void *mmap_base;        /* what to munmap, or NULL if not ours */
     size_t mmap_size;
     RAMBlock *next;         /* the block list, newest first */
+    RAMBlock *prev;
+    uint64_t seq;           /* creation order (ram-offsets.c) */
+    uint64_t gap;           /* free bytes after its rounded end */
+    bool gap_last;          /* no block after it */
     char idstr[256];
 };
 RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
@@ -113,6 +117,10 @@ RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size,
                                 uint64_t align, uint32_t flags,
                                 const char *path, bool readonly, Error **errp);
 void gm__ramblock_free(RAMBlock *rb);
+/* ram-offsets.c: QEMU's find_ram_offset, fast; and the index behind it. */
+uint64_t gm__ram_offset_find(uint64_t size);
+bool gm__ram_offset_insert(RAMBlock *rb);
+void gm__ram_offset_remove(RAMBlock *rb);
 
 /* --- flat views -------------------------------------------------------- */
 typedef struct FlatRange {
@@ -120,6 +128,11 @@ typedef struct FlatRange {
     hwaddr start;            /* first address covered */
     hwaddr last;             /* last address covered (closed range) */
     hwaddr offset_in_region;
+    /* What the access path needs, precomputed so that a RAM access touches
+     * nothing but this struct (gm__flatview_finish). */
+    uint8_t *host;           /* host address of start, or NULL */
+    bool direct_read;        /* reads copy from host */
+    bool direct_write;       /* writes copy to host */
     uint8_t dirty_log_mask;
     bool romd_mode;
     bool readonly;
@@ -144,9 +157,10 @@ bool flatview_tryref(FlatView *view);
 /* Renders @root into a new view (one reference), as QEMU's
  * generate_memory_topology does; NULL on allocation failure. */
 FlatView *gm__render(MemoryRegion *root);
-bool gm__flatview_append(FlatView *fv, unsigned pos, const FlatRange *fr);
 bool gm__flatview_equal(const FlatView *a, const FlatView *b);
 void gm__flatview_simplify(FlatView *fv);
+/* Fills the access-path fields of every range. */
+void gm__flatview_finish(FlatView *fv);
 /* The region whose view an address space with root @mr gets (QEMU's
  * memory_region_get_flatview_root); NULL when nothing can be visible. */
 MemoryRegion *gm__flatview_root_of(MemoryRegion *mr);

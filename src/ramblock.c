@@ -20,8 +20,6 @@
 #include <unistd.h>
 
 #define HUGETLBFS_MAGIC 0x958458f6
-#define TARGET_PAGE_BITS 12
-#define BITS_PER_LONG 64
 
 static uint64_t host_page_size(void)
 {
@@ -32,32 +30,6 @@ static uint64_t host_page_size(void)
 static uint64_t round_up(uint64_t v, uint64_t align)
 {
     return (v + align - 1) & ~(align - 1);
-}
-
-/* QEMU's find_ram_offset: best-fit gap after any block. */
-static ram_addr_t find_ram_offset(ram_addr_t size)
-{
-    RAMBlock *blocks = gm__state.ram_blocks;
-    ram_addr_t offset = UINT64_MAX, mingap = UINT64_MAX;
-    if (!blocks) {
-        return 0;
-    }
-    for (RAMBlock *b = blocks; b; b = b->next) {
-        ram_addr_t candidate = round_up(b->offset + b->max_length,
-                                        (uint64_t)BITS_PER_LONG
-                                            << TARGET_PAGE_BITS);
-        ram_addr_t next = UINT64_MAX;
-        for (RAMBlock *n = blocks; n; n = n->next) {
-            if (n->offset >= candidate && n->offset < next) {
-                next = n->offset;
-            }
-        }
-        if (next - candidate >= size && next - candidate < mingap) {
-            offset = candidate;
-            mingap = next - candidate;
-        }
-    }
-    return offset;
 }
 
 static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
@@ -80,7 +52,7 @@ static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
 
 static RAMBlock *block_publish(RAMBlock *rb, Error **errp)
 {
-    ram_addr_t offset = find_ram_offset(rb->max_length);
+    ram_addr_t offset = gm__ram_offset_find(rb->max_length);
     if (offset == UINT64_MAX) {
         gm_error_setg(errp, GM_ERR_NO_MEMORY,
                       "no room in the RAM address space for '%s'",
@@ -88,7 +60,16 @@ static RAMBlock *block_publish(RAMBlock *rb, Error **errp)
         return NULL;
     }
     rb->offset = offset;
+    if (!gm__ram_offset_insert(rb)) {
+        gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory for '%s'",
+                      rb->idstr);
+        return NULL;
+    }
     rb->next = gm__state.ram_blocks;
+    rb->prev = NULL;
+    if (rb->next) {
+        rb->next->prev = rb;
+    }
     gm__state.ram_blocks = rb;
     return rb;
 }
@@ -285,12 +266,15 @@ void gm__ramblock_free(RAMBlock *rb)
     if (!rb) {
         return;
     }
-    for (RAMBlock **pp = &gm__state.ram_blocks; *pp; pp = &(*pp)->next) {
-        if (*pp == rb) {
-            *pp = rb->next;
-            break;
-        }
+    if (rb->prev) {
+        rb->prev->next = rb->next;
+    } else if (gm__state.ram_blocks == rb) {
+        gm__state.ram_blocks = rb->next;
     }
+    if (rb->next) {
+        rb->next->prev = rb->prev;
+    }
+    gm__ram_offset_remove(rb);
     block_unmap(rb);
     free(rb);
 }

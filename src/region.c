@@ -915,6 +915,11 @@ void *memory_region_get_ram_ptr(MemoryRegion *mr)
     return mr->ram_block->host + offset;
 }
 
+ram_addr_t memory_region_get_ram_addr(MemoryRegion *mr)
+{
+    return mr && mr->ram_block ? mr->ram_block->offset : RAM_ADDR_INVALID;
+}
+
 const char *gm_memory_region_type(const MemoryRegion *mr)
 {
     while (mr && mr->alias) {

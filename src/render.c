@@ -50,13 +50,71 @@ static AddrRange range_intersection(AddrRange a, AddrRange b)
     return (AddrRange){ start, end - start };
 }
 
-/* First index whose range ends after @addr (all before it end at or below). */
-static unsigned first_ending_after(const FlatView *fv, Int128 addr)
+/* While rendering, ranges live in a gap buffer: an array with one hole
+ * that moves to wherever the last insertion happened.  Siblings are
+ * rendered newest first, which for regions added in address order means
+ * descending addresses: every insertion lands at the same spot, and with
+ * the hole there it costs O(1) instead of moving the whole array (100,000
+ * regions would otherwise take seconds). */
+typedef struct RenderCtx {
+    FlatRange *a;
+    unsigned cap;
+    unsigned gap_start, gap_end; /* the hole is a[gap_start .. gap_end) */
+    bool failed;                 /* out of memory */
+} RenderCtx;
+
+static unsigned rc_len(const RenderCtx *c)
 {
-    unsigned lo = 0, hi = fv->nr;
+    return c->cap - (c->gap_end - c->gap_start);
+}
+
+static FlatRange *rc_at(RenderCtx *c, unsigned i)
+{
+    return &c->a[i < c->gap_start ? i : i + (c->gap_end - c->gap_start)];
+}
+
+static void rc_move_gap(RenderCtx *c, unsigned pos)
+{
+    unsigned hole = c->gap_end - c->gap_start;
+    if (pos < c->gap_start) {
+        unsigned n = c->gap_start - pos;
+        memmove(&c->a[pos + hole], &c->a[pos], n * sizeof(FlatRange));
+    } else if (pos > c->gap_start) {
+        unsigned n = pos - c->gap_start;
+        memmove(&c->a[c->gap_start], &c->a[c->gap_end], n * sizeof(FlatRange));
+    }
+    c->gap_start = pos;
+    c->gap_end = pos + hole;
+}
+
+static bool rc_insert(RenderCtx *c, unsigned pos, const FlatRange *fr)
+{
+    if (c->gap_start == c->gap_end) {
+        unsigned len = rc_len(c);
+        unsigned cap = c->cap ? c->cap * 2 : 64;
+        FlatRange *a = realloc(c->a, (size_t)cap * sizeof(*a));
+        if (!a) {
+            return false;
+        }
+        /* The hole becomes the new space at the end. */
+        c->a = a;
+        c->cap = cap;
+        c->gap_start = len;
+        c->gap_end = cap;
+    }
+    rc_move_gap(c, pos);
+    c->a[c->gap_start++] = *fr;
+    gm__region_view_ref(fr->mr);
+    return true;
+}
+
+/* First index whose range ends after @addr (all before it end at or below). */
+static unsigned first_ending_after(RenderCtx *c, Int128 addr)
+{
+    unsigned lo = 0, hi = rc_len(c);
     while (lo < hi) {
         unsigned mid = lo + (hi - lo) / 2;
-        if ((Int128)fv->ranges[mid].last + 1 <= addr) {
+        if ((Int128)rc_at(c, mid)->last + 1 <= addr) {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -65,17 +123,12 @@ static unsigned first_ending_after(const FlatView *fv, Int128 addr)
     return lo;
 }
 
-typedef struct RenderCtx {
-    FlatView *fv;
-    bool failed; /* out of memory */
-} RenderCtx;
-
 static void insert_piece(RenderCtx *ctx, unsigned pos, FlatRange fr,
                          Int128 start, Int128 size)
 {
     fr.start = (hwaddr)start;
     fr.last = (hwaddr)(start + size - 1);
-    if (!gm__flatview_append(ctx->fv, pos, &fr)) {
+    if (!rc_insert(ctx, pos, &fr)) {
         ctx->failed = true;
     }
 }
@@ -109,7 +162,6 @@ static void render_region(RenderCtx *ctx, MemoryRegion *mr, Int128 base,
         return;
     }
 
-    FlatView *fv = ctx->fv;
     FlatRange fr = {
         .mr = mr,
         .dirty_log_mask = mr->dirty_log_mask,
@@ -120,12 +172,13 @@ static void render_region(RenderCtx *ctx, MemoryRegion *mr, Int128 base,
     hwaddr offset = (hwaddr)(clip.start - base);
     Int128 at = clip.start;
     Int128 remain = clip.size;
-    unsigned i = first_ending_after(fv, at);
+    unsigned i = first_ending_after(ctx, at);
 
     /* Fill the gaps between the ranges already rendered. */
-    for (; i < fv->nr && remain > 0; ++i) {
-        Int128 rstart = (Int128)fv->ranges[i].start;
-        Int128 rend = (Int128)fv->ranges[i].last + 1;
+    for (; i < rc_len(ctx) && remain > 0; ++i) {
+        const FlatRange *r = rc_at(ctx, i);
+        Int128 rstart = (Int128)r->start;
+        Int128 rend = (Int128)r->last + 1;
         if (at >= rend) {
             continue;
         }
@@ -140,6 +193,9 @@ static void render_region(RenderCtx *ctx, MemoryRegion *mr, Int128 base,
             at += now;
             offset += (hwaddr)now;
             remain -= now;
+            if (remain == 0) {
+                break;
+            }
         }
         Int128 stop = at + remain < rend ? at + remain : rend;
         Int128 now = stop - at;
@@ -222,15 +278,22 @@ FlatView *gm__render(MemoryRegion *root)
         return NULL;
     }
     if (root) {
-        RenderCtx ctx = { .fv = fv };
+        RenderCtx ctx = { 0 };
         AddrRange all = { 0, (Int128)1 << 64 };
         render_region(&ctx, root, 0, all, false, false);
+        /* Close the hole: the view owns the array from here on (and with
+         * it the region references taken at insertion). */
+        rc_move_gap(&ctx, rc_len(&ctx));
+        fv->ranges = ctx.a;
+        fv->nr = rc_len(&ctx);
+        fv->nr_allocated = ctx.cap;
         if (ctx.failed) {
             flatview_unref(fv);
             return NULL;
         }
     }
     gm__flatview_simplify(fv);
+    gm__flatview_finish(fv);
     fv->dispatch = gm__dispatch_build(fv);
     if (!fv->dispatch) {
         flatview_unref(fv);

@@ -465,6 +465,16 @@ GM_API void *memory_region_get_ram_ptr(MemoryRegion *mr);
  */
 GM_API const char *gm_memory_region_type(const MemoryRegion *mr);
 
+/** RAM_ADDR_INVALID: what memory_region_get_ram_addr() gives without RAM. */
+#define RAM_ADDR_INVALID (~(ram_addr_t)0)
+
+/**
+ * memory_region_get_ram_addr: where @mr's host memory starts in the
+ * ram_addr_t space (the space of the dirty bitmaps), chosen as QEMU's
+ * find_ram_offset chooses it; RAM_ADDR_INVALID if @mr has no host memory.
+ */
+GM_API ram_addr_t memory_region_get_ram_addr(MemoryRegion *mr);
+
 /** memory_region_ref/unref: pin @mr's owner (QEMU's rule; no-op without one). */
 GM_API void memory_region_ref(MemoryRegion *mr);
 GM_API void memory_region_unref(MemoryRegion *mr);

@@ -355,6 +355,81 @@ TEST(error_api)
     error_setg(NULL, "dropped");
 }
 
+/* QEMU's find_ram_offset, written out naively, over the test's own copy of
+ * QEMU's block list (largest first, then oldest). */
+typedef struct Blk {
+    uint64_t off, len;
+    bool live;
+} Blk;
+
+static uint64_t naive_offset(Blk *b, int n, const int *order, uint64_t size)
+{
+    uint64_t offset = UINT64_MAX, mingap = UINT64_MAX;
+    bool any = false;
+    for (int k = 0; k < n; k++) {
+        Blk *x = &b[order[k]];
+        if (!x->live) {
+            continue;
+        }
+        any = true;
+        uint64_t cand = (x->off + x->len + (256 << 10) - 1) & ~(uint64_t)((256 << 10) - 1);
+        uint64_t next = UINT64_MAX;
+        for (int j = 0; j < n; j++) {
+            if (b[j].live && b[j].off >= cand && b[j].off < next) {
+                next = b[j].off;
+            }
+        }
+        if (next - cand >= size && next - cand < mingap) {
+            offset = cand;
+            mingap = next - cand;
+        }
+    }
+    return any ? offset : 0;
+}
+
+TEST(ram_offsets_match_qemu)
+{
+    enum { N = 300 };
+    static MemoryRegion mrs[N];
+    static Blk blk[N];
+    static int order[N];
+    int norder = 0;
+    uint64_t r = 12345;
+    setup();
+    for (int step = 0; step < 3000; step++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        int i = (int)((r >> 33) % N);
+        if (!blk[i].live) {
+            static const uint64_t sizes[] = { 0x1000, 0x3000, 0x40000, 0x41000,
+                                              0x100000, 0x200000 };
+            uint64_t size = sizes[(r >> 20) % 6];
+            /* Insert into the list like QEMU: before the first smaller. */
+            int pos = 0;
+            while (pos < norder && blk[order[pos]].len >= size) {
+                pos++;
+            }
+            blk[i].len = size;
+            uint64_t want = naive_offset(blk, N, order, size);
+            ASSERT(memory_region_init_ram(&mrs[i], NULL, "b", size, NULL));
+            ASSERT_ADDR_EQ(memory_region_get_ram_addr(&mrs[i]), want);
+            blk[i].off = want;
+            blk[i].live = true;
+            memmove(&order[pos + 1], &order[pos], (norder - pos) * sizeof(int));
+            order[pos] = i;
+            norder++;
+        } else {
+            ASSERT_EQ(gm_memory_region_destroy(&mrs[i], NULL), 0);
+            blk[i].live = false;
+            int pos = 0;
+            while (order[pos] != i) {
+                pos++;
+            }
+            memmove(&order[pos], &order[pos + 1], (norder - pos - 1) * sizeof(int));
+            norder--;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const TestCase tests[] = {
@@ -374,6 +449,7 @@ int main(int argc, char **argv)
         TEST_ENTRY(resizeable_ram_limits),
         TEST_ENTRY(setters_validate),
         TEST_ENTRY(error_api),
+        TEST_ENTRY(ram_offsets_match_qemu),
     };
     return test_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
