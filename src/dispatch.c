@@ -40,7 +40,6 @@ struct GmDispatch {
     unsigned cap;
     unsigned high_first; /* first range reaching 2^48 or above */
     bool radix;          /* false: binary search only */
-    uint32_t mru;        /* last answer (atomic, benign races) */
 };
 
 static unsigned level_shift(unsigned level)
@@ -167,9 +166,9 @@ static long search(const FlatView *fv, unsigned lo, hwaddr addr)
     return -1;
 }
 
-long gm__dispatch_lookup(const GmDispatch *d, const FlatView *fv, hwaddr addr)
+long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
 {
-    uint32_t m = __atomic_load_n(&d->mru, __ATOMIC_RELAXED);
+    uint32_t m = __atomic_load_n(&fv->mru, __ATOMIC_RELAXED);
     if (m < fv->nr && fv->ranges[m].start <= addr &&
         addr <= fv->ranges[m].last) {
         return m;
@@ -198,7 +197,7 @@ long gm__dispatch_lookup(const GmDispatch *d, const FlatView *fv, hwaddr addr)
         }
     }
     if (r >= 0) {
-        __atomic_store_n((uint32_t *)&d->mru, (uint32_t)r, __ATOMIC_RELAXED);
+        __atomic_store_n(&fv->mru, (uint32_t)r, __ATOMIC_RELAXED);
     }
     return r;
 }
@@ -218,7 +217,7 @@ void gm__dispatch_print(FILE *f, const GmDispatch *d, const FlatView *fv)
 {
     fprintf(f, "  Dispatch\n");
     fprintf(f, "    Ranges (%u), most recently used #%u\n", fv->nr,
-            __atomic_load_n(&d->mru, __ATOMIC_RELAXED));
+            __atomic_load_n(&((FlatView *)fv)->mru, __ATOMIC_RELAXED));
     for (unsigned i = 0; i < fv->nr; i++) {
         const FlatRange *fr = &fv->ranges[i];
         fprintf(f, "      #%u @%016" PRIx64 "..%016" PRIx64 " %s%s%s\n", i,

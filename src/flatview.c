@@ -104,7 +104,7 @@ void flatview_unref(FlatView *view)
     }
 }
 
-long gm__flatview_find(const FlatView *fv, hwaddr addr)
+long gm__flatview_find(FlatView *fv, hwaddr addr)
 {
     if (fv->dispatch) {
         return gm__dispatch_lookup(fv->dispatch, fv, addr);

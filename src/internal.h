@@ -140,6 +140,9 @@ typedef struct FlatRange {
 } FlatRange;
 
 typedef struct GmDispatch GmDispatch;
+typedef struct FlatView FlatView;
+/* Index of the range containing @addr, or -1 (updates the view's MRU). */
+long gm__flatview_find(FlatView *fv, hwaddr addr);
 
 struct FlatView {
     struct rcu_head rcu;
@@ -149,7 +152,23 @@ struct FlatView {
     unsigned nr_allocated;
     MemoryRegion *root;
     GmDispatch *dispatch;
+    uint32_t mru;            /* last range found (atomic; benign races) */
 };
+
+/* The range containing @addr: the most recently used one if it matches,
+ * else the dispatch structure.  Inline: this is every access's first step. */
+static inline const FlatRange *gm__flatview_range(FlatView *fv, hwaddr addr)
+{
+    uint32_t m = __atomic_load_n(&fv->mru, __ATOMIC_RELAXED);
+    if (__builtin_expect(m < fv->nr, 1)) {
+        const FlatRange *fr = &fv->ranges[m];
+        if (fr->start <= addr && addr <= fr->last) {
+            return fr;
+        }
+    }
+    long i = gm__flatview_find(fv, addr);
+    return i < 0 ? NULL : &fv->ranges[i];
+}
 
 FlatView *gm__flatview_new(MemoryRegion *root);
 /* Takes a reference unless the count already fell to zero. */
@@ -164,15 +183,14 @@ void gm__flatview_finish(FlatView *fv);
 /* The region whose view an address space with root @mr gets (QEMU's
  * memory_region_get_flatview_root); NULL when nothing can be visible. */
 MemoryRegion *gm__flatview_root_of(MemoryRegion *mr);
-/* Index of the range containing @addr, or -1. */
-long gm__flatview_find(const FlatView *fv, hwaddr addr);
+
 void gm__section_from_range(FlatView *fv, const FlatRange *fr,
                             MemoryRegionSection *out);
 
 /* --- dispatch ---------------------------------------------------------- */
 GmDispatch *gm__dispatch_build(FlatView *fv);
 void gm__dispatch_free(GmDispatch *d);
-long gm__dispatch_lookup(const GmDispatch *d, const FlatView *fv, hwaddr addr);
+long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr);
 void gm__dispatch_print(FILE *f, const GmDispatch *d, const FlatView *fv);
 
 /* --- global state (state.c) --------------------------------------------
