@@ -2,7 +2,7 @@
 # real work; this file only strings the steps together.
 BUILD ?= build
 
-.PHONY: all deps build demo test test-quick test-sanitize clean
+.PHONY: all deps build demo test test-quick test-sanitize bench bench-quick clean
 
 all: build
 
@@ -23,6 +23,14 @@ test: build
 
 test-quick: build
 	QUICK=1 ./scripts/run-tests.sh $(BUILD)
+
+bench: build
+	./scripts/install-deps.sh bench
+	./scripts/bench.sh $(BUILD)
+
+bench-quick: build
+	./scripts/install-deps.sh bench
+	./scripts/bench.sh $(BUILD) --quick
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

@@ -1,10 +1,15 @@
 #!/bin/sh
 # install-deps.sh: installs, on Debian 12, the packages guestmem's build,
 # demo and tests need, if any is missing.  Runs apt-get as root, or through
-# sudo when not root.
+# sudo when not root.  "install-deps.sh bench" adds the benchmark's peers
+# (Unicorn 2, rust-vmm vm-memory and the Rust toolchain to build it
+# offline) and perf.
 set -e
 PKGS="gcc make meson ninja-build pkg-config liburcu-dev seabios python3 \
 qemu-system-x86 clang"
+if [ "$1" = bench ]; then
+    PKGS="$PKGS libunicorn-dev librust-vm-memory-dev cargo linux-perf"
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

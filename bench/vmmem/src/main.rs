@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+//! vm-memory (rust-vmm) measured the way guestmem-bench measures guestmem:
+//! random 4-byte reads and writes, hot (16 KiB) and cold (64 MiB),
+//! independent and chased, a chase through 1,000 regions of 4 KiB, bulk
+//! copies of 64 MiB, and dirty tracking with its AtomicBitmap.
+//!
+//! Usage: guestmem-vmmem quick|full
+//! Prints one "metric value unit" line per figure, read by guestmem-bench.
+
+use std::hint::black_box;
+use std::time::Instant;
+use vm_memory::bitmap::AtomicBitmap;
+use vm_memory::{Bytes, GuestAddress, GuestMemory, GuestMemoryMmap, GuestMemoryRegion};
+
+const MIB: usize = 1 << 20;
+const BIG: usize = 64 * MIB;
+const HOT: usize = 16 * 1024;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// A random cycle through all of 0..n (Sattolo's shuffle).
+fn cycle(rng: &mut Rng, n: u32) -> Vec<u32> {
+    let mut v: Vec<u32> = (0..n).collect();
+    for i in (1..n as usize).rev() {
+        let j = (rng.next() % i as u64) as usize;
+        v.swap(i, j);
+    }
+    v
+}
+
+fn indices(rng: &mut Rng, n: usize, slots: u32) -> Vec<u32> {
+    (0..n).map(|_| (rng.next() % slots as u64) as u32).collect()
+}
+
+fn report(metric: &str, value: f64, unit: &str) {
+    println!("{} {:.4} {}", metric, value, unit);
+}
+
+fn fill_cycle<B: vm_memory::bitmap::Bitmap + 'static>(
+    mem: &GuestMemoryMmap<B>,
+    next: &[u32],
+    addr_of: impl Fn(u32) -> u64,
+) {
+    for (i, n) in next.iter().enumerate() {
+        mem.write_obj(*n, GuestAddress(addr_of(i as u32))).unwrap();
+    }
+}
+
+fn chase<B: vm_memory::bitmap::Bitmap + 'static>(
+    mem: &GuestMemoryMmap<B>,
+    steps: usize,
+    addr_of: impl Fn(u32) -> u64,
+) -> f64 {
+    let mut i: u32 = 0;
+    for _ in 0..100_000 {
+        i = mem.read_obj::<u32>(GuestAddress(addr_of(i))).unwrap();
+    }
+    let t = Instant::now();
+    for _ in 0..steps {
+        i = mem.read_obj::<u32>(GuestAddress(addr_of(i))).unwrap();
+    }
+    let ns = t.elapsed().as_secs_f64() / steps as f64 * 1e9;
+    black_box(i);
+    ns
+}
+
+fn loads<B: vm_memory::bitmap::Bitmap + 'static>(
+    mem: &GuestMemoryMmap<B>,
+    idx: &[u32],
+) -> f64 {
+    let mut s: u64 = 0;
+    let t = Instant::now();
+    for k in idx {
+        s += mem.read_obj::<u32>(GuestAddress(*k as u64 * 4)).unwrap() as u64;
+    }
+    let ns = t.elapsed().as_secs_f64() / idx.len() as f64 * 1e9;
+    black_box(s);
+    ns
+}
+
+fn stores<B: vm_memory::bitmap::Bitmap + 'static>(
+    mem: &GuestMemoryMmap<B>,
+    idx: &[u32],
+) -> f64 {
+    let t = Instant::now();
+    for (n, k) in idx.iter().enumerate() {
+        mem.write_obj(n as u32, GuestAddress(*k as u64 * 4)).unwrap();
+    }
+    t.elapsed().as_secs_f64() / idx.len() as f64 * 1e9
+}
+
+/// Every byte written once, so no read is answered by the zero page.
+fn touch<B: vm_memory::bitmap::Bitmap + 'static>(mem: &GuestMemoryMmap<B>, len: usize) {
+    let page = vec![1u8; MIB];
+    for off in (0..len).step_by(MIB) {
+        mem.write_slice(&page, GuestAddress(off as u64)).unwrap();
+    }
+}
+
+fn main() {
+    let quick = std::env::args().nth(1).as_deref() == Some("quick");
+    let n: usize = if quick { 2_000_000 } else { 10_000_000 };
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+
+    // One 64 MiB region.
+    let mem: GuestMemoryMmap<()> = GuestMemoryMmap::from_ranges(&[(GuestAddress(0), BIG)]).unwrap();
+    touch(&mem, BIG);
+
+    let hot_next = cycle(&mut rng, (HOT / 4) as u32);
+    fill_cycle(&mem, &hot_next, |i| i as u64 * 4);
+    let hot_idx = indices(&mut rng, n, (HOT / 4) as u32);
+    report("vmm_hot_read4_random", loads(&mem, &hot_idx), "ns");
+    report("vmm_hot_read4_chase", chase(&mem, n, |i| i as u64 * 4), "ns");
+
+    let big_next = cycle(&mut rng, (BIG / 4) as u32);
+    fill_cycle(&mem, &big_next, |i| i as u64 * 4);
+    let cold_idx = indices(&mut rng, n, (BIG / 4) as u32);
+    report("vmm_read4_random", loads(&mem, &cold_idx), "ns");
+    report("vmm_read4_chase", chase(&mem, n / 4, |i| i as u64 * 4), "ns");
+    report("vmm_write4_random", stores(&mem, &cold_idx), "ns");
+
+    // Bulk copies of 64 MiB.
+    let mut buf = vec![2u8; BIG];
+    let reps = if quick { 4 } else { 16 };
+    let t = Instant::now();
+    for _ in 0..reps {
+        mem.read_slice(&mut buf, GuestAddress(0)).unwrap();
+    }
+    report("vmm_bulk_read", (reps * BIG) as f64 / t.elapsed().as_secs_f64() / 1e9, "GB/s");
+    let t = Instant::now();
+    for _ in 0..reps {
+        mem.write_slice(&buf, GuestAddress(0)).unwrap();
+    }
+    report("vmm_bulk_write", (reps * BIG) as f64 / t.elapsed().as_secs_f64() / 1e9, "GB/s");
+    black_box(&buf);
+    drop(mem);
+
+    // 1,000 regions of 4 KiB, a hole after each, chased slot by slot.
+    let ranges: Vec<(GuestAddress, usize)> =
+        (0..1000u64).map(|r| (GuestAddress(r * 8192), 4096)).collect();
+    let many: GuestMemoryMmap<()> = GuestMemoryMmap::from_ranges(&ranges).unwrap();
+    let slot = |s: u32| (s / 1024) as u64 * 8192 + (s % 1024) as u64 * 4;
+    let many_next = cycle(&mut rng, 1000 * 1024);
+    fill_cycle(&many, &many_next, slot);
+    report("vmm_1000_read4_chase", chase(&many, n / 4, slot), "ns");
+    drop(many);
+
+    // Dirty tracking: writes with an AtomicBitmap, then a scan of 64 MiB.
+    let logged: GuestMemoryMmap<AtomicBitmap> =
+        GuestMemoryMmap::from_ranges(&[(GuestAddress(0), BIG)]).unwrap();
+    touch(&logged, BIG);
+    report("vmm_write4_random_dirty", stores(&logged, &cold_idx), "ns");
+    let region = logged.iter().next().unwrap();
+    let bitmap = region.bitmap();
+    let scans = 100;
+    let t = Instant::now();
+    let mut dirty = 0usize;
+    for _ in 0..scans {
+        let words = bitmap.get_and_reset();
+        dirty += words.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+        // Dirty every page again so each scan sees a full bitmap.
+        bitmap.set_addr_range(0, BIG);
+    }
+    let el = t.elapsed().as_secs_f64();
+    // Time of the re-dirtying alone, to subtract.
+    let t = Instant::now();
+    for _ in 0..scans {
+        bitmap.set_addr_range(0, BIG);
+    }
+    let set = t.elapsed().as_secs_f64();
+    black_box(dirty);
+    report("vmm_dirty_scan_64m", (el - set).max(0.0) / scans as f64 * 1e6, "us");
+}
