@@ -11,68 +11,78 @@
  */
 #include "internal.h"
 
-static void set_view(AddressSpace *as, FlatView *fv)
+/* The view address space @as gets from this commit: shared with an earlier
+ * address space of the same flat-view root, kept if rendering changed
+ * nothing, else freshly rendered.  One reference; NULL when out of memory. */
+static FlatView *next_view(AddressSpace *as, FlatView **views, unsigned i,
+                           bool render)
 {
+    MemoryRegion *r = gm__flatview_root_of(as->root);
+    unsigned j = 0;
+    for (AddressSpace *p = gm__state.as_first; p != as; p = p->next, j++) {
+        if (gm__flatview_root_of(p->root) == r) {
+            flatview_ref(views[j]);
+            return views[j];
+        }
+    }
+    (void)i;
     FlatView *old = as->current_map;
-    if (old == fv) {
-        return;
+    if (!render) {
+        flatview_ref(old);
+        return old;
     }
-    flatview_ref(fv);
-    gm_publish(as->current_map, fv);
-    flatview_unref(old);
-}
-
-/* Renders the view for flat-view root @r and installs it in every address
- * space whose root leads to @r.  Keeps a published view when the new one
- * equals it. Return: false on allocation failure (nothing changed). */
-static bool update_root(MemoryRegion *r)
-{
     FlatView *fv = gm__render(r);
-    if (!fv) {
-        return false;
+    if (fv && old && gm__flatview_equal(old, fv)) {
+        flatview_unref(fv);
+        fv = old;
+        flatview_ref(fv);
     }
-    for (AddressSpace *as = gm__state.as_first; as; as = as->next) {
-        FlatView *old = as->current_map;
-        if (old && old != fv && gm__flatview_root_of(as->root) == r &&
-            gm__flatview_equal(old, fv)) {
-            flatview_unref(fv);
-            fv = old;
-            flatview_ref(fv);
-            break;
-        }
-    }
-    for (AddressSpace *as = gm__state.as_first; as; as = as->next) {
-        if (gm__flatview_root_of(as->root) == r) {
-            set_view(as, fv);
-        }
-    }
-    flatview_unref(fv);
-    return true;
+    return fv;
 }
 
-void gm__update_topology(void)
+bool gm__update_topology(void)
 {
-    gm__state.update_pending = false;
-    /* Each distinct flat-view root once, in address-space order. */
+    bool render = gm__state.update_pending;
+    bool notify = gm__state.notify_pending;
+    unsigned n = 0;
     for (AddressSpace *as = gm__state.as_first; as; as = as->next) {
-        MemoryRegion *r = gm__flatview_root_of(as->root);
-        bool seen = false;
-        for (AddressSpace *p = gm__state.as_first; p != as; p = p->next) {
-            if (gm__flatview_root_of(p->root) == r) {
-                seen = true;
-                break;
+        n++;
+    }
+    FlatView **views = calloc(n ? n : 1, sizeof(*views));
+    bool ok = views != NULL;
+    unsigned i = 0;
+    for (AddressSpace *as = gm__state.as_first; ok && as; as = as->next, i++) {
+        views[i] = next_view(as, views, i, render);
+        ok = views[i] != NULL;
+    }
+    if (!ok) {
+        for (unsigned k = 0; views && k < i; k++) {
+            if (views[k]) {
+                flatview_unref(views[k]);
             }
         }
-        if (!seen && !update_root(r)) {
-            gm__state.update_pending = true;
-            Error *err = NULL;
-            gm_error_setg(&err, GM_ERR_NO_MEMORY,
-                          "out of memory rendering the view of '%s'; the "
-                          "previous view stays in place",
-                          as->name);
-            gm__report(err);
-        }
+        free(views);
+        Error *err = NULL;
+        gm_error_setg(&err, GM_ERR_NO_MEMORY,
+                      "out of memory rendering the flat views; the previous "
+                      "views stay in place");
+        gm__report(err);
+        return false;
     }
+    gm__state.update_pending = false;
+    gm__state.notify_pending = false;
+    /* A view that changed although QEMU would not have been pending is
+     * still announced: listeners must never miss a change. */
+    i = 0;
+    for (AddressSpace *as = gm__state.as_first; as; as = as->next, i++) {
+        notify |= views[i] != as->current_map;
+    }
+    if (notify) {
+        gm__state.ioeventfd_pending = false;
+    }
+    gm__listeners_commit(views, notify);
+    free(views);
+    return true;
 }
 
 int gm_address_space_init(AddressSpace *as, MemoryRegion *root,
@@ -126,6 +136,7 @@ int gm_address_space_init(AddressSpace *as, MemoryRegion *root,
     }
     gm__state.as_last = as;
     gm_publish(as->current_map, fv);
+    gm__ioeventfds_update(as);
     return 0;
 }
 
@@ -142,6 +153,8 @@ void address_space_destroy(AddressSpace *as)
     if (!as || as->magic != GM_AS_MAGIC) {
         return;
     }
+    gm__listeners_detach_all(as);
+    free(as->ioeventfds);
     if (as->prev) {
         as->prev->next = as->next;
     } else {

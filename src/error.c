@@ -30,6 +30,7 @@ static const char *const code_names[GM_ERR__COUNT] = {
     [GM_ERR_NOT_FOUND] = "not found",
     [GM_ERR_UNSUPPORTED] = "not supported",
     [GM_ERR_DUPLICATE] = "name already taken",
+    [GM_ERR_BUSY] = "not allowed from a listener callback",
 };
 
 const char *gm_strerror(int code)

@@ -22,6 +22,7 @@
 #include <urcu/urcu-memb.h>
 
 #include <guestmem/guestmem.h>
+#include <guestmem/listener.h>
 
 /* Cheap invariant checks on our own state (never on caller input). */
 #define gm_assert(x)                                                          \
@@ -206,7 +207,13 @@ typedef struct GmState {
     AddressSpace *as_first;
     AddressSpace *as_last;
     unsigned transaction_depth;
-    bool update_pending;
+    bool update_pending;    /* a view may have changed: render */
+    bool notify_pending;    /* QEMU's memory_region_update_pending */
+    bool ioeventfd_pending; /* QEMU's ioeventfd_update_pending */
+    bool in_update;         /* listeners are being called */
+    struct MemoryListener *listeners; /* all, by priority */
+    struct MemoryListener *listeners_last;
+    unsigned global_dirty_tracking;   /* GLOBAL_DIRTY_* */
     GmErrorHandler error_handler;
     void *error_opaque;
     RAMBlock *ram_blocks;   /* newest first */
@@ -232,6 +239,31 @@ RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset);
 void gm__begin(void);
 void gm__mark_pending(void);
 void gm__commit(void);
+
+/* --- listeners (listener.c) ------------------------------------------------ */
+struct GmCoalescedRange {
+    hwaddr start; /* inside the region */
+    uint64_t size;
+};
+struct GmIoeventfd {
+    gm_u128 start; /* region offset, or address once delivered */
+    gm_u128 size;  /* 0: any access size */
+    bool match_data;
+    uint64_t data;
+    EventNotifier *e;
+};
+/* The listener rounds of a commit: views[i] is the new view of the i-th
+ * address space (one reference each, consumed).  @notify: QEMU would run
+ * its begin/pass/commit round. */
+void gm__listeners_commit(FlatView **views, bool notify);
+/* Recomputes and delivers every address space's ioeventfds. */
+void gm__ioeventfds_update_all(void);
+void gm__ioeventfds_update(AddressSpace *as);
+void gm__listeners_detach_all(AddressSpace *as);
+/* The dirty-log mask of @mr as flat ranges carry it (QEMU's
+ * memory_region_get_dirty_log_mask): its own, plus MIGRATION for migratable
+ * RAM and IOMMUs while global dirty tracking is on. */
+uint8_t gm__dirty_log_mask(const MemoryRegion *mr);
 
 /* --- regions ------------------------------------------------------------ */
 static inline bool gm__mr_valid(const MemoryRegion *mr)

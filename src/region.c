@@ -46,10 +46,21 @@ static bool possibly_visible(const MemoryRegion *mr)
     return mr->container || mr->root_users || mr->alias_users;
 }
 
+/* @mr changed in a way a view may show: render at the next commit. */
 static void changed(MemoryRegion *mr)
 {
     if (possibly_visible(mr)) {
         gm__mark_pending();
+    }
+}
+
+/* QEMU's memory_region_update_pending: whether the commit notifies the
+ * listeners (a full begin / pass / commit round), set under the same
+ * conditions as QEMU sets it, visible or not. */
+static void notify_if(bool cond)
+{
+    if (cond) {
+        gm__state.notify_pending = true;
     }
 }
 
@@ -467,6 +478,7 @@ int gm_memory_region_add_subregion(MemoryRegion *mr, hwaddr offset,
     subregion->priority = priority;
     list_insert(mr, subregion);
     changed(subregion);
+    notify_if(mr->enabled && subregion->enabled);
     gm__commit();
     return 0;
 }
@@ -505,6 +517,7 @@ int gm_memory_region_del_subregion(MemoryRegion *mr, MemoryRegion *subregion,
     }
     gm__begin();
     changed(subregion);
+    notify_if(mr->enabled && subregion->enabled);
     list_remove(mr, subregion);
     subregion->container = NULL;
     gm__commit();
@@ -545,6 +558,7 @@ static void set_flag(MemoryRegion *mr, bool *flag, bool value,
     gm__begin();
     *flag = value;
     changed(mr);
+    notify_if(flag == &mr->enabled || mr->enabled);
     gm__commit();
 }
 
@@ -590,6 +604,7 @@ int gm_memory_region_set_address(MemoryRegion *mr, hwaddr addr, Error **errp)
     mr->addr = addr;
     if (mr->container) {
         reinsert(mr);
+        notify_if(mr->container->enabled && mr->enabled);
     }
     changed(mr);
     gm__commit();
@@ -614,6 +629,7 @@ int gm_memory_region_set_priority(MemoryRegion *mr, int priority,
     mr->priority = priority;
     if (mr->container) {
         reinsert(mr);
+        notify_if(mr->container->enabled && mr->enabled);
     }
     changed(mr);
     gm__commit();
@@ -643,6 +659,7 @@ int gm_memory_region_set_alias_offset(MemoryRegion *mr, hwaddr offset,
     gm__begin();
     mr->alias_offset = offset;
     changed(mr);
+    notify_if(mr->enabled);
     gm__commit();
     return 0;
 }
@@ -681,6 +698,7 @@ int gm_memory_region_set_size(MemoryRegion *mr, uint64_t size, Error **errp)
     gm__begin();
     mr->size = (Int128)sz;
     changed(mr);
+    notify_if(true);
     gm__commit();
     return 0;
 }
@@ -723,15 +741,27 @@ void memory_region_set_log(MemoryRegion *mr, bool log, unsigned client)
         report(err);
         return;
     }
-    uint8_t mask = (uint8_t)(1u << client);
-    uint8_t now = log ? (mr->log_clients | mask) : (mr->log_clients & ~mask);
-    if (now == mr->log_clients) {
+    /* A count per client, as QEMU counts VGA logging users: logging
+     * stops when the last user stops it. */
+    uint16_t *count = &mr->log_count[client == DIRTY_MEMORY_CODE];
+    if (!log && *count == 0) {
+        gm_error_setg(&err, GM_ERR_INVALID_ARG,
+                      "set_log: '%s' is not being logged for client %u",
+                      memory_region_name(mr), client);
+        report(err);
         return;
     }
+    uint16_t old = *count;
+    *count = log ? (uint16_t)(old + 1) : (uint16_t)(old - 1);
+    if (!old == !*count) {
+        return;
+    }
+    uint8_t mask = (uint8_t)(1u << client);
     gm__begin();
-    mr->log_clients = now;
-    mr->dirty_log_mask = now;
+    mr->dirty_log_mask = (uint8_t)((mr->dirty_log_mask & ~mask) |
+                                   (log ? mask : 0));
     changed(mr);
+    notify_if(mr->enabled);
     gm__commit();
 }
 
@@ -823,6 +853,8 @@ int gm_memory_region_destroy(MemoryRegion *mr, Error **errp)
         mr->destructor(mr);
     }
     gm__ramblock_free(mr->ram_block);
+    free(mr->coalesced);
+    free(mr->ioeventfds);
     free(mr->name);
     memset(mr, 0, sizeof(*mr));
     return 0;

@@ -164,7 +164,7 @@ static void render_region(RenderCtx *ctx, MemoryRegion *mr, Int128 base,
 
     FlatRange fr = {
         .mr = mr,
-        .dirty_log_mask = mr->dirty_log_mask,
+        .dirty_log_mask = gm__dirty_log_mask(mr),
         .romd_mode = mr->romd_mode,
         .readonly = readonly,
         .nonvolatile = nonvolatile,

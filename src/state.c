@@ -105,13 +105,39 @@ void gm__mark_pending(void)
     gm__state.update_pending = true;
 }
 
-void gm__update_topology(void);
+bool gm__update_topology(void);
+
+/* The end of the outermost transaction: render, tell the listeners, hand
+ * out ioeventfds.  A change made from a listener callback only marks work
+ * pending; it is done in a further round once this one is delivered. */
+static void commit_outermost(void)
+{
+    if (gm__state.in_update) {
+        return;
+    }
+    gm__state.in_update = true;
+    /* Bounded: rounds only repeat for changes made from callbacks. */
+    for (int round = 0; round < 64 && (gm__state.update_pending ||
+                                       gm__state.notify_pending ||
+                                       gm__state.ioeventfd_pending);
+         round++) {
+        if (gm__state.update_pending || gm__state.notify_pending) {
+            if (!gm__update_topology()) {
+                break;
+            }
+        } else {
+            gm__state.ioeventfd_pending = false;
+            gm__ioeventfds_update_all();
+        }
+    }
+    gm__state.in_update = false;
+}
 
 void gm__commit(void)
 {
     gm_assert(gm__state.transaction_depth > 0);
-    if (--gm__state.transaction_depth == 0 && gm__state.update_pending) {
-        gm__update_topology();
+    if (--gm__state.transaction_depth == 0) {
+        commit_outermost();
     }
     gm_update_unlock();
 }
@@ -212,6 +238,9 @@ void gm_reset(void)
     }
     gm__state.transaction_depth = 0;
     gm__state.update_pending = false;
+    gm__state.notify_pending = false;
+    gm__state.ioeventfd_pending = false;
+    gm__state.global_dirty_tracking = 0;
     urcu_memb_synchronize_rcu();
     gm_tsan_grace_over();
     urcu_memb_barrier();

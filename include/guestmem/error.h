@@ -45,6 +45,7 @@ typedef enum GmErrorCode {
     GM_ERR_NOT_FOUND,         /* no such name */
     GM_ERR_UNSUPPORTED,       /* valid but not supported here */
     GM_ERR_DUPLICATE,         /* a name that must be unique is taken */
+    GM_ERR_BUSY,              /* not allowed from inside a listener callback */
     GM_ERR__COUNT
 } GmErrorCode;
 

@@ -23,6 +23,7 @@
 #include <guestmem/iommu.h>
 #include <guestmem/address-space.h>
 #include <guestmem/access.h>
+#include <guestmem/listener.h>
 #include <guestmem/mtree.h>
 #include <guestmem/machine-pc.h>
 

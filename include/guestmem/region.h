@@ -133,7 +133,12 @@ struct MemoryRegion {
     unsigned long view_refs;    /* flat ranges referring to it (atomic) */
     unsigned long map_users;    /* live maps and caches into it (atomic) */
     uint32_t magic;             /* set by the init functions */
-    uint8_t log_clients;        /* memory_region_set_log() per client */
+    uint16_t log_count[2];      /* memory_region_set_log() per VGA/CODE */
+    bool flush_coalesced_mmio;
+    unsigned nr_coalesced;
+    struct GmCoalescedRange *coalesced; /* memory_region_add_coalescing() */
+    unsigned ioeventfd_nb;
+    struct GmIoeventfd *ioeventfds;     /* sorted as QEMU sorts them */
     void (*destructor)(MemoryRegion *mr);
 };
 
