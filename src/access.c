@@ -287,7 +287,18 @@ typedef struct Xlat {
     bool readonly;    /* read-only through the path (ROM included) */
     bool dread;       /* reads may copy from host */
     bool dwrite;      /* writes may copy to host */
+    uint8_t dirty;    /* dirty-log clients of the range */
 } Xlat;
+
+/* Marks a write of @len bytes at offset @off of RAM region @mr dirty for
+ * the clients in @mask (the flat range's log mask). */
+static inline void mark_dirty(const MemoryRegion *mr, uint8_t mask, hwaddr off,
+                              hwaddr len)
+{
+    if (__builtin_expect(mask != 0, 0) && mr->ram_block) {
+        gm__dirty_set(mr->ram_block->offset + off, len, mask);
+    }
+}
 
 static inline bool direct_read_x(const Xlat *x)
 {
@@ -309,7 +320,7 @@ static inline bool dropped_write_x(const Xlat *x)
 static Xlat translate(FlatView *fv, hwaddr addr, hwaddr *plen, bool is_write,
                       MemTxAttrs attrs)
 {
-    Xlat x = { NULL, 0, NULL, false, false, false };
+    Xlat x = { NULL, 0, NULL, false, false, false, 0 };
     for (int depth = 0; depth < IOMMU_MAX_DEPTH; depth++) {
         const FlatRange *fr = gm__flatview_range(fv, addr);
         if (!fr) {
@@ -330,6 +341,7 @@ static Xlat translate(FlatView *fv, hwaddr addr, hwaddr *plen, bool is_write,
             x.readonly = fr->readonly;
             x.dread = fr->direct_read;
             x.dwrite = fr->direct_write;
+            x.dirty = fr->dirty_log_mask;
             x.host = fr->host ? fr->host + (addr - fr->start) : NULL;
             return x;
         }
@@ -410,6 +422,7 @@ static MemTxResult flatview_write(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
             result |= MEMTX_DECODE_ERROR;
         } else if (direct_write_x(&x)) {
             memcpy(x.host, buf, l);
+            mark_dirty(x.mr, x.dirty, x.xlat, l);
         } else if (dropped_write_x(&x)) {
             result |= MEMTX_DECODE_ERROR; /* ROM, or RAM read-only here */
         } else {
@@ -493,6 +506,7 @@ MemTxResult address_space_write_rom(AddressSpace *as, hwaddr addr,
         Xlat x = translate(fv, addr, &l, true, attrs);
         if (x.mr && x.mr->ram_block && (x.mr->ram || x.mr->rom_device)) {
             memcpy(x.mr->ram_block->host + x.xlat, p, l);
+            mark_dirty(x.mr, gm__dirty_log_mask(x.mr), x.xlat, l);
         }
         p += l;
         addr += l;
@@ -625,6 +639,8 @@ store(AddressSpace *as, hwaddr addr, uint64_t v, MemTxAttrs attrs,
     if (__builtin_expect(fr && fr->direct_write && fr->last - addr >= size - 1,
                          1)) {
         store_le(fr->host + (addr - fr->start), size, big ? bswap(v, size) : v);
+        mark_dirty(fr->mr, fr->dirty_log_mask,
+                   fr->offset_in_region + (addr - fr->start), size);
         leave();
         if (result) {
             *result = MEMTX_OK;
@@ -635,6 +651,7 @@ store(AddressSpace *as, hwaddr addr, uint64_t v, MemTxAttrs attrs,
     Xlat x = translate(fv, addr, &l, true, attrs);
     if (x.mr && l == size && direct_write_x(&x)) {
         store_le(x.host, size, big ? bswap(v, size) : v);
+        mark_dirty(x.mr, x.dirty, x.xlat, size);
         r = MEMTX_OK;
     } else if (x.mr && l == size && !dropped_write_x(&x)) {
         r = dispatch_write(x.mr, x.xlat, v, size, big, attrs);

@@ -23,6 +23,7 @@
 
 #include <guestmem/guestmem.h>
 #include <guestmem/listener.h>
+#include <guestmem/dirty.h>
 
 /* Cheap invariant checks on our own state (never on caller input). */
 #define gm_assert(x)                                                          \
@@ -239,6 +240,8 @@ RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset);
 void gm__begin(void);
 void gm__mark_pending(void);
 void gm__commit(void);
+/* Does the work left pending (outside any transaction, lock held). */
+void gm__commit_outermost(void);
 
 /* --- listeners (listener.c) ------------------------------------------------ */
 struct GmCoalescedRange {
@@ -264,6 +267,12 @@ void gm__listeners_detach_all(AddressSpace *as);
  * memory_region_get_dirty_log_mask): its own, plus MIGRATION for migratable
  * RAM and IOMMUs while global dirty tracking is on. */
 uint8_t gm__dirty_log_mask(const MemoryRegion *mr);
+
+/* --- dirty bitmaps (dirty.c) ------------------------------------------------ */
+/* Sets the bits; caller inside an RCU read-side section. */
+void gm__dirty_set(ram_addr_t start, ram_addr_t length, uint8_t mask);
+/* Makes the bitmaps cover @pages pages (update side); false on OOM. */
+bool gm__dirty_grow(uint64_t pages);
 
 /* --- regions ------------------------------------------------------------ */
 static inline bool gm__mr_valid(const MemoryRegion *mr)

@@ -750,6 +750,9 @@ int gm_memory_listener_register(MemoryListener *listener, AddressSpace *as,
     gm__state.in_update = true;
     replay_add(listener, as);
     gm__state.in_update = false;
+    if (!gm__state.transaction_depth) {
+        gm__commit_outermost(); /* changes made by the callbacks */
+    }
     gm_update_unlock();
     return 0;
 }
@@ -773,6 +776,9 @@ void memory_listener_unregister(MemoryListener *listener)
     replay_del(listener, listener->address_space);
     gm__state.in_update = was;
     unlink_both(listener);
+    if (!was && !gm__state.transaction_depth) {
+        gm__commit_outermost();
+    }
     gm_update_unlock();
 }
 

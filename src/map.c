@@ -194,8 +194,13 @@ void address_space_unmap(AddressSpace *as, void *buffer, hwaddr len,
         return;
     }
     pthread_mutex_unlock(&bounce.lock);
-    RAMBlock *rb = gm__ramblock_from_host(buffer, NULL);
+    ram_addr_t off = 0;
+    RAMBlock *rb = gm__ramblock_from_host(buffer, &off);
     if (rb) {
+        if (is_write && access_len) {
+            cpu_physical_memory_set_dirty_range(rb->offset + off, access_len,
+                                                gm__dirty_log_mask(rb->mr));
+        }
         unpin(rb->mr);
     }
 }
@@ -238,12 +243,29 @@ int64_t address_space_cache_init(MemoryRegionCache *cache, AddressSpace *as,
     return (int64_t)l;
 }
 
+static bool in_cache(const MemoryRegionCache *c, hwaddr addr, hwaddr len)
+{
+    return c && c->mr && addr < c->len && len <= c->len - addr;
+}
+
+/* A write through the cache's host pointer: dirty for the region's
+ * clients, as QEMU's invalidate_and_set_dirty. */
+static void cache_dirty(MemoryRegionCache *cache, hwaddr addr, hwaddr len)
+{
+    MemoryRegion *mr = cache->mr;
+    if (mr->ram_block && len) {
+        cpu_physical_memory_set_dirty_range(mr->ram_block->offset +
+                                                cache->xlat + addr,
+                                            len, gm__dirty_log_mask(mr));
+    }
+}
+
 void address_space_cache_invalidate(MemoryRegionCache *cache, hwaddr addr,
                                     hwaddr access_len)
 {
-    (void)cache;
-    (void)addr;
-    (void)access_len;
+    if (in_cache(cache, addr, access_len) && cache->ptr) {
+        cache_dirty(cache, addr, access_len);
+    }
 }
 
 void address_space_cache_destroy(MemoryRegionCache *cache)
@@ -253,11 +275,6 @@ void address_space_cache_destroy(MemoryRegionCache *cache)
     }
     unpin(cache->mr);
     *cache = MEMORY_REGION_CACHE_INVALID;
-}
-
-static bool in_cache(const MemoryRegionCache *c, hwaddr addr, hwaddr len)
-{
-    return c && c->mr && addr < c->len && len <= c->len - addr;
 }
 
 MemTxResult address_space_read_cached(MemoryRegionCache *cache, hwaddr addr,
@@ -282,6 +299,7 @@ MemTxResult address_space_write_cached(MemoryRegionCache *cache, hwaddr addr,
     }
     if (cache->ptr) {
         memcpy(cache->ptr + addr, buf, len);
+        cache_dirty(cache, addr, len);
         return MEMTX_OK;
     }
     return address_space_write(cache->as, cache->addr + addr,

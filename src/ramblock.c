@@ -50,7 +50,7 @@ static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
     return rb;
 }
 
-static RAMBlock *block_publish(RAMBlock *rb, Error **errp)
+static RAMBlock *block_publish_locked(RAMBlock *rb, Error **errp)
 {
     ram_addr_t offset = gm__ram_offset_find(rb->max_length);
     if (offset == UINT64_MAX) {
@@ -65,6 +65,19 @@ static RAMBlock *block_publish(RAMBlock *rb, Error **errp)
                       rb->idstr);
         return NULL;
     }
+    /* The bitmaps must cover the block before anyone can write to it; a
+     * new block starts all dirty, as in QEMU. */
+    uint64_t end_pages = (offset + rb->max_length + GM_DIRTY_PAGE_SIZE - 1) >>
+                         GM_DIRTY_PAGE_BITS;
+    if (!gm__dirty_grow(end_pages)) {
+        gm__ram_offset_remove(rb);
+        gm_error_setg(errp, GM_ERR_NO_MEMORY,
+                      "out of memory for the dirty bitmaps of '%s'",
+                      rb->idstr);
+        return NULL;
+    }
+    cpu_physical_memory_set_dirty_range(offset, rb->used_length,
+                                        DIRTY_CLIENTS_ALL);
     rb->next = gm__state.ram_blocks;
     rb->prev = NULL;
     if (rb->next) {
@@ -72,6 +85,16 @@ static RAMBlock *block_publish(RAMBlock *rb, Error **errp)
     }
     gm__state.ram_blocks = rb;
     return rb;
+}
+
+/* Places @rb in the ram_addr_t space and the block list.  Under the
+ * update lock: blocks may be created from any thread. */
+static RAMBlock *block_publish(RAMBlock *rb, Error **errp)
+{
+    gm_update_lock();
+    RAMBlock *r = block_publish_locked(rb, errp);
+    gm_update_unlock();
+    return r;
 }
 
 static void block_unmap(RAMBlock *rb)
@@ -266,6 +289,7 @@ void gm__ramblock_free(RAMBlock *rb)
     if (!rb) {
         return;
     }
+    gm_update_lock();
     if (rb->prev) {
         rb->prev->next = rb->next;
     } else if (gm__state.ram_blocks == rb) {
@@ -275,6 +299,7 @@ void gm__ramblock_free(RAMBlock *rb)
         rb->next->prev = rb->prev;
     }
     gm__ram_offset_remove(rb);
+    gm_update_unlock();
     block_unmap(rb);
     free(rb);
 }
@@ -282,13 +307,17 @@ void gm__ramblock_free(RAMBlock *rb)
 RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset)
 {
     const uint8_t *p = host;
+    RAMBlock *found = NULL;
+    gm_update_lock();
     for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
         if (rb->host && p >= rb->host && p < rb->host + rb->max_length) {
             if (offset) {
                 *offset = (ram_addr_t)(p - rb->host);
             }
-            return rb;
+            found = rb;
+            break;
         }
     }
-    return NULL;
+    gm_update_unlock();
+    return found;
 }

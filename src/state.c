@@ -110,7 +110,7 @@ bool gm__update_topology(void);
 /* The end of the outermost transaction: render, tell the listeners, hand
  * out ioeventfds.  A change made from a listener callback only marks work
  * pending; it is done in a further round once this one is delivered. */
-static void commit_outermost(void)
+void gm__commit_outermost(void)
 {
     if (gm__state.in_update) {
         return;
@@ -137,7 +137,7 @@ void gm__commit(void)
 {
     gm_assert(gm__state.transaction_depth > 0);
     if (--gm__state.transaction_depth == 0) {
-        commit_outermost();
+        gm__commit_outermost();
     }
     gm_update_unlock();
 }

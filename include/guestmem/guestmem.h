@@ -24,6 +24,7 @@
 #include <guestmem/address-space.h>
 #include <guestmem/access.h>
 #include <guestmem/listener.h>
+#include <guestmem/dirty.h>
 #include <guestmem/mtree.h>
 #include <guestmem/machine-pc.h>
 
