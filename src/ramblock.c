@@ -41,8 +41,9 @@ static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
         return NULL;
     }
     rb->mr = mr;
-    rb->used_length = size;
-    rb->max_length = max_size;
+    /* QEMU rounds both lengths up to the host page size. */
+    rb->used_length = round_up(size, host_page_size());
+    rb->max_length = round_up(max_size, host_page_size());
     rb->flags = flags;
     rb->fd = -1;
     rb->page_size = host_page_size();
@@ -132,10 +133,11 @@ RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
     rb->host = p;
     rb->mmap_base = p;
     rb->mmap_size = len;
-    /* QEMU asks for transparent huge pages and keeps guest RAM out of core
-     * dumps; do the same. */
+    /* QEMU's choices for anonymous guest RAM: transparent huge pages, and
+     * same-page merging (mem-merge=on is its default).  Core dumps keep
+     * guest memory (dump-guest-core=on). */
     madvise(p, len, MADV_HUGEPAGE);
-    madvise(p, len, MADV_DONTDUMP);
+    madvise(p, len, MADV_MERGEABLE);
     if (!block_publish(rb, errp)) {
         block_unmap(rb);
         free(rb);

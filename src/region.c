@@ -297,7 +297,13 @@ bool memory_region_init_rom_nomigrate(MemoryRegion *mr, Object *owner,
 bool memory_region_init_rom(MemoryRegion *mr, Object *owner, const char *name,
                             uint64_t size, Error **errp)
 {
-    return memory_region_init_rom_nomigrate(mr, owner, name, size, errp);
+    /* Registered for migration, as QEMU's vmstate_register_ram does. */
+    if (!gm__region_init_ram_flags(mr, owner, name, size, RAM_MIGRATABLE,
+                                   errp)) {
+        return false;
+    }
+    mr->readonly = true;
+    return true;
 }
 
 bool memory_region_init_rom_device(MemoryRegion *mr, Object *owner,
@@ -305,7 +311,8 @@ bool memory_region_init_rom_device(MemoryRegion *mr, Object *owner,
                                    const char *name, uint64_t size,
                                    Error **errp)
 {
-    if (!gm__region_init_ram_flags(mr, owner, name, size, 0, errp)) {
+    if (!gm__region_init_ram_flags(mr, owner, name, size, RAM_MIGRATABLE,
+                                   errp)) {
         return false;
     }
     mr->ram = false;

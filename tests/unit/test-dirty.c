@@ -7,6 +7,7 @@
  * with writer threads losing no page.
  */
 #include <pthread.h>
+#include <sched.h>
 
 #include "../harness/test.h"
 
@@ -251,6 +252,7 @@ static int cur_round;
 static int last_r0[PAGES], last_r1[PAGES];
 static bool wrote[PAGES];
 static bool dirty_in[ROUNDS + 1][PAGES];
+static unsigned long writes; /* progress of the writers */
 
 static void *writer(void *arg)
 {
@@ -268,6 +270,7 @@ static void *writer(void *arg)
         last_r0[pg] = r0;
         last_r1[pg] = r1;
         wrote[pg] = true;
+        __atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
     }
     gm_rcu_unregister_thread();
     return NULL;
@@ -296,6 +299,12 @@ TEST(snapshot_and_clear_racing_writers_loses_nothing)
         pthread_create(&t[i], NULL, writer, (void *)(intptr_t)i);
     }
     for (int round = 0; round < ROUNDS; round++) {
+        /* Let the writers make progress between collections, however the
+         * scheduler treats us. */
+        unsigned long w0 = __atomic_load_n(&writes, __ATOMIC_RELAXED);
+        while (__atomic_load_n(&writes, __ATOMIC_RELAXED) < w0 + 64) {
+            sched_yield();
+        }
         collect(round);
     }
     __atomic_store_n(&stop_writers, true, __ATOMIC_SEQ_CST);

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guestmem/ramblock.h - RAM blocks and the host memory behind them.
+ *
+ * Every RAM, ROM and ROM-device region owns one RAMBlock: its host memory,
+ * its id (idstr), its used and maximum length, and its offset in the
+ * ram_addr_t space (the space of the dirty bitmaps, dirty.h), chosen as
+ * QEMU's find_ram_offset chooses it.  The block list is kept in QEMU's
+ * order (largest maximum length first), which is the order of
+ * `info ramblock`.
+ *
+ * Host memory comes from a memory backend (gm_memory_region_init_backend):
+ * anonymous memory, a memfd, or a file (mem-path, including hugetlbfs),
+ * shared or private, preallocated or populated on first touch, with QEMU's
+ * madvise choices: MADV_HUGEPAGE on all guest RAM, MADV_MERGEABLE when
+ * merging is on (QEMU's default), MADV_DONTDUMP when guest memory is kept
+ * out of core dumps (off by default, as QEMU's dump-guest-core=on).
+ * guestmem does not apply QEMU's MADV_DONTFORK: a library must not break
+ * fork() in the program that embeds it, and the kernels that needed it for
+ * KVM are long gone.
+ *
+ * Thread-safety: creation, resizing and destruction take the update lock;
+ * the lookups below take it too and may be called from any thread.
+ */
+#ifndef GUESTMEM_RAMBLOCK_H
+#define GUESTMEM_RAMBLOCK_H
+
+#include <stdio.h>
+
+#include <guestmem/region.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RAM_ADDR_INVALID (~(ram_addr_t)0)
+
+/** qemu_ram_block_by_name: the block whose idstr is @name, or NULL. */
+GM_API RAMBlock *qemu_ram_block_by_name(const char *name);
+/**
+ * qemu_ram_block_from_host: the block whose host memory holds @ptr, or
+ * NULL.  *@offset (if not NULL) receives the offset of @ptr in the block,
+ * rounded down to the block's page size if @round_offset.
+ */
+GM_API RAMBlock *qemu_ram_block_from_host(void *ptr, bool round_offset,
+                                          ram_addr_t *offset);
+/** memory_region_from_host: the region of that block, or NULL. */
+GM_API MemoryRegion *memory_region_from_host(void *ptr, ram_addr_t *offset);
+
+/** Accessors of a block (QEMU's names); @rb must be a live block. */
+GM_API const char *qemu_ram_get_idstr(RAMBlock *rb);
+GM_API ram_addr_t qemu_ram_get_offset(RAMBlock *rb);
+GM_API ram_addr_t qemu_ram_get_used_length(RAMBlock *rb);
+GM_API ram_addr_t qemu_ram_get_max_length(RAMBlock *rb);
+GM_API void *qemu_ram_get_host_addr(RAMBlock *rb);
+GM_API size_t qemu_ram_pagesize(RAMBlock *rb);
+GM_API bool qemu_ram_is_shared(RAMBlock *rb);
+GM_API bool qemu_ram_is_migratable(RAMBlock *rb);
+/** qemu_ram_get_fd: the backing file descriptor, or -1 (anonymous). */
+GM_API int qemu_ram_get_fd(RAMBlock *rb);
+/** memory_region_get_fd: the descriptor behind @mr (through aliases). */
+GM_API int memory_region_get_fd(MemoryRegion *mr);
+
+/** RAMBlockIterFunc: called per block; a non-zero return stops the walk. */
+typedef int(RAMBlockIterFunc)(RAMBlock *rb, void *opaque);
+/** qemu_ram_foreach_block: @func on every block in list order.
+ * Return: the first non-zero result, or 0. */
+GM_API int qemu_ram_foreach_block(RAMBlockIterFunc func, void *opaque);
+
+/**
+ * qemu_ram_resize: change the used length of a resizeable block (created
+ * by memory_region_init_resizeable_ram) to @newsize, rounded up to the
+ * host page size, up to its maximum length.  The region's size follows,
+ * the new used range starts dirty for every client, and the block's
+ * resized callback runs.  The same size is a no-op.
+ * Errors: GM_ERR_WRONG_KIND (not resizeable), GM_ERR_INVALID_ARG (0 or more
+ * than the maximum length); nothing changes.
+ * Return: 0 or a negative GmErrorCode.
+ */
+GM_API int qemu_ram_resize(RAMBlock *block, ram_addr_t newsize, Error **errp);
+/** memory_region_ram_resize: qemu_ram_resize() of @mr's block. */
+GM_API void memory_region_ram_resize(MemoryRegion *mr, ram_addr_t newsize,
+                                     Error **errp);
+
+/**
+ * ram_block_format: `info ramblock` as QEMU 7.2 prints it (a header, then
+ * one line per block in list order: idstr, page size, offset, used and
+ * total length).  Return: a malloc'd string, or NULL when out of memory.
+ */
+GM_API char *ram_block_format(void);
+/** gm_ramblock_info_fprint: ram_block_format() to @f. */
+GM_API void gm_ramblock_info_fprint(FILE *f);
+
+/* --- memory backends ---------------------------------------------------- */
+
+typedef enum GmBackendKind {
+    GM_BACKEND_RAM,   /* anonymous memory (memory-backend-ram) */
+    GM_BACKEND_MEMFD, /* a memfd (memory-backend-memfd) */
+    GM_BACKEND_FILE,  /* a file or a directory (memory-backend-file) */
+} GmBackendKind;
+
+/**
+ * struct GmBackendConfig - a host memory backend, as QEMU's
+ * memory-backend-* objects describe one.  Zero-initialise, then set:
+ * @kind and @size (bytes, a multiple of the page size of the memory);
+ * @mem_path: for GM_BACKEND_FILE, a file (created if missing, extended to
+ *   @size) or a directory, such as a hugetlbfs mount (an unlinked
+ *   temporary file is made in it);
+ * @share: MAP_SHARED (a memfd is always shared, as QEMU's default);
+ * @prealloc: populate every page now (what -mem-prealloc does), so the
+ *   guest never faults and a host that cannot provide the memory fails
+ *   here, with an error, rather than later with SIGBUS;
+ * @hugetlb, @hugetlbsize: for GM_BACKEND_MEMFD, huge pages (0: the default
+ *   huge page size);
+ * @no_merge: do not ask for MADV_MERGEABLE (QEMU's mem-merge=off);
+ * @no_dump: MADV_DONTDUMP (QEMU's dump-guest-core=off);
+ * @no_reserve: MAP_NORESERVE (QEMU's reserve=off);
+ * @nomigrate: leave RAM_MIGRATABLE off (global dirty tracking skips it).
+ */
+typedef struct GmBackendConfig {
+    GmBackendKind kind;
+    uint64_t size;
+    const char *mem_path;
+    bool share;
+    bool prealloc;
+    bool hugetlb;
+    uint64_t hugetlbsize;
+    bool no_merge;
+    bool no_dump;
+    bool no_reserve;
+    bool nomigrate;
+} GmBackendConfig;
+
+/**
+ * gm_memory_region_init_backend: initialise @mr as RAM called @name over a
+ * new backend described by @cfg.
+ * Errors (nothing is left allocated or created, @mr stays uninitialised):
+ * GM_ERR_INVALID_ARG (size 0, a path missing for a file backend, hugetlb on
+ * a non-memfd backend), GM_ERR_IO (the file or memfd cannot be created,
+ * sized or mapped; no hugepages; the host's reason is in the message),
+ * GM_ERR_NO_MEMORY (the host cannot provide or preallocate @size bytes).
+ * Return: true on success.
+ */
+GM_API bool gm_memory_region_init_backend(MemoryRegion *mr, Object *owner,
+                                          const char *name,
+                                          const GmBackendConfig *cfg,
+                                          Error **errp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GUESTMEM_RAMBLOCK_H */
