@@ -24,6 +24,7 @@
 #include <guestmem/guestmem.h>
 #include <guestmem/listener.h>
 #include <guestmem/dirty.h>
+#include <guestmem/ramblock.h>
 
 /* Cheap invariant checks on our own state (never on caller input). */
 #define gm_assert(x)                                                          \

@@ -323,3 +323,246 @@ RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset)
     gm_update_unlock();
     return found;
 }
+
+/* --- the public block API (ramblock.h) ----------------------------------- */
+
+RAMBlock *qemu_ram_block_by_name(const char *name)
+{
+    RAMBlock *found = NULL;
+    gm_update_lock();
+    for (RAMBlock *rb = gm__state.ram_blocks; name && rb; rb = rb->next) {
+        if (!strcmp(rb->idstr, name)) {
+            found = rb;
+            break;
+        }
+    }
+    gm_update_unlock();
+    return found;
+}
+
+RAMBlock *qemu_ram_block_from_host(void *ptr, bool round_offset,
+                                   ram_addr_t *offset)
+{
+    ram_addr_t off = 0;
+    RAMBlock *rb = gm__ramblock_from_host(ptr, &off);
+    if (rb && offset) {
+        *offset = round_offset ? off & ~(ram_addr_t)(rb->page_size - 1) : off;
+    }
+    return rb;
+}
+
+MemoryRegion *memory_region_from_host(void *ptr, ram_addr_t *offset)
+{
+    RAMBlock *rb = qemu_ram_block_from_host(ptr, false, offset);
+    return rb ? rb->mr : NULL;
+}
+
+const char *qemu_ram_get_idstr(RAMBlock *rb)
+{
+    return rb ? rb->idstr : NULL;
+}
+
+ram_addr_t qemu_ram_get_offset(RAMBlock *rb)
+{
+    return rb ? rb->offset : RAM_ADDR_INVALID;
+}
+
+ram_addr_t qemu_ram_get_used_length(RAMBlock *rb)
+{
+    return rb ? rb->used_length : 0;
+}
+
+ram_addr_t qemu_ram_get_max_length(RAMBlock *rb)
+{
+    return rb ? rb->max_length : 0;
+}
+
+void *qemu_ram_get_host_addr(RAMBlock *rb)
+{
+    return rb ? rb->host : NULL;
+}
+
+size_t qemu_ram_pagesize(RAMBlock *rb)
+{
+    return rb ? rb->page_size : 0;
+}
+
+bool qemu_ram_is_shared(RAMBlock *rb)
+{
+    return rb && (rb->flags & RAM_SHARED);
+}
+
+bool qemu_ram_is_migratable(RAMBlock *rb)
+{
+    return rb && (rb->flags & RAM_MIGRATABLE);
+}
+
+int qemu_ram_get_fd(RAMBlock *rb)
+{
+    return rb ? rb->fd : -1;
+}
+
+int memory_region_get_fd(MemoryRegion *mr)
+{
+    while (gm__mr_valid(mr) && mr->alias) {
+        mr = mr->alias;
+    }
+    return gm__mr_valid(mr) && mr->ram_block ? mr->ram_block->fd : -1;
+}
+
+/* The blocks in QEMU's list order: largest maximum length first, equal
+ * lengths in creation order (a new block goes after its equals).  A
+ * malloc'd array of *@n blocks, or NULL. */
+static int cmp_list_order(const void *a, const void *b)
+{
+    const RAMBlock *x = *(RAMBlock *const *)a, *y = *(RAMBlock *const *)b;
+    if (x->max_length != y->max_length) {
+        return x->max_length > y->max_length ? -1 : 1;
+    }
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static RAMBlock **blocks_in_list_order(size_t *n)
+{
+    *n = 0;
+    for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
+        (*n)++;
+    }
+    RAMBlock **v = malloc((*n ? *n : 1) * sizeof(*v));
+    if (!v) {
+        return NULL;
+    }
+    size_t i = 0;
+    for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
+        v[i++] = rb;
+    }
+    qsort(v, *n, sizeof(*v), cmp_list_order);
+    return v;
+}
+
+int qemu_ram_foreach_block(RAMBlockIterFunc func, void *opaque)
+{
+    if (!func) {
+        return 0;
+    }
+    gm_update_lock();
+    size_t n;
+    RAMBlock **v = blocks_in_list_order(&n);
+    int ret = 0;
+    for (size_t i = 0; v && i < n && !ret; i++) {
+        ret = func(v[i], opaque);
+    }
+    free(v);
+    gm_update_unlock();
+    return ret;
+}
+
+/* QEMU's size_to_str: three significant digits and a binary unit. */
+static void size_str(char *buf, size_t len, uint64_t v)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB",
+                                         "TiB", "PiB", "EiB" };
+    int u = 0;
+    double d = (double)v;
+    while (d >= 1024 && u < 6) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%0.3g %s", d, units[u]);
+}
+
+char *ram_block_format(void)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) {
+        return NULL;
+    }
+    gm_update_lock();
+    fprintf(f, "%24s %8s  %18s %18s %18s\n", "Block Name", "PSize", "Offset",
+            "Used", "Total");
+    size_t n;
+    RAMBlock **v = blocks_in_list_order(&n);
+    for (size_t i = 0; v && i < n; i++) {
+        char ps[32];
+        size_str(ps, sizeof(ps), v[i]->page_size);
+        fprintf(f, "%24s %8s  0x%016" PRIx64 " 0x%016" PRIx64 " 0x%016" PRIx64
+                   "\n",
+                v[i]->idstr, ps, (uint64_t)v[i]->offset,
+                (uint64_t)v[i]->used_length, (uint64_t)v[i]->max_length);
+    }
+    gm_update_unlock();
+    bool failed = !v;
+    free(v);
+    if (fclose(f) != 0 || failed) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+void gm_ramblock_info_fprint(FILE *f)
+{
+    char *s = ram_block_format();
+    if (s) {
+        fputs(s, f);
+        free(s);
+    }
+}
+
+int qemu_ram_resize(RAMBlock *block, ram_addr_t newsize, Error **errp)
+{
+    if (!block) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                             "qemu_ram_resize: block is NULL");
+    }
+    if (!(block->flags & RAM_RESIZEABLE)) {
+        return gm_error_setg(errp, GM_ERR_WRONG_KIND,
+                             "cannot resize '%s': not resizeable",
+                             block->idstr);
+    }
+    uint64_t size = round_up(newsize, host_page_size());
+    if (newsize == 0 || size > block->max_length) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                             "cannot resize '%s' to 0x%" PRIx64
+                             ": 1 byte to the maximum of 0x%" PRIx64,
+                             block->idstr, (uint64_t)newsize,
+                             (uint64_t)block->max_length);
+    }
+    if (size == block->used_length) {
+        return 0;
+    }
+    gm_update_lock();
+    /* As QEMU: the old used range is cleaned, the new one starts dirty. */
+    for (unsigned c = 0; c < DIRTY_MEMORY_NUM; c++) {
+        cpu_physical_memory_test_and_clear_dirty(block->offset,
+                                                 block->used_length, c);
+    }
+    if (size < block->used_length) {
+        /* Give the host the memory beyond the new end back. */
+        madvise(block->host + size, block->used_length - size,
+                MADV_DONTNEED);
+    }
+    block->used_length = size;
+    cpu_physical_memory_set_dirty_range(block->offset, size,
+                                        DIRTY_CLIENTS_ALL);
+    memory_region_set_size(block->mr, newsize);
+    gm_update_unlock();
+    if (block->resized) {
+        block->resized(block->idstr, newsize, block->host);
+    }
+    return 0;
+}
+
+void memory_region_ram_resize(MemoryRegion *mr, ram_addr_t newsize,
+                              Error **errp)
+{
+    if (!gm__mr_valid(mr) || !mr->ram_block) {
+        gm_error_setg(errp, GM_ERR_WRONG_KIND,
+                      "memory_region_ram_resize: region NULL, not initialised "
+                      "or without host memory");
+        return;
+    }
+    qemu_ram_resize(mr->ram_block, newsize, errp);
+}

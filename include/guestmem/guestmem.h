@@ -25,6 +25,7 @@
 #include <guestmem/access.h>
 #include <guestmem/listener.h>
 #include <guestmem/dirty.h>
+#include <guestmem/ramblock.h>
 #include <guestmem/mtree.h>
 #include <guestmem/machine-pc.h>
 

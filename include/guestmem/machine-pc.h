@@ -44,6 +44,9 @@ typedef struct GmPcConfig {
     bool gigabyte_align;
     const char *bios_path;
     const char *machine_type;
+    /* Where pc.ram's host memory comes from (its size is @ram_size); NULL:
+     * anonymous memory, as memory_region_init_ram(). */
+    const struct GmBackendConfig *ram_backend;
 } GmPcConfig;
 
 /** GM_PC_BIOS_DIR: where the default firmware images are looked up. */

@@ -329,8 +329,17 @@ static bool build(GmPcMachine *pc, Error **errp)
                       pc->cfg.ram_size);
         return false;
     }
-    if (!memory_region_init_ram(&pc->ram, NULL, "pc.ram", pc->cfg.ram_size,
-                                errp)) {
+    if (pc->cfg.ram_backend) {
+        /* -mem-path / -mem-prealloc: the backend QEMU creates is called
+         * "pc.ram" too. */
+        GmBackendConfig be = *pc->cfg.ram_backend;
+        be.size = pc->cfg.ram_size;
+        if (!gm_memory_region_init_backend(&pc->ram, NULL, "pc.ram", &be,
+                                           errp)) {
+            return false;
+        }
+    } else if (!memory_region_init_ram(&pc->ram, NULL, "pc.ram",
+                                       pc->cfg.ram_size, errp)) {
         return false;
     }
     remember(pc, &pc->ram);

@@ -46,6 +46,31 @@ def memory_flat(text):
     return None
 
 
+def ramblock_args(cmdline):
+    """The --machine arguments for a pc configuration whose pc.ram, pc.bios
+    and pc.rom blocks guestmem can reproduce: any pc, booted or not, with
+    devices (they add their blocks after these), but no -object (a memory
+    backend made before the machine takes its place in ram_addr_t space)."""
+    argv = shlex.split(cmdline)
+    if "-object" in argv or "-M" not in argv:
+        return None
+    spec = argv[argv.index("-M") + 1]
+    if not re.match(r"^pc(-i440fx-[\d.]+)?(,|$)", spec):
+        return None
+    mem = argv[argv.index("-m") + 1] if "-m" in argv else "128M"
+    extra = []
+    if "-mem-path" in argv:
+        extra += ["--mem-path", argv[argv.index("-mem-path") + 1]]
+    if "-mem-prealloc" in argv:
+        extra += ["--mem-prealloc"]
+    return ["--machine", spec, "-m", mem] + extra
+
+
+def pc_block_lines(text):
+    return [l for l in text.splitlines()
+            if "Block Name" in l or re.match(r"^ *pc\.(ram|bios|rom) ", l)]
+
+
 def machine_args(cmdline):
     argv = shlex.split(cmdline)
     if "-S" not in argv or any(a in argv for a in ("-device", "-vga", "-object")):
@@ -95,4 +120,14 @@ with tempfile.TemporaryDirectory() as tmp:
             tap.ok(rc == 0 and group(out, "address-space: memory") == want,
                    "%s: %s tree of \"memory\"" % (name, " ".join(margs)),
                    err + "\n".join(str(group(out, "address-space: memory"))))
+        rargs = ramblock_args(open(os.path.join(d, "cmdline.txt")).readline())
+        rb = os.path.join(d, "ramblock.txt")
+        if rargs and os.path.exists(rb):
+            rc, out, err = run(["ramblock"] + rargs)
+            want = pc_block_lines(open(rb).read())
+            got = pc_block_lines(out)
+            tap.ok(rc == 0 and len(want) == 4 and got == want,
+                   "%s: %s info ramblock (pc.ram, pc.bios, pc.rom)" %
+                   (name, " ".join(rargs)),
+                   err + "\n".join(got) + "\n---\n" + "\n".join(want))
 sys.exit(tap.done())

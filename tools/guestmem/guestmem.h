@@ -16,6 +16,10 @@ typedef struct ModelOpts {
     const char *machine;     /* TYPE[,max-ram-below-4g=SIZE] */
     const char *mem;         /* -m SIZE */
     const char *bios;        /* --bios FILE */
+    const char *mem_path;    /* --mem-path FILE|DIR */
+    bool mem_prealloc;       /* --mem-prealloc */
+    bool mem_shared;         /* --mem-shared */
+    bool memfd;              /* --memfd */
 } ModelOpts;
 
 typedef struct Model {
@@ -32,7 +36,11 @@ int model_opt(ModelOpts *mo, int opt, const char *arg);
         { "import-flat", required_argument, NULL, 'F' },                      \
         { "machine", required_argument, NULL, 'M' },                          \
         { "bios", required_argument, NULL, 'B' },                             \
-        { "memory", required_argument, NULL, 'm' }
+        { "memory", required_argument, NULL, 'm' },                       \
+        { "mem-path", required_argument, NULL, 'P' },                     \
+        { "mem-prealloc", no_argument, NULL, 'R' },                       \
+        { "mem-shared", no_argument, NULL, 'S' },                         \
+        { "memfd", no_argument, NULL, 'U' }
 #define MODEL_SHORT_OPTIONS "M:m:"
 
 /* Builds the model; prints the error and returns false on failure. */
@@ -46,5 +54,6 @@ int cmd_mtree(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_e820(int argc, char **argv);
 int cmd_flat_hint(int argc, char **argv);
+int cmd_ramblock(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
     { "mtree", cmd_mtree, "print `info mtree` of an imported dump or a machine" },
     { "explain", cmd_explain, "say which region serves an address, and why" },
     { "e820", cmd_e820, "print the e820 table of a PC machine" },
+    { "ramblock", cmd_ramblock, "print `info ramblock` of a machine" },
     { "flat-hint", cmd_flat_hint,
       "distil from `info mtree -f` what an -D import needs" },
 };
@@ -51,6 +52,10 @@ int model_opt(ModelOpts *mo, int opt, const char *arg)
     case 'M': mo->machine = arg; return 1;
     case 'm': mo->mem = arg; return 1;
     case 'B': mo->bios = arg; return 1;
+    case 'P': mo->mem_path = arg; return 1;
+    case 'R': mo->mem_prealloc = true; return 1;
+    case 'S': mo->mem_shared = true; return 1;
+    case 'U': mo->memfd = true; return 1;
     default: return 0;
     }
 }
@@ -65,9 +70,10 @@ bool model_load(const ModelOpts *mo, Model *m)
         return false;
     }
     if (mo->import) {
-        if (mo->mem || mo->bios) {
-            tool_error("model", "-m and --bios go with --machine, not "
-                                "--import");
+        if (mo->mem || mo->bios || mo->mem_path || mo->mem_prealloc ||
+            mo->mem_shared || mo->memfd) {
+            tool_error("model", "-m, --bios and the memory backend options "
+                                "go with --machine, not --import");
             return false;
         }
         if (strncmp(mo->import, "qmp:", 4) == 0) {
@@ -105,6 +111,21 @@ bool model_load(const ModelOpts *mo, Model *m)
     }
     if (mo->bios) {
         cfg.bios_path = mo->bios;
+    }
+    /* -mem-path and friends: pc.ram from a backend, as QEMU does. */
+    GmBackendConfig be = { .kind = GM_BACKEND_RAM };
+    if (mo->mem_path && mo->memfd) {
+        tool_error("machine", "--mem-path and --memfd exclude each other");
+        return false;
+    }
+    if (mo->mem_path || mo->memfd || mo->mem_prealloc || mo->mem_shared) {
+        be.kind = mo->mem_path ? GM_BACKEND_FILE
+                  : mo->memfd  ? GM_BACKEND_MEMFD
+                               : GM_BACKEND_RAM;
+        be.mem_path = mo->mem_path;
+        be.prealloc = mo->mem_prealloc;
+        be.share = mo->mem_shared;
+        cfg.ram_backend = &be;
     }
     m->pc = gm_pc_machine_new(&cfg, &err);
     if (!m->pc) {
