@@ -318,6 +318,135 @@ static void check_view(void)
     checks_done++;
 }
 
+/* --- a listener's own copy of the view ------------------------------------
+ * It applies every region_add/del it hears to a sorted array; after every
+ * commit the array must equal the FlatView, range for range. */
+
+typedef struct CopyListener {
+    MemoryListener l;
+    MemoryRegionSection *s;
+    size_t n, cap;
+    bool in_round;
+    unsigned long long rounds;
+} CopyListener;
+
+static CopyListener copy_a, copy_c;
+
+static bool same_section(const MemoryRegionSection *a,
+                         const MemoryRegionSection *b)
+{
+    return a->offset_within_address_space == b->offset_within_address_space &&
+           a->size == b->size && a->mr == b->mr &&
+           a->offset_within_region == b->offset_within_region &&
+           a->readonly == b->readonly && a->nonvolatile == b->nonvolatile;
+}
+
+/* Index of the first section starting at or after @addr. */
+static size_t copy_find(CopyListener *c, hwaddr addr)
+{
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->s[mid].offset_within_address_space < addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+static void copy_begin(MemoryListener *l)
+{
+    CopyListener *c = (CopyListener *)l;
+    if (c->in_round) {
+        die("listener: begin inside a round");
+    }
+    c->in_round = true;
+}
+
+static void copy_commit(MemoryListener *l)
+{
+    CopyListener *c = (CopyListener *)l;
+    if (!c->in_round) {
+        die("listener: commit without begin");
+    }
+    c->in_round = false;
+    c->rounds++;
+}
+
+static void copy_add(MemoryListener *l, MemoryRegionSection *s)
+{
+    CopyListener *c = (CopyListener *)l;
+    if (!c->in_round) {
+        die("listener: region_add outside a round");
+    }
+    size_t i = copy_find(c, s->offset_within_address_space);
+    __uint128_t end = (__uint128_t)s->offset_within_address_space + s->size;
+    if ((i < c->n && c->s[i].offset_within_address_space < end) ||
+        (i > 0 && (__uint128_t)c->s[i - 1].offset_within_address_space +
+                          c->s[i - 1].size >
+                      s->offset_within_address_space)) {
+        die("listener: region_add overlaps a range the listener holds");
+    }
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->s = realloc(c->s, c->cap * sizeof(*c->s));
+    }
+    memmove(&c->s[i + 1], &c->s[i], (c->n - i) * sizeof(*c->s));
+    c->s[i] = *s;
+    c->n++;
+}
+
+static void copy_del(MemoryListener *l, MemoryRegionSection *s)
+{
+    CopyListener *c = (CopyListener *)l;
+    size_t i = copy_find(c, s->offset_within_address_space);
+    if (!c->in_round || i >= c->n || !same_section(&c->s[i], s)) {
+        die("listener: region_del of a range the listener does not hold");
+    }
+    memmove(&c->s[i], &c->s[i + 1], (c->n - i - 1) * sizeof(*c->s));
+    c->n--;
+}
+
+static void copy_nop(MemoryListener *l, MemoryRegionSection *s)
+{
+    CopyListener *c = (CopyListener *)l;
+    size_t i = copy_find(c, s->offset_within_address_space);
+    if (!c->in_round || i >= c->n || !same_section(&c->s[i], s)) {
+        die("listener: region_nop of a range the listener does not hold");
+    }
+}
+
+static void copy_init(CopyListener *c, AddressSpace *space, unsigned prio)
+{
+    c->l = (MemoryListener){ .begin = copy_begin, .commit = copy_commit,
+                             .region_add = copy_add, .region_del = copy_del,
+                             .region_nop = copy_nop, .priority = prio,
+                             .name = "copy" };
+    memory_listener_register(&c->l, space);
+}
+
+static void check_copy(CopyListener *c, AddressSpace *space)
+{
+    if (c->in_round) {
+        die("listener: a round was left open");
+    }
+    FlatView *fv = address_space_get_flatview(space);
+    unsigned nr = gm_flatview_nr(fv);
+    if (nr != c->n) {
+        die("listener: its copy has a different number of ranges");
+    }
+    for (unsigned i = 0; i < nr; i++) {
+        MemoryRegionSection s;
+        gm_flatview_section(fv, i, &s);
+        if (!same_section(&s, &c->s[i])) {
+            die("listener: its copy differs from the flat view");
+        }
+    }
+    flatview_unref(fv);
+}
+
 /* --- operations ------------------------------------------------------------ */
 
 static Node *pick_live(void)
@@ -692,6 +821,8 @@ int main(int argc, char **argv)
                              UINT64_MAX);
     memory_region_add_subregion(&as3_root, 0, &as3_alias);
     address_space_init(&as3, &as3_root, "diff3");
+    copy_init(&copy_a, &as, 1);
+    copy_init(&copy_c, &as3, 0);
 
     for (ops_done = 0; ops_done < nops; ops_done++) {
         if (fault_at && ops_done == fault_at) {
@@ -723,6 +854,8 @@ int main(int argc, char **argv)
         }
         if (depth == 0) {
             check_view();
+            check_copy(&copy_a, &as);
+            check_copy(&copy_c, &as3);
             /* Accesses see the committed view, so check them there. */
             for (int k = 0; k < 2; k++) {
                 op_access();
@@ -738,8 +871,9 @@ int main(int argc, char **argv)
     }
     check_view();
     check_ram_contents();
+    check_copy(&copy_a, &as);
     printf("diff-render: seed %llu: %llu operations, %llu full view checks, "
-           "%llu checked accesses, no disagreement\n",
-           seed, ops_done, checks_done, accesses_done);
+           "%llu checked accesses, %llu listener rounds, no disagreement\n",
+           seed, ops_done, checks_done, accesses_done, copy_a.rounds);
     return 0;
 }
