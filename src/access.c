@@ -296,7 +296,7 @@ static inline void mark_dirty(const MemoryRegion *mr, uint8_t mask, hwaddr off,
                               hwaddr len)
 {
     if (__builtin_expect(mask != 0, 0) && mr->ram_block) {
-        gm__dirty_set(mr->ram_block->offset + off, len, mask);
+        gm__dirty_mark(mr->ram_block->offset + off, len, mask);
     }
 }
 

@@ -12,17 +12,12 @@
 
 #include <guestmem/dirty.h>
 
-#define CHUNK_PAGES (UINT64_C(1) << 18) /* 1 GiB of 4 KiB pages */
+#define CHUNK_PAGES GM_DIRTY_CHUNK_PAGES
 #define WORD_BITS 64
 #define CHUNK_WORDS (CHUNK_PAGES / WORD_BITS)
 
-typedef struct DirtyTable {
-    struct rcu_head rcu;
-    uint64_t nchunks;
-    uint64_t *chunk[]; /* CHUNK_WORDS words each */
-} DirtyTable;
-
-static DirtyTable *tables[DIRTY_MEMORY_NUM];
+#define tables gm__dirty_tables
+DirtyTable *gm__dirty_tables[DIRTY_MEMORY_NUM];
 
 struct DirtyBitmapSnapshot {
     ram_addr_t start, end;

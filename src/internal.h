@@ -272,6 +272,42 @@ uint8_t gm__dirty_log_mask(const MemoryRegion *mr);
 /* --- dirty bitmaps (dirty.c) ------------------------------------------------ */
 /* Sets the bits; caller inside an RCU read-side section. */
 void gm__dirty_set(ram_addr_t start, ram_addr_t length, uint8_t mask);
+
+#define GM_DIRTY_CHUNK_PAGES (UINT64_C(1) << 18) /* 1 GiB of 4 KiB pages */
+typedef struct DirtyTable {
+    struct rcu_head rcu;
+    uint64_t nchunks;
+    uint64_t *chunk[]; /* GM_DIRTY_CHUNK_PAGES bits each */
+} DirtyTable;
+extern DirtyTable *gm__dirty_tables[DIRTY_MEMORY_NUM];
+
+/* gm__dirty_set for the common case, inline: an access inside one page.
+ * A page already dirty costs a load per client, no locked instruction. */
+static inline void gm__dirty_mark(ram_addr_t start, ram_addr_t length,
+                                  uint8_t mask)
+{
+    uint64_t page = start >> GM_DIRTY_PAGE_BITS;
+    if (__builtin_expect(page != (start + length - 1) >> GM_DIRTY_PAGE_BITS,
+                         0)) {
+        gm__dirty_set(start, length, mask);
+        return;
+    }
+    uint64_t bit = UINT64_C(1) << (page % 64);
+    for (unsigned c = 0; mask; c++, mask >>= 1) {
+        if (!(mask & 1)) {
+            continue;
+        }
+        DirtyTable *t = __atomic_load_n(&gm__dirty_tables[c], __ATOMIC_ACQUIRE);
+        if (!t || page / GM_DIRTY_CHUNK_PAGES >= t->nchunks) {
+            continue;
+        }
+        uint64_t *w = &t->chunk[page / GM_DIRTY_CHUNK_PAGES]
+                               [(page % GM_DIRTY_CHUNK_PAGES) / 64];
+        if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit)) {
+            __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+        }
+    }
+}
 /* Makes the bitmaps cover @pages pages (update side); false on OOM. */
 bool gm__dirty_grow(uint64_t pages);
 
