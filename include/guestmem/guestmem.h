@@ -4,8 +4,10 @@
  *
  * guestmem is QEMU's guest memory model as a standalone library: region
  * trees (region.h), address spaces and flat views (address-space.h), IOMMU
- * regions (iommu.h), `info mtree` printing, importing and explaining
- * (mtree.h) and the PC machine's memory map (machine-pc.h).  The API keeps
+ * regions (iommu.h), the access path (access.h), listeners, coalesced
+ * MMIO and ioeventfds (listener.h), dirty tracking (dirty.h), RAM blocks
+ * and memory backends (ramblock.h), `info mtree` printing, importing and
+ * explaining (mtree.h) and the PC machine's memory map (machine-pc.h).  The API keeps
  * QEMU's names and signatures; what guestmem adds is prefixed gm_.
  */
 #ifndef GUESTMEM_GUESTMEM_H

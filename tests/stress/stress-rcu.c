@@ -15,6 +15,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,9 +129,21 @@ int main(int argc, char **argv)
             break;
         case 5:
             memory_region_del_subregion(&root, &spare);
-            if (gm_memory_region_destroy(&spare, NULL) != 0) {
-                fprintf(stderr, "stress-rcu: destroy failed\n");
-                return 1;
+            /* A reader holding the old view (address_space_get_flatview)
+             * pins the region, and destroy rightly refuses until it lets
+             * go: retry, but not forever. */
+            for (int tries = 0;; tries++) {
+                Error *err = NULL;
+                if (gm_memory_region_destroy(&spare, &err) == 0) {
+                    break;
+                }
+                if (gm_error_code(err) != GM_ERR_IN_USE || tries == 1000) {
+                    fprintf(stderr, "stress-rcu: destroy failed: %s\n",
+                            error_get_pretty(err));
+                    return 1;
+                }
+                error_free(err);
+                sched_yield();
             }
             make_spare();
             break;
