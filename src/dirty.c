@@ -26,6 +26,7 @@ struct DirtyBitmapSnapshot {
 
 static void table_free_rcu(struct rcu_head *h)
 {
+    gm_tsan_grace_over();
     free((char *)h - offsetof(DirtyTable, rcu));
 }
 
@@ -60,6 +61,7 @@ bool gm__dirty_grow(uint64_t pages)
         }
         gm_publish(tables[c], t);
         if (old) {
+            gm_tsan_reader_done(); /* hand-over to the reclaim thread */
             urcu_memb_call_rcu(&old->rcu, table_free_rcu);
         }
     }
@@ -166,6 +168,7 @@ void cpu_physical_memory_set_dirty_range(ram_addr_t start, ram_addr_t length,
     gm__rcu_ensure_registered();
     urcu_memb_read_lock();
     gm__dirty_set(start, length, mask);
+    gm_tsan_reader_done();
     urcu_memb_read_unlock();
 }
 
@@ -179,6 +182,7 @@ bool cpu_physical_memory_get_dirty(ram_addr_t start, ram_addr_t length,
     gm__rcu_ensure_registered();
     urcu_memb_read_lock();
     bool r = for_each_word(table(client), first, last, word_test, NULL);
+    gm_tsan_reader_done();
     urcu_memb_read_unlock();
     return r;
 }
@@ -195,6 +199,7 @@ bool cpu_physical_memory_test_and_clear_dirty(ram_addr_t start,
     gm__rcu_ensure_registered();
     urcu_memb_read_lock();
     for_each_word(table(client), first, last, word_clear, &any);
+    gm_tsan_reader_done();
     urcu_memb_read_unlock();
     return any;
 }
@@ -230,6 +235,7 @@ uint64_t gm_dirty_count(ram_addr_t start, ram_addr_t length, unsigned client)
             p += k;
         }
     }
+    gm_tsan_reader_done();
     urcu_memb_read_unlock();
     return n;
 }
@@ -337,6 +343,7 @@ DirtyBitmapSnapshot *memory_region_snapshot_and_clear_dirty(MemoryRegion *mr,
             snap->bits[i] = __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL);
         }
     }
+    gm_tsan_reader_done();
     urcu_memb_read_unlock();
     memory_region_clear_dirty_bitmap(mr, addr, size);
     memory_global_after_dirty_log_sync();

@@ -3,8 +3,11 @@
  * fuzz-ops.c - libFuzzer target for sequences of region operations.  Each
  * input byte pair is one operation on a pool of regions (create, add with
  * priority, delete, move, enable, read-only, alias offset, resize,
- * transactions, destroy, misuse); after each commit the flat view is checked
- * against the reference resolver gm_resolve() at every range boundary.
+ * transactions, destroy, misuse, dirty logging, coalesced MMIO,
+ * ioeventfds, global dirty tracking); after each commit the flat view is
+ * checked against the reference resolver gm_resolve() at every range
+ * boundary, and a listener's count of the ranges it was given against the
+ * view.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,9 +23,35 @@ static void quiet(const Error *err, void *opaque)
 {
 }
 
+/* A listener that counts the ranges it holds. */
+static long held;
+static int rounds_open;
+
+static void l_add(MemoryListener *l, MemoryRegionSection *s)
+{
+    held++;
+}
+static void l_del(MemoryListener *l, MemoryRegionSection *s)
+{
+    if (--held < 0) {
+        abort();
+    }
+}
+static void l_begin(MemoryListener *l)
+{
+    rounds_open++;
+}
+static void l_commit(MemoryListener *l)
+{
+    rounds_open--;
+}
+
 static void check(AddressSpace *as)
 {
     FlatView *fv = address_space_get_flatview(as);
+    if (held != (long)gm_flatview_nr(fv) || rounds_open != 0) {
+        abort();
+    }
     for (unsigned i = 0; i < gm_flatview_nr(fv); i++) {
         MemoryRegionSection s, r;
         gm_flatview_section(fv, i, &s);
@@ -51,8 +80,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gm_set_error_handler(quiet, NULL);
     memory_region_init(&root, NULL, "root", UINT64_MAX);
     address_space_init(&as, &root, "fuzz");
+    static EventNotifier ev;
+    MemoryListener l = { .region_add = l_add, .region_del = l_del,
+                         .begin = l_begin, .commit = l_commit,
+                         .name = "fuzz" };
+    held = 0;
+    rounds_open = 0;
+    memory_listener_register(&l, &as);
     for (size_t i = 0; i + 1 < size; i += 2) {
-        unsigned op = data[i] % 14, a = data[i] / 14 % N, v = data[i + 1];
+        unsigned op = data[i] % 19, a = data[i] / 19 % N, v = data[i + 1];
         MemoryRegion *m = &mr[a];
         MemoryRegion *b = live[v % N] ? &mr[v % N] : &root;
         switch (op) {
@@ -130,6 +166,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 live[a] = false;
             }
             break;
+        case 14:
+            if (live[a]) {
+                memory_region_set_log(m, v & 1, DIRTY_MEMORY_VGA);
+            }
+            break;
+        case 15:
+            if (live[a]) {
+                if (v & 1) {
+                    memory_region_add_coalescing(m, v & 0x30, 0x10);
+                } else {
+                    memory_region_clear_coalescing(m);
+                }
+            }
+            break;
+        case 16:
+            if (live[a]) {
+                if (v & 1) {
+                    memory_region_add_eventfd(m, v & 0x38, 4, v & 2, v, &ev);
+                } else {
+                    memory_region_del_eventfd(m, v & 0x38, 4, v & 2, v, &ev);
+                }
+            }
+            break;
+        case 17:
+            if (v & 1) {
+                memory_global_dirty_log_start(GLOBAL_DIRTY_MIGRATION);
+            } else {
+                memory_global_dirty_log_stop(GLOBAL_DIRTY_MIGRATION);
+            }
+            break;
+        case 18:
+            if (live[a] && m->ram_block) {
+                stb_phys(&as, (hwaddr)v << 4, (uint8_t)v);
+                memory_region_get_dirty(m, 0, 0x100, v % 3);
+                memory_region_reset_dirty(m, 0, 0x100, v % 3);
+            }
+            break;
         }
         if (!depth) {
             check(&as);
@@ -139,6 +212,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memory_region_transaction_commit();
     }
     check(&as);
+    if (gm_global_dirty_tracking()) {
+        memory_global_dirty_log_stop(GLOBAL_DIRTY_MIGRATION);
+    }
+    memory_listener_unregister(&l);
+    if (held != 0) {
+        abort();
+    }
     address_space_destroy(&as);
     /* Tear down: detach, then destroy until nothing is left. */
     memory_region_transaction_begin();
