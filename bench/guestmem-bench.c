@@ -72,8 +72,8 @@ static void make_cycle(uint32_t *next, uint32_t n)
 
 static void *big_alloc(size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
     if (p == MAP_FAILED) {
         perror("mmap");
         exit(2);
@@ -423,28 +423,30 @@ int main(int argc, char **argv)
     uc_mem_write(uc, UC_BASE, hot, HOT);
     r->uc = uc_loads(idx_hot, N);
 #endif
-    Row *hot_chase = row("4-byte read, hot, chase", "ns", "< 3x plain chase", 3);
+    Row *hot_chase =
+        row("4-byte read, hot, chase", "ns", "< 3x plain chase", 3);
     hot_chase->hw = plain_chase(hot, N);
     hot_chase->gm = gm_chase(0x8000000, N);
 #ifdef HAVE_UNICORN
     hot_chase->uc = uc_chase(N / 4);
     uc_mem_write(uc, UC_BASE, plain, HOT);
 #endif
-    Row *cold = row("4-byte read, cold, independent", "ns", "< 2x plain load", 2);
+    Row *cold =
+        row("4-byte read, cold, independent", "ns", "< 2x plain load", 2);
     cold->hw = plain_loads(plain, idx_cold, N);
     cold->gm = gm_loads(0x100000, idx_cold, N);
 #ifdef HAVE_UNICORN
     cold->uc = uc_loads(idx_cold, N / 4);
 #endif
-    Row *cchase = row("4-byte read, cold, chase", "ns", "< 1.1x plain chase",
-                      1.1);
+    Row *cchase =
+        row("4-byte read, cold, chase", "ns", "< 1.1x plain chase", 1.1);
     cchase->hw = plain_chase(plain, N / 2);
     cchase->gm = gm_chase(0x100000, N / 2);
 #ifdef HAVE_UNICORN
     cchase->uc = uc_chase(N / 8);
 #endif
-    Row *wr = row("4-byte write, cold, independent", "ns", "< 2x plain store",
-                  2);
+    Row *wr =
+        row("4-byte write, cold, independent", "ns", "< 2x plain store", 2);
     wr->hw = plain_stores(plain, idx_cold, N);
     wr->gm = gm_stores(0x100000, idx_cold, N);
 #ifdef HAVE_UNICORN
@@ -567,13 +569,15 @@ int main(int argc, char **argv)
         sw->regions = nreg;
         sw->build_ms = build * 1e3;
         bool in_table = nreg == 1 || nreg >= 1000;
-        Row *cr = chase_rows[c] = in_table ? row(strdup(name), "ns",
-                                      nreg >= 100000 ? "< 2x plain chase"
-                                      : nreg >= 1000 ? "< 1.5x plain chase"
-                                                     : "-",
-                                      nreg >= 100000 ? 2 : nreg >= 1000 ? 1.5
-                                                                        : 0)
-                                           : &scratch;
+        Row *cr = chase_rows[c] =
+            in_table ? row(strdup(name), "ns",
+                           nreg >= 100000 ? "< 2x plain chase"
+                           : nreg >= 1000 ? "< 1.5x plain chase"
+                                          : "-",
+                           nreg >= 100000 ? 2
+                           : nreg >= 1000 ? 1.5
+                                          : 0)
+                     : &scratch;
         long steps = quick ? 1000000 : 4000000;
         /* Plain: the same cycle through the same host pages. */
         {
@@ -609,8 +613,8 @@ int main(int argc, char **argv)
             tx100k = row("add 100,000 regions in one transaction", "s",
                          "< 0.2 s", 0);
             tx100k->gm = build;
-            Row *one = row("add 1 region to a view of 100,000", "us",
-                           "< 20 us", 0);
+            Row *one =
+                row("add 1 region to a view of 100,000", "us", "< 20 us", 0);
             one->gm = sw->add_one_us;
         }
         emit(name, cr->gm, "ns");
@@ -735,8 +739,8 @@ int main(int argc, char **argv)
             }
             commit_us[c][l] = median(ts, 9) * 1e6;
             char m[64];
-            snprintf(m, sizeof(m), "commit_%u_regions_%u_listeners",
-                     nreg, clis[l]);
+            snprintf(m, sizeof(m), "commit_%u_regions_%u_listeners", nreg,
+                     clis[l]);
             emit(m, commit_us[c][l], "us");
         }
         for (unsigned k = 0; k < have; k++) {
@@ -754,14 +758,15 @@ int main(int argc, char **argv)
     }
 
     /* vm-memory, run now so its figures land in the same table. */
-    const char *vm_names[] = { "vmm_hot_read4_random", "vmm_hot_read4_chase",
-                               "vmm_read4_random", "vmm_read4_chase",
-                               "vmm_write4_random", "vmm_1000_read4_chase",
-                               "vmm_bulk_read", "vmm_bulk_write",
-                               "vmm_write4_random_dirty",
-                               "vmm_dirty_scan_64m" };
-    Row *vm_rows[] = { &rows[0], hot_chase, cold, cchase, wr, chase_rows[3],
-                       br, bw, wrd, scan };
+    const char *vm_names[] = {
+        "vmm_hot_read4_random",    "vmm_hot_read4_chase",
+        "vmm_read4_random",        "vmm_read4_chase",
+        "vmm_write4_random",       "vmm_1000_read4_chase",
+        "vmm_bulk_read",           "vmm_bulk_write",
+        "vmm_write4_random_dirty", "vmm_dirty_scan_64m"
+    };
+    Row *vm_rows[] = { &rows[0],      hot_chase, cold, cchase, wr,
+                       chase_rows[3], br,        bw,   wrd,    scan };
     run_vmmem(vmmem, vm_rows, vm_names, 10);
 
     /* The table. */
@@ -806,8 +811,8 @@ int main(int argc, char **argv)
         emit(x->workload, x->gm, x->unit);
     }
     printf("\nOne commit (a region added), us, against regions in the view "
-           "and listeners\n%9s %12s %12s %12s\n", "regions", "0 listeners",
-           "1 listener", "4 listeners");
+           "and listeners\n%9s %12s %12s %12s\n",
+           "regions", "0 listeners", "1 listener", "4 listeners");
     for (int c = 0; c < 4; c++) {
         printf("%9u %12.3g %12.3g %12.3g\n", creg[c], commit_us[c][0],
                commit_us[c][1], commit_us[c][2]);

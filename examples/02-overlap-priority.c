@@ -19,7 +19,7 @@ int main(void)
     memory_region_add_subregion(sys, 0x8000, &a);
     memory_region_add_subregion(sys, 0x8080, &b); /* newer: wins the overlap */
     mtree_info(true, false, false, false);
-    memory_region_set_address(&a, 0x8040);         /* a move: now a is newer */
+    memory_region_set_address(&a, 0x8040); /* a move: now a is newer */
     mtree_info(true, false, false, false);
     gm_explain_fprint(stdout, &address_space_memory, 0x80a0);
 

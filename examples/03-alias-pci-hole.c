@@ -12,8 +12,7 @@ int main(void)
     MemoryRegion *sys = get_system_memory();
     memory_region_init_ram(&ram, NULL, "ram", 0x30000, &error_fatal);
     memory_region_init_alias(&below, NULL, "ram-below", &ram, 0, 0x20000);
-    memory_region_init_alias(&above, NULL, "ram-above", &ram, 0x20000,
-                             0x10000);
+    memory_region_init_alias(&above, NULL, "ram-above", &ram, 0x20000, 0x10000);
     memory_region_init(&pci, NULL, "pci", UINT64_MAX);
     memory_region_init_io(&bar, NULL, NULL, NULL, "bar0", 0x1000);
     memory_region_add_subregion(&pci, 0x28000, &bar);

@@ -26,9 +26,21 @@ static inline uint64_t load_le(const uint8_t *p, unsigned size)
 {
     switch (size) {
     case 1: return p[0];
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
     }
 }
 
@@ -36,8 +48,16 @@ static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
 {
     switch (size) {
     case 1: p[0] = (uint8_t)v; break;
-    case 2: { uint16_t t = (uint16_t)v; memcpy(p, &t, 2); break; }
-    case 4: { uint32_t t = (uint32_t)v; memcpy(p, &t, 4); break; }
+    case 2: {
+        uint16_t t = (uint16_t)v;
+        memcpy(p, &t, 2);
+        break;
+    }
+    case 4: {
+        uint32_t t = (uint32_t)v;
+        memcpy(p, &t, 4);
+        break;
+    }
     default: memcpy(p, &v, 8); break;
     }
 }
@@ -87,13 +107,13 @@ bool memory_region_access_valid(MemoryRegion *mr, hwaddr addr, unsigned size,
     return gm__mr_valid(mr) && access_valid(mr, addr, size, is_write, attrs);
 }
 
-typedef MemTxResult (*Accessor)(MemoryRegion *mr, hwaddr addr,
-                                uint64_t *value, unsigned size, int shift,
-                                uint64_t mask, MemTxAttrs attrs);
+typedef MemTxResult (*Accessor)(MemoryRegion *mr, hwaddr addr, uint64_t *value,
+                                unsigned size, int shift, uint64_t mask,
+                                MemTxAttrs attrs);
 
-static MemTxResult read_accessor(MemoryRegion *mr, hwaddr addr,
-                                 uint64_t *value, unsigned size, int shift,
-                                 uint64_t mask, MemTxAttrs attrs)
+static MemTxResult read_accessor(MemoryRegion *mr, hwaddr addr, uint64_t *value,
+                                 unsigned size, int shift, uint64_t mask,
+                                 MemTxAttrs attrs)
 {
     uint64_t tmp = 0;
     MemTxResult r = MEMTX_OK;
@@ -128,15 +148,16 @@ static MemTxResult access_with_adjusted_size(MemoryRegion *mr, hwaddr addr,
                                              uint64_t *value, unsigned size,
                                              Accessor fn, MemTxAttrs attrs)
 {
-    unsigned min = mr->ops->impl.min_access_size ? mr->ops->impl.min_access_size
-                                                 : 1;
-    unsigned max = mr->ops->impl.max_access_size ? mr->ops->impl.max_access_size
-                                                 : 4;
+    unsigned min =
+        mr->ops->impl.min_access_size ? mr->ops->impl.min_access_size : 1;
+    unsigned max =
+        mr->ops->impl.max_access_size ? mr->ops->impl.max_access_size : 4;
     unsigned access = size < max ? size : max;
     if (access < min) {
         access = min;
     }
-    uint64_t mask = access >= 8 ? UINT64_MAX : (UINT64_C(1) << (access * 8)) - 1;
+    uint64_t mask =
+        access >= 8 ? UINT64_MAX : (UINT64_C(1) << (access * 8)) - 1;
     MemTxResult r = MEMTX_OK;
     bool big = ops_big_endian(mr->ops);
     for (unsigned i = 0; i < size; i += access) {
@@ -165,8 +186,8 @@ static inline bool one_call(const MemoryRegionOps *ops, unsigned size)
 }
 
 static inline __attribute__((always_inline)) MemTxResult
-dispatch_read(MemoryRegion *mr, hwaddr addr, uint64_t *pval,
-                                 unsigned size, bool big_op, MemTxAttrs attrs)
+dispatch_read(MemoryRegion *mr, hwaddr addr, uint64_t *pval, unsigned size,
+              bool big_op, MemTxAttrs attrs)
 {
     while (mr->alias) {
         addr += mr->alias_offset;
@@ -179,8 +200,8 @@ dispatch_read(MemoryRegion *mr, hwaddr addr, uint64_t *pval,
     MemTxResult r;
     if (one_call(mr->ops, size) && mr->ops->read) {
         /* The common case: the callback takes this size as it is. */
-        uint64_t mask = size >= 8 ? UINT64_MAX
-                                  : (UINT64_C(1) << (size * 8)) - 1;
+        uint64_t mask =
+            size >= 8 ? UINT64_MAX : (UINT64_C(1) << (size * 8)) - 1;
         *pval = mr->ops->read(mr->opaque, addr, size) & mask;
         r = MEMTX_OK;
     } else {
@@ -224,8 +245,8 @@ MemTxResult memory_region_dispatch_write(MemoryRegion *mr, hwaddr addr,
     if (!gm__mr_valid(mr)) {
         return MEMTX_DECODE_ERROR;
     }
-    return dispatch_write(mr, addr, data, memop_size(op),
-                          (op & MO_BSWAP) != 0, attrs);
+    return dispatch_write(mr, addr, data, memop_size(op), (op & MO_BSWAP) != 0,
+                          attrs);
 }
 
 /* QEMU's memory_access_size: how much of @l one call of @mr's ops may take
@@ -234,8 +255,8 @@ MemTxResult memory_region_dispatch_write(MemoryRegion *mr, hwaddr addr,
  * accesses, and a power of two. */
 static unsigned mmio_piece(const MemoryRegion *mr, hwaddr l, hwaddr addr)
 {
-    unsigned max = mr->ops->valid.max_access_size ? mr->ops->valid.max_access_size
-                                                  : 4;
+    unsigned max =
+        mr->ops->valid.max_access_size ? mr->ops->valid.max_access_size : 4;
     if (!mr->ops->impl.unaligned) {
         hwaddr align = addr & -addr;
         if (align != 0 && align < max) {
@@ -345,8 +366,8 @@ static Xlat translate(FlatView *fv, hwaddr addr, hwaddr *plen, bool is_write,
             x.host = fr->host ? fr->host + (addr - fr->start) : NULL;
             return x;
         }
-        IOMMUMemoryRegion *im = caa_container_of(fr->mr, IOMMUMemoryRegion,
-                                                 parent_obj);
+        IOMMUMemoryRegion *im =
+            caa_container_of(fr->mr, IOMMUMemoryRegion, parent_obj);
         int idx = memory_region_iommu_attrs_to_index(im, attrs);
         IOMMUAccessFlags need = is_write ? IOMMU_WO : IOMMU_RO;
         IOMMUTLBEntry e = im->ops->translate(im, off, need, idx);
@@ -400,8 +421,8 @@ static MemTxResult flatview_read(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
         } else {
             uint64_t v;
             l = mmio_piece(x.mr, l, x.xlat);
-            result |= dispatch_read(x.mr, x.xlat, &v, (unsigned)l, false,
-                                    attrs);
+            result |=
+                dispatch_read(x.mr, x.xlat, &v, (unsigned)l, false, attrs);
             store_le(buf, (unsigned)l, v);
         }
         buf += l;
@@ -467,14 +488,14 @@ MemTxResult address_space_read_full(AddressSpace *as, hwaddr addr,
     return r;
 }
 
-MemTxResult address_space_read(AddressSpace *as, hwaddr addr,
-                               MemTxAttrs attrs, void *buf, hwaddr len)
+MemTxResult address_space_read(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
+                               void *buf, hwaddr len)
 {
     return address_space_read_full(as, addr, attrs, buf, len);
 }
 
-MemTxResult address_space_write(AddressSpace *as, hwaddr addr,
-                                MemTxAttrs attrs, const void *buf, hwaddr len)
+MemTxResult address_space_write(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
+                                const void *buf, hwaddr len)
 {
     if (!as_ok(as) || (!buf && len)) {
         return MEMTX_DECODE_ERROR;
@@ -563,8 +584,8 @@ bool address_space_access_valid(AddressSpace *as, hwaddr addr, hwaddr len,
 /* --- fixed-size loads and stores ---------------------------------------------- */
 
 static inline __attribute__((always_inline)) uint64_t
-load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
-                     MemTxResult *result, unsigned size, bool big)
+load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, MemTxResult *result,
+     unsigned size, bool big)
 {
     uint64_t v = 0;
     MemTxResult r;
@@ -588,8 +609,8 @@ load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
     if (fr && !fr->mr->is_iommu && !fr->mr->ram &&
         fr->last - addr >= size - 1) {
         /* MMIO (or a ROM device out of romd mode): one dispatch. */
-        r = dispatch_read(fr->mr, fr->offset_in_region + (addr - fr->start),
-                          &v, size, big, attrs);
+        r = dispatch_read(fr->mr, fr->offset_in_region + (addr - fr->start), &v,
+                          size, big, attrs);
         leave();
         if (result) {
             *result = r;
@@ -627,7 +648,7 @@ out:
 
 static inline __attribute__((always_inline)) void
 store(AddressSpace *as, hwaddr addr, uint64_t v, MemTxAttrs attrs,
-                  MemTxResult *result, unsigned size, bool big)
+      MemTxResult *result, unsigned size, bool big)
 {
     MemTxResult r;
     if (!as_ok(as)) {
@@ -667,25 +688,25 @@ out:
     }
 }
 
-#define LOADS(name, size, big, type)                                          \
-    type address_space_##name(AddressSpace *as, hwaddr addr,                  \
-                              MemTxAttrs attrs, MemTxResult *result)          \
-    {                                                                         \
-        return (type)load(as, addr, attrs, result, size, big);                \
-    }                                                                         \
-    type name##_phys(AddressSpace *as, hwaddr addr)                           \
-    {                                                                         \
-        return (type)load(as, addr, MEMTXATTRS_UNSPECIFIED, NULL, size, big); \
+#define LOADS(name, size, big, type)                                           \
+    type address_space_##name(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, \
+                              MemTxResult *result)                             \
+    {                                                                          \
+        return (type)load(as, addr, attrs, result, size, big);                 \
+    }                                                                          \
+    type name##_phys(AddressSpace *as, hwaddr addr)                            \
+    {                                                                          \
+        return (type)load(as, addr, MEMTXATTRS_UNSPECIFIED, NULL, size, big);  \
     }
-#define STORES(name, size, big, type)                                         \
-    void address_space_##name(AddressSpace *as, hwaddr addr, type val,        \
-                              MemTxAttrs attrs, MemTxResult *result)          \
-    {                                                                         \
-        store(as, addr, val, attrs, result, size, big);                       \
-    }                                                                         \
-    void name##_phys(AddressSpace *as, hwaddr addr, type val)                 \
-    {                                                                         \
-        store(as, addr, val, MEMTXATTRS_UNSPECIFIED, NULL, size, big);        \
+#define STORES(name, size, big, type)                                  \
+    void address_space_##name(AddressSpace *as, hwaddr addr, type val, \
+                              MemTxAttrs attrs, MemTxResult *result)   \
+    {                                                                  \
+        store(as, addr, val, attrs, result, size, big);                \
+    }                                                                  \
+    void name##_phys(AddressSpace *as, hwaddr addr, type val)          \
+    {                                                                  \
+        store(as, addr, val, MEMTXATTRS_UNSPECIFIED, NULL, size, big); \
     }
 
 LOADS(ldub, 1, false, uint32_t)

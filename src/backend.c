@@ -68,8 +68,8 @@ static int make_memfd(const char *name, const GmBackendConfig *cfg,
     }
     if (ftruncate(fd, (off_t)cfg->size) < 0) {
         gm_error_setg(errp, GM_ERR_IO,
-                      "cannot size the memfd to 0x%" PRIx64 ": %s%s",
-                      cfg->size, strerror(errno),
+                      "cannot size the memfd to 0x%" PRIx64 ": %s%s", cfg->size,
+                      strerror(errno),
                       cfg->hugetlb ? " (not enough huge pages?)" : "");
         close(fd);
         return -1;
@@ -101,8 +101,8 @@ static int prealloc(uint8_t *p, size_t len, size_t page, Error **errp)
 }
 
 bool gm_memory_region_init_backend(MemoryRegion *mr, Object *owner,
-                                   const char *name,
-                                   const GmBackendConfig *cfg, Error **errp)
+                                   const char *name, const GmBackendConfig *cfg,
+                                   Error **errp)
 {
     if (!mr) {
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "backend: region is NULL");
@@ -121,8 +121,7 @@ bool gm_memory_region_init_backend(MemoryRegion *mr, Object *owner,
     bool ok;
     switch (cfg->kind) {
     case GM_BACKEND_RAM:
-        ok = gm__region_init_ram_flags(mr, owner, name, cfg->size, flags,
-                                       errp);
+        ok = gm__region_init_ram_flags(mr, owner, name, cfg->size, flags, errp);
         break;
     case GM_BACKEND_MEMFD: {
         int fd = make_memfd(name, cfg, errp);
@@ -135,9 +134,8 @@ bool gm_memory_region_init_backend(MemoryRegion *mr, Object *owner,
         break;
     }
     default:
-        ok = memory_region_init_ram_from_file(mr, owner, name, cfg->size, 0,
-                                              flags, cfg->mem_path, false,
-                                              errp);
+        ok = memory_region_init_ram_from_file(
+            mr, owner, name, cfg->size, 0, flags, cfg->mem_path, false, errp);
         break;
     }
     if (!ok) {

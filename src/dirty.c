@@ -93,8 +93,8 @@ static bool for_each_word(DirtyTable *t, uint64_t first, uint64_t last,
         if (n > last - p + 1) {
             n = last - p + 1;
         }
-        uint64_t mask = (n == WORD_BITS ? UINT64_MAX
-                                        : ((UINT64_C(1) << n) - 1)) << bit;
+        uint64_t mask = (n == WORD_BITS ? UINT64_MAX : ((UINT64_C(1) << n) - 1))
+                        << bit;
         if (fn(&chunk[w], mask, opaque)) {
             return true;
         }
@@ -176,7 +176,8 @@ bool cpu_physical_memory_get_dirty(ram_addr_t start, ram_addr_t length,
                                    unsigned client)
 {
     uint64_t first, last;
-    if (client >= DIRTY_MEMORY_NUM || !page_range(start, length, &first, &last)) {
+    if (client >= DIRTY_MEMORY_NUM ||
+        !page_range(start, length, &first, &last)) {
         return false;
     }
     gm__rcu_ensure_registered();
@@ -192,7 +193,8 @@ bool cpu_physical_memory_test_and_clear_dirty(ram_addr_t start,
                                               unsigned client)
 {
     uint64_t first, last;
-    if (client >= DIRTY_MEMORY_NUM || !page_range(start, length, &first, &last)) {
+    if (client >= DIRTY_MEMORY_NUM ||
+        !page_range(start, length, &first, &last)) {
         return false;
     }
     bool any = false;
@@ -207,7 +209,8 @@ bool cpu_physical_memory_test_and_clear_dirty(ram_addr_t start,
 uint64_t gm_dirty_count(ram_addr_t start, ram_addr_t length, unsigned client)
 {
     uint64_t first, last;
-    if (client >= DIRTY_MEMORY_NUM || !page_range(start, length, &first, &last)) {
+    if (client >= DIRTY_MEMORY_NUM ||
+        !page_range(start, length, &first, &last)) {
         return 0;
     }
     gm__rcu_ensure_registered();
@@ -227,9 +230,8 @@ uint64_t gm_dirty_count(ram_addr_t start, ram_addr_t length, unsigned client)
             if (k > last - p + 1) {
                 k = last - p + 1;
             }
-            uint64_t mask = (k == WORD_BITS ? UINT64_MAX
-                                            : ((UINT64_C(1) << k) - 1))
-                            << bit;
+            uint64_t mask =
+                (k == WORD_BITS ? UINT64_MAX : ((UINT64_C(1) << k) - 1)) << bit;
             n += (uint64_t)__builtin_popcountll(
                 __atomic_load_n(&chunk[w], __ATOMIC_RELAXED) & mask);
             p += k;
@@ -244,7 +246,8 @@ uint64_t gm_dirty_count(ram_addr_t start, ram_addr_t length, unsigned client)
 
 /* Checks @mr has host memory and the range lies inside it. */
 static bool region_range_ok(MemoryRegion *mr, hwaddr addr, hwaddr size,
-                            const char *what, unsigned client, bool check_client)
+                            const char *what, unsigned client,
+                            bool check_client)
 {
     Error *err = NULL;
     if (!gm__mr_valid(mr) || !mr->ram_block) {
@@ -280,8 +283,7 @@ bool memory_region_get_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size,
 
 void memory_region_set_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size)
 {
-    if (!region_range_ok(mr, addr, size, "memory_region_set_dirty", 0,
-                         false)) {
+    if (!region_range_ok(mr, addr, size, "memory_region_set_dirty", 0, false)) {
         return;
     }
     cpu_physical_memory_set_dirty_range(mr->ram_block->offset + addr, size,
@@ -295,8 +297,8 @@ void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size,
                          true)) {
         return;
     }
-    cpu_physical_memory_test_and_clear_dirty(mr->ram_block->offset + addr,
-                                             size, client);
+    cpu_physical_memory_test_and_clear_dirty(mr->ram_block->offset + addr, size,
+                                             client);
 }
 
 void gm__sync_dirty(MemoryRegion *mr);
@@ -336,8 +338,8 @@ DirtyBitmapSnapshot *memory_region_snapshot_and_clear_dirty(MemoryRegion *mr,
         if (page / CHUNK_PAGES >= t->nchunks) {
             break;
         }
-        uint64_t *w = &t->chunk[page / CHUNK_PAGES][(page % CHUNK_PAGES) /
-                                                      WORD_BITS];
+        uint64_t *w =
+            &t->chunk[page / CHUNK_PAGES][(page % CHUNK_PAGES) / WORD_BITS];
         /* Skip the locked exchange for clean words. */
         if (__atomic_load_n(w, __ATOMIC_RELAXED)) {
             snap->bits[i] = __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL);
@@ -354,9 +356,9 @@ bool memory_region_snapshot_get_dirty(MemoryRegion *mr,
                                       DirtyBitmapSnapshot *snap, hwaddr addr,
                                       hwaddr size)
 {
-    if (!snap || !region_range_ok(mr, addr, size,
-                                  "memory_region_snapshot_get_dirty", 0,
-                                  false)) {
+    if (!snap ||
+        !region_range_ok(mr, addr, size, "memory_region_snapshot_get_dirty", 0,
+                         false)) {
         return false;
     }
     ram_addr_t start = mr->ram_block->offset + addr;
@@ -385,8 +387,8 @@ void gm_dirty_snapshot_free(DirtyBitmapSnapshot *snap)
     free(snap);
 }
 
-void gm_dirty_snapshot_range(const DirtyBitmapSnapshot *snap,
-                             ram_addr_t *start, ram_addr_t *end)
+void gm_dirty_snapshot_range(const DirtyBitmapSnapshot *snap, ram_addr_t *start,
+                             ram_addr_t *end)
 {
     if (start) {
         *start = snap ? snap->start : 0;

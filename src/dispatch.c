@@ -29,13 +29,18 @@
 #define PAGE_BITS 12
 #define RADIX_LIMIT_BITS (PAGE_BITS + LEVELS * BITS) /* 48 */
 
-enum { E_EMPTY = 0, E_LEAF = 1, E_SUB = 2, E_NODE = 3 };
+enum {
+    E_EMPTY = 0,
+    E_LEAF = 1,
+    E_SUB = 2,
+    E_NODE = 3
+};
 #define ENTRY(kind, v) (((uint32_t)(v) << 2) | (kind))
-#define KIND(e) ((e) & 3)
+#define KIND(e) ((e)&3)
 #define VAL(e) ((e) >> 2)
 
 struct GmDispatch {
-    uint32_t *nodes;     /* nnodes tables of FANOUT entries; table 0 is the root */
+    uint32_t *nodes; /* nnodes tables of FANOUT entries; table 0 is the root */
     unsigned nnodes;
     unsigned cap;
     unsigned high_first; /* first range reaching 2^48 or above */
@@ -186,14 +191,9 @@ long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
             level++;
         }
         switch (KIND(e)) {
-        case E_LEAF:
-            r = VAL(e);
-            break;
-        case E_SUB:
-            r = search(fv, VAL(e), addr);
-            break;
-        default:
-            return -1;
+        case E_LEAF: r = VAL(e); break;
+        case E_SUB: r = search(fv, VAL(e), addr); break;
+        default: return -1;
         }
     }
     if (r >= 0) {
@@ -229,8 +229,9 @@ void gm__dispatch_print(FILE *f, const GmDispatch *d, const FlatView *fv)
         fprintf(f, "    Binary search only\n");
         return;
     }
-    fprintf(f, "    Nodes (%u bits per level, %u levels, 4 KiB pages below "
-               "2^48; above: binary search from #%u)\n",
+    fprintf(f,
+            "    Nodes (%u bits per level, %u levels, 4 KiB pages below "
+            "2^48; above: binary search from #%u)\n",
             BITS, LEVELS, d->high_first);
     for (unsigned n = 0; n < d->nnodes; n++) {
         const uint32_t *t = &d->nodes[(size_t)n * FANOUT];

@@ -117,10 +117,10 @@ static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
         MemoryRegion *t = mr->alias;
         Int128 tb = b - (Int128)t->addr - (Int128)mr->alias_offset;
         indent(f, depth);
-        fprintf(f, "alias: address 0x%" PRIx64 " is offset 0x%" PRIx64
-                   " in '%s'\n",
-                addr, (hwaddr)((Int128)addr - b) + mr->alias_offset,
-                memory_region_name(t));
+        fprintf(
+            f, "alias: address 0x%" PRIx64 " is offset 0x%" PRIx64 " in '%s'\n",
+            addr, (hwaddr)((Int128)addr - b) + mr->alias_offset,
+            memory_region_name(t));
         Int128 tbase;
         if (!t->enabled || !covers(t, tb, addr, &tbase)) {
             indent(f, depth);
@@ -186,8 +186,9 @@ static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
                 ro ? " (read-only on this path)" : "");
         return true;
     }
-    fprintf(f, "'%s' is a pure container and no subregion serves the "
-               "address: what lies under it shows through\n",
+    fprintf(f,
+            "'%s' is a pure container and no subregion serves the "
+            "address: what lies under it shows through\n",
             memory_region_name(mr));
     return false;
 }
@@ -214,14 +215,14 @@ bool gm_explain_fprint(FILE *f, AddressSpace *as, hwaddr addr)
     MemoryRegionSection s;
     if (gm_flatview_lookup(fv, addr, &s)) {
         hwaddr last = s.offset_within_address_space + (hwaddr)(s.size - 1);
-        fprintf(f, "flat view: %016" PRIx64 "-%016" PRIx64
-                   " (prio %d, %s): %s @%016" PRIx64 ", offset 0x%" PRIx64
-                   " here\n",
-                s.offset_within_address_space, last, s.mr->priority,
-                s.readonly ? "rom" : gm_memory_region_type(s.mr),
-                memory_region_name(s.mr), s.offset_within_region,
-                s.offset_within_region +
-                    (addr - s.offset_within_address_space));
+        fprintf(
+            f,
+            "flat view: %016" PRIx64 "-%016" PRIx64
+            " (prio %d, %s): %s @%016" PRIx64 ", offset 0x%" PRIx64 " here\n",
+            s.offset_within_address_space, last, s.mr->priority,
+            s.readonly ? "rom" : gm_memory_region_type(s.mr),
+            memory_region_name(s.mr), s.offset_within_region,
+            s.offset_within_region + (addr - s.offset_within_address_space));
     } else {
         fputs("flat view: unassigned (reads give MEMTX_DECODE_ERROR)\n", f);
     }

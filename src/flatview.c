@@ -231,7 +231,8 @@ MemoryRegionSection memory_region_find(MemoryRegion *mr, hwaddr addr,
         ret.mr = fr->mr;
         ret.fv = fv;
         ret.offset_within_address_space = (hwaddr)abs;
-        ret.offset_within_region = fr->offset_in_region + ((hwaddr)abs - fr->start);
+        ret.offset_within_region =
+            fr->offset_in_region + ((hwaddr)abs - fr->start);
         ret.size = (Int128)(last - abs + 1);
         ret.readonly = fr->readonly;
         ret.nonvolatile = fr->nonvolatile;

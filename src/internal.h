@@ -27,11 +27,11 @@
 #include <guestmem/ramblock.h>
 
 /* Cheap invariant checks on our own state (never on caller input). */
-#define gm_assert(x)                                                          \
-    do {                                                                      \
-        if (!(x)) {                                                           \
-            gm__assert_fail(#x, __FILE__, __LINE__);                          \
-        }                                                                     \
+#define gm_assert(x)                                 \
+    do {                                             \
+        if (!(x)) {                                  \
+            gm__assert_fail(#x, __FILE__, __LINE__); \
+        }                                            \
     } while (0)
 #ifdef GM_EXPENSIVE_CHECKS
 #define gm_assert_expensive(x) gm_assert(x)
@@ -92,21 +92,21 @@ struct Object {
 /* --- RAM blocks ------------------------------------------------------- */
 struct RAMBlock {
     MemoryRegion *mr;
-    uint8_t *host;          /* first byte of guest memory */
-    ram_addr_t offset;      /* in the ram_addr_t space */
+    uint8_t *host;     /* first byte of guest memory */
+    ram_addr_t offset; /* in the ram_addr_t space */
     ram_addr_t used_length;
     ram_addr_t max_length;
     void (*resized)(const char *idstr, uint64_t length, void *host);
     uint32_t flags;
-    int fd;                 /* -1 for anonymous memory */
+    int fd; /* -1 for anonymous memory */
     size_t page_size;
-    void *mmap_base;        /* what to munmap, or NULL if not ours */
+    void *mmap_base; /* what to munmap, or NULL if not ours */
     size_t mmap_size;
-    RAMBlock *next;         /* the block list, newest first */
+    RAMBlock *next; /* the block list, newest first */
     RAMBlock *prev;
-    uint64_t seq;           /* creation order (ram-offsets.c) */
-    uint64_t gap;           /* free bytes after its rounded end */
-    bool gap_last;          /* no block after it */
+    uint64_t seq;  /* creation order (ram-offsets.c) */
+    uint64_t gap;  /* free bytes after its rounded end */
+    bool gap_last; /* no block after it */
     char idstr[256];
 };
 RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
@@ -116,9 +116,9 @@ RAMBlock *gm__ramblock_new_ptr(MemoryRegion *mr, uint64_t size, void *host);
 RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
                               int fd, uint64_t offset, bool readonly,
                               Error **errp);
-RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size,
-                                uint64_t align, uint32_t flags,
-                                const char *path, bool readonly, Error **errp);
+RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size, uint64_t align,
+                                uint32_t flags, const char *path, bool readonly,
+                                Error **errp);
 void gm__ramblock_free(RAMBlock *rb);
 /* ram-offsets.c: QEMU's find_ram_offset, fast; and the index behind it. */
 uint64_t gm__ram_offset_find(uint64_t size);
@@ -128,14 +128,14 @@ void gm__ram_offset_remove(RAMBlock *rb);
 /* --- flat views -------------------------------------------------------- */
 typedef struct FlatRange {
     MemoryRegion *mr;
-    hwaddr start;            /* first address covered */
-    hwaddr last;             /* last address covered (closed range) */
+    hwaddr start; /* first address covered */
+    hwaddr last;  /* last address covered (closed range) */
     hwaddr offset_in_region;
     /* What the access path needs, precomputed so that a RAM access touches
      * nothing but this struct (gm__flatview_finish). */
-    uint8_t *host;           /* host address of start, or NULL */
-    bool direct_read;        /* reads copy from host */
-    bool direct_write;       /* writes copy to host */
+    uint8_t *host;     /* host address of start, or NULL */
+    bool direct_read;  /* reads copy from host */
+    bool direct_write; /* writes copy to host */
     uint8_t dirty_log_mask;
     bool romd_mode;
     bool readonly;
@@ -149,13 +149,13 @@ long gm__flatview_find(FlatView *fv, hwaddr addr);
 
 struct FlatView {
     struct rcu_head rcu;
-    unsigned long ref;       /* atomic */
+    unsigned long ref; /* atomic */
     FlatRange *ranges;
     unsigned nr;
     unsigned nr_allocated;
     MemoryRegion *root;
     GmDispatch *dispatch;
-    uint32_t mru;            /* last range found (atomic; benign races) */
+    uint32_t mru; /* last range found (atomic; benign races) */
 };
 
 /* The range containing @addr: the most recently used one if it matches,
@@ -209,22 +209,23 @@ typedef struct GmState {
     AddressSpace *as_first;
     AddressSpace *as_last;
     unsigned transaction_depth;
-    bool update_pending;    /* a view may have changed: render */
-    bool notify_pending;    /* QEMU's memory_region_update_pending */
-    bool ioeventfd_pending; /* QEMU's ioeventfd_update_pending */
-    bool in_update;         /* listeners are being called */
+    bool update_pending;              /* a view may have changed: render */
+    bool notify_pending;              /* QEMU's memory_region_update_pending */
+    bool ioeventfd_pending;           /* QEMU's ioeventfd_update_pending */
+    bool in_update;                   /* listeners are being called */
     struct MemoryListener *listeners; /* all, by priority */
     struct MemoryListener *listeners_last;
-    unsigned global_dirty_tracking;   /* GLOBAL_DIRTY_* */
+    unsigned global_dirty_tracking; /* GLOBAL_DIRTY_* */
     GmErrorHandler error_handler;
     void *error_opaque;
-    RAMBlock *ram_blocks;   /* newest first */
+    RAMBlock *ram_blocks; /* newest first */
     MemoryRegionOps unassigned_io_ops;
 } GmState;
 extern GmState gm__state;
 
 void gm__rcu_register_slow(void);
-extern __thread bool gm__rcu_registered __attribute__((tls_model("initial-exec")));
+extern __thread bool gm__rcu_registered
+    __attribute__((tls_model("initial-exec")));
 static inline void gm__rcu_ensure_registered(void)
 {
     if (__builtin_expect(!gm__rcu_registered, 0)) {
@@ -338,8 +339,8 @@ uint8_t *gm__region_host(const MemoryRegion *mr);
 void gm__region_init_common(MemoryRegion *mr, Object *owner, const char *name,
                             gm_u128 size);
 bool gm__region_init_ram_flags(MemoryRegion *mr, Object *owner,
-                               const char *name, uint64_t size,
-                               uint32_t flags, Error **errp);
+                               const char *name, uint64_t size, uint32_t flags,
+                               Error **errp);
 
 /* The reference walk of gm_resolve() from @mr, whose container starts at
  * @base (explain.c). */

@@ -86,8 +86,8 @@ int memory_region_register_iommu_notifier(MemoryRegion *mr, IOMMUNotifier *n,
     }
     IOMMUNotifierFlag nf = union_flags(im, n, NULL);
     if (nf != im->iommu_notify_flags && im->ops->notify_flag_changed) {
-        int ret = im->ops->notify_flag_changed(im, im->iommu_notify_flags, nf,
-                                               errp);
+        int ret =
+            im->ops->notify_flag_changed(im, im->iommu_notify_flags, nf, errp);
         if (ret) {
             return ret < 0 ? ret : -GM_ERR_UNSUPPORTED;
         }
@@ -98,8 +98,7 @@ int memory_region_register_iommu_notifier(MemoryRegion *mr, IOMMUNotifier *n,
     return 0;
 }
 
-void memory_region_unregister_iommu_notifier(MemoryRegion *mr,
-                                             IOMMUNotifier *n)
+void memory_region_unregister_iommu_notifier(MemoryRegion *mr, IOMMUNotifier *n)
 {
     IOMMUMemoryRegion *im = memory_region_get_iommu(mr);
     if (!im || !n) {

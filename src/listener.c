@@ -77,23 +77,27 @@ int event_notifier_test_and_clear(EventNotifier *e)
 
 /* --- calling listeners ---------------------------------------------------- */
 
-typedef enum { FORWARD, REVERSE } Direction;
+typedef enum {
+    FORWARD,
+    REVERSE
+} Direction;
 
 /* Each listener of @as in @dir order. */
-#define FOR_EACH_AS_LISTENER(l, as, dir)                                      \
-    for (MemoryListener *l = (dir) == FORWARD ? (as)->listeners               \
-                                              : (as)->listeners_last;         \
+#define FOR_EACH_AS_LISTENER(l, as, dir)                              \
+    for (MemoryListener *l = (dir) == FORWARD ? (as)->listeners       \
+                                              : (as)->listeners_last; \
          l; l = (dir) == FORWARD ? l->as_next : l->as_prev)
 
 /* Each listener of every address space in @dir order. */
-#define FOR_EACH_LISTENER(l, dir)                                             \
-    for (MemoryListener *l = (dir) == FORWARD ? gm__state.listeners           \
-                                              : gm__state.listeners_last;     \
+#define FOR_EACH_LISTENER(l, dir)                                         \
+    for (MemoryListener *l = (dir) == FORWARD ? gm__state.listeners       \
+                                              : gm__state.listeners_last; \
          l; l = (dir) == FORWARD ? l->next : l->prev)
 
 static void call_global(size_t offset, Direction dir)
 {
-    FOR_EACH_LISTENER(l, dir) {
+    FOR_EACH_LISTENER(l, dir)
+    {
         void (*cb)(MemoryListener *);
         memcpy(&cb, (char *)l + offset, sizeof(cb));
         if (cb) {
@@ -101,18 +105,24 @@ static void call_global(size_t offset, Direction dir)
         }
     }
 }
-#define CALL_GLOBAL(field, dir) call_global(offsetof(MemoryListener, field), dir)
+#define CALL_GLOBAL(field, dir) \
+    call_global(offsetof(MemoryListener, field), dir)
 
-typedef enum { EV_ADD, EV_DEL, EV_NOP } RegionEvent;
+typedef enum {
+    EV_ADD,
+    EV_DEL,
+    EV_NOP
+} RegionEvent;
 
 static void call_region(AddressSpace *as, FlatView *fv, const FlatRange *fr,
                         RegionEvent ev, Direction dir)
 {
     MemoryRegionSection s;
     gm__section_from_range(fv, fr, &s);
-    FOR_EACH_AS_LISTENER(l, as, dir) {
+    FOR_EACH_AS_LISTENER(l, as, dir)
+    {
         void (*cb)(MemoryListener *, MemoryRegionSection *) =
-            ev == EV_ADD ? l->region_add
+            ev == EV_ADD   ? l->region_add
             : ev == EV_DEL ? l->region_del
                            : l->region_nop;
         if (cb) {
@@ -126,7 +136,8 @@ static void call_log(AddressSpace *as, FlatView *fv, const FlatRange *fr,
 {
     MemoryRegionSection s;
     gm__section_from_range(fv, fr, &s);
-    FOR_EACH_AS_LISTENER(l, as, start ? FORWARD : REVERSE) {
+    FOR_EACH_AS_LISTENER(l, as, start ? FORWARD : REVERSE)
+    {
         void (*cb)(MemoryListener *, MemoryRegionSection *, int, int) =
             start ? l->log_start : l->log_stop;
         if (cb) {
@@ -156,7 +167,8 @@ static void coalesced_notify(AddressSpace *as, FlatView *fv,
     __int128 e = ce < fe ? ce : fe;
     MemoryRegionSection sec;
     gm__section_from_range(fv, fr, &sec);
-    FOR_EACH_AS_LISTENER(l, as, add ? FORWARD : REVERSE) {
+    FOR_EACH_AS_LISTENER(l, as, add ? FORWARD : REVERSE)
+    {
         void (*cb)(MemoryListener *, MemoryRegionSection *, hwaddr, hwaddr) =
             add ? l->coalesced_io_add : l->coalesced_io_del;
         if (cb) {
@@ -289,7 +301,8 @@ static void call_eventfd(AddressSpace *as, const struct GmIoeventfd *fd,
         .size = (Int128)fd->size,
     };
     /* QEMU walks deletions forward and additions in reverse. */
-    FOR_EACH_AS_LISTENER(l, as, add ? REVERSE : FORWARD) {
+    FOR_EACH_AS_LISTENER(l, as, add ? REVERSE : FORWARD)
+    {
         void (*cb)(MemoryListener *, MemoryRegionSection *, bool, uint64_t,
                    EventNotifier *) = add ? l->eventfd_add : l->eventfd_del;
         if (cb) {
@@ -377,14 +390,10 @@ static uint64_t fd_data(const MemoryRegion *mr, unsigned size, uint64_t data)
         return data;
     }
     switch (size) {
-    case 2:
-        return __builtin_bswap16((uint16_t)data);
-    case 4:
-        return __builtin_bswap32((uint32_t)data);
-    case 8:
-        return __builtin_bswap64(data);
-    default:
-        return data;
+    case 2: return __builtin_bswap16((uint16_t)data);
+    case 4: return __builtin_bswap32((uint32_t)data);
+    case 8: return __builtin_bswap64(data);
+    default: return data;
     }
 }
 
@@ -411,16 +420,15 @@ static int check_fd_args(MemoryRegion *mr, hwaddr addr, unsigned size,
 }
 
 void memory_region_add_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,
-                               bool match_data, uint64_t data,
-                               EventNotifier *e)
+                               bool match_data, uint64_t data, EventNotifier *e)
 {
     Error *err = NULL;
     if (check_fd_args(mr, addr, size, e, &err)) {
         gm__report(err);
         return;
     }
-    struct GmIoeventfd fd = { addr, size, match_data,
-                              fd_data(mr, size, data), e };
+    struct GmIoeventfd fd = { addr, size, match_data, fd_data(mr, size, data),
+                              e };
     struct GmIoeventfd *n =
         realloc(mr->ioeventfds, (mr->ioeventfd_nb + 1) * sizeof(*n));
     if (!n) {
@@ -465,8 +473,8 @@ int gm_memory_region_del_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,
     if (check_fd_args(mr, addr, size, e, errp)) {
         return -GM_ERR_INVALID_ARG;
     }
-    struct GmIoeventfd fd = { addr, size, match_data,
-                              fd_data(mr, size, data), e };
+    struct GmIoeventfd fd = { addr, size, match_data, fd_data(mr, size, data),
+                              e };
     unsigned i = 0;
     while (i < mr->ioeventfd_nb && !fd_equal(&fd, &mr->ioeventfds[i])) {
         i++;
@@ -489,8 +497,7 @@ int gm_memory_region_del_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,
 }
 
 void memory_region_del_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,
-                               bool match_data, uint64_t data,
-                               EventNotifier *e)
+                               bool match_data, uint64_t data, EventNotifier *e)
 {
     Error *err = NULL;
     if (gm_memory_region_del_eventfd(mr, addr, size, match_data, data, e,
@@ -502,8 +509,8 @@ void memory_region_del_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,
 /* --- coalesced MMIO: the API ------------------------------------------------- */
 
 /* Every view that shows @mr hears about coalesced range @c at once. */
-static void coalesced_update(MemoryRegion *mr,
-                             const struct GmCoalescedRange *c, bool add)
+static void coalesced_update(MemoryRegion *mr, const struct GmCoalescedRange *c,
+                             bool add)
 {
     for (AddressSpace *as = gm__state.as_first; as; as = as->next) {
         FlatView *fv = as->current_map;
@@ -870,7 +877,8 @@ void memory_global_dirty_log_stop(unsigned int flags)
 void gm__sync_dirty(MemoryRegion *mr)
 {
     gm_update_lock();
-    FOR_EACH_LISTENER(l, FORWARD) {
+    FOR_EACH_LISTENER(l, FORWARD)
+    {
         if (l->log_sync) {
             FlatView *fv = l->address_space->current_map;
             for (unsigned i = 0; i < fv->nr; i++) {
@@ -907,7 +915,8 @@ void memory_region_clear_dirty_bitmap(MemoryRegion *mr, hwaddr start,
         return;
     }
     gm_update_lock();
-    FOR_EACH_LISTENER(l, FORWARD) {
+    FOR_EACH_LISTENER(l, FORWARD)
+    {
         if (!l->log_clear) {
             continue;
         }
@@ -919,11 +928,9 @@ void memory_region_clear_dirty_bitmap(MemoryRegion *mr, hwaddr start,
             }
             MemoryRegionSection s;
             gm__section_from_range(fv, fr, &s);
-            gm_u128 sec_start = s.offset_within_region > start
-                                    ? s.offset_within_region
-                                    : start;
-            gm_u128 sec_end = (gm_u128)s.offset_within_region +
-                              (gm_u128)s.size;
+            gm_u128 sec_start =
+                s.offset_within_region > start ? s.offset_within_region : start;
+            gm_u128 sec_end = (gm_u128)s.offset_within_region + (gm_u128)s.size;
             gm_u128 want_end = (gm_u128)start + len;
             if (want_end < sec_end) {
                 sec_end = want_end;

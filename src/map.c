@@ -59,8 +59,7 @@ static void notify_clients_locked(void)
     }
 }
 
-int gm_address_space_register_map_client(void (*cb)(void *opaque),
-                                         void *opaque)
+int gm_address_space_register_map_client(void (*cb)(void *opaque), void *opaque)
 {
     if (!cb) {
         return -GM_ERR_INVALID_ARG;
@@ -106,14 +105,13 @@ void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen,
     hwaddr want = *plen;
     gm_rcu_read_lock();
     hwaddr xlat, l = want;
-    MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l, is_write,
-                                               attrs);
+    MemoryRegion *mr =
+        address_space_translate(as, addr, &xlat, &l, is_write, attrs);
     bool direct = false;
     if (mr && mr->ram && !mr->ram_device) {
         MemoryRegionSection s;
         FlatView *fv = gm_consume(as->current_map);
-        direct = !is_write || (gm_flatview_lookup(fv, addr, &s) &&
-                               !s.readonly);
+        direct = !is_write || (gm_flatview_lookup(fv, addr, &s) && !s.readonly);
     }
     if (!direct) {
         if (!mr) {
@@ -154,8 +152,8 @@ void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen,
     hwaddr done = l;
     while (done < want) {
         hwaddr x2, l2 = want - done;
-        MemoryRegion *m2 = address_space_translate(as, addr + done, &x2, &l2,
-                                                   is_write, attrs);
+        MemoryRegion *m2 =
+            address_space_translate(as, addr + done, &x2, &l2, is_write, attrs);
         if (m2 != mr || x2 != xlat + done) {
             break;
         }
@@ -226,8 +224,8 @@ int64_t address_space_cache_init(MemoryRegionCache *cache, AddressSpace *as,
         return -1;
     }
     MemoryRegionSection s;
-    bool ro = gm_flatview_lookup(gm_consume(as->current_map), addr, &s) &&
-              s.readonly;
+    bool ro =
+        gm_flatview_lookup(gm_consume(as->current_map), addr, &s) && s.readonly;
     pin(mr);
     gm_rcu_read_unlock();
     cache->mr = mr;

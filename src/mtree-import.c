@@ -46,8 +46,8 @@ struct Node {
     Node *parent;
     Node **kids;
     size_t nkids;
-    size_t index;   /* position in the flat node array */
-    uint64_t hash;  /* structural hash of the subtree */
+    size_t index;  /* position in the flat node array */
+    uint64_t hash; /* structural hash of the subtree */
 };
 
 typedef struct Group {
@@ -60,14 +60,14 @@ typedef struct Group {
 typedef struct Hint {
     char **parent_names; /* i/o regions with subregions that fill gaps */
     size_t nparents;
-    char **empty_names;  /* childless i/o regions that render nothing */
+    char **empty_names; /* childless i/o regions that render nothing */
     size_t nempty;
     struct RomRange {
         char **as_names;
         size_t nas;
         hwaddr start;
         hwaddr last;
-    } *roms;
+    } * roms;
     size_t nroms;
 } Hint;
 
@@ -98,8 +98,8 @@ static int fail(Importer *im, int line, const char *fmt, const char *arg)
     if (!im->err) {
         if (line > 0) {
             char *m = gm__asprintf(fmt, arg);
-            im->err = gm_error_setg(im->errp, GM_ERR_PARSE, "line %d: %s",
-                                    line, m ? m : "malformed input");
+            im->err = gm_error_setg(im->errp, GM_ERR_PARSE, "line %d: %s", line,
+                                    m ? m : "malformed input");
             free(m);
         } else {
             im->err = gm_error_setg(im->errp, GM_ERR_PARSE, fmt, arg);
@@ -129,8 +129,9 @@ static bool parse_hex(const char *s, size_t len, hwaddr *out)
     hwaddr v = 0;
     for (size_t i = 0; i < len; i++) {
         int c = (unsigned char)s[i];
-        int d = isdigit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                                                               : -1;
+        int d = isdigit(c)               ? c - '0'
+                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                                         : -1;
         if (d < 0) {
             return false;
         }
@@ -351,8 +352,8 @@ static int parse_dump(Importer *im, const char *text)
                 Group ng = { .is_as = is_as };
                 if (!push(&im->groups, &im->ngroups, sizeof(ng), &ng)) {
                     free(name);
-                    return im->err = gm_error_setg(
-                               im->errp, GM_ERR_NO_MEMORY, "out of memory");
+                    return im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY,
+                                                   "out of memory");
                 }
                 g = &im->groups[im->ngroups - 1];
             }
@@ -374,8 +375,9 @@ static int parse_dump(Importer *im, const char *text)
             break;
         }
         if (!g) {
-            fail(im, lineno, "%s", "region line before any address-space: "
-                                   "or memory-region: header");
+            fail(im, lineno, "%s",
+                 "region line before any address-space: "
+                 "or memory-region: header");
             break;
         }
         in_header = false;
@@ -384,13 +386,15 @@ static int parse_dump(Importer *im, const char *text)
             break;
         }
         if (!g->root && ln.level != 1) {
-            fail(im, lineno, "%s", "the first region of a group must be at "
-                                   "indentation level 1");
+            fail(im, lineno, "%s",
+                 "the first region of a group must be at "
+                 "indentation level 1");
             break;
         }
         if (g->root && ln.level == 1) {
-            fail(im, lineno, "%s", "a group has one root region; a second "
-                                   "one at level 1 is not allowed");
+            fail(im, lineno, "%s",
+                 "a group has one root region; a second "
+                 "one at level 1 is not allowed");
             break;
         }
         if (ln.level > 250) {
@@ -463,8 +467,9 @@ static int parse_dump(Importer *im, const char *text)
                         im->groups[im->ngroups - 1].names[0]);
         }
         if (im->ngroups == 0) {
-            return fail(im, 0, "%s", "no address-space or memory-region "
-                                     "group found");
+            return fail(im, 0, "%s",
+                        "no address-space or memory-region "
+                        "group found");
         }
     }
     return im->err;
@@ -643,9 +648,9 @@ static long alias_target_class(Importer *im, const Node *n)
 typedef struct Build {
     Importer *im;
     GmMtreeImport *res;
-    size_t *cls_of;    /* node index -> class number */
-    Node **rep;        /* class number -> representative node */
-    long *target;      /* class number -> class of alias target, or -1 */
+    size_t *cls_of; /* node index -> class number */
+    Node **rep;     /* class number -> representative node */
+    long *target;   /* class number -> class of alias target, or -1 */
     size_t ncls;
 } Build;
 
@@ -654,8 +659,8 @@ static int init_class(Build *b, size_t c)
     Importer *im = b->im;
     Node *n = b->rep[c];
     MemoryRegion *mr = &b->res->regions[c];
-    uint64_t size = n->size == ((gm_u128)1 << 64) ? UINT64_MAX
-                                                   : (uint64_t)n->size;
+    uint64_t size =
+        n->size == ((gm_u128)1 << 64) ? UINT64_MAX : (uint64_t)n->size;
     Error *err = NULL;
     bool has_kids = false;
     for (size_t i = 0; i < im->nnodes && !has_kids; i++) {
@@ -696,8 +701,8 @@ static int init_class(Build *b, size_t c)
             mmio = im->have_hint &&
                    name_in(im->hint.parent_names, im->hint.nparents, n->name);
         } else {
-            mmio = !(im->have_hint && name_in(im->hint.empty_names,
-                                              im->hint.nempty, n->name));
+            mmio = !(im->have_hint &&
+                     name_in(im->hint.empty_names, im->hint.nempty, n->name));
         }
         if (n->synthetic) {
             mmio = false;
@@ -760,8 +765,8 @@ static int link_children(Build *b)
     Importer *im = b->im;
     bool *linked = calloc(b->ncls ? b->ncls : 1, sizeof(bool));
     if (!linked) {
-        return im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY,
-                                       "out of memory");
+        return im->err =
+                   gm_error_setg(im->errp, GM_ERR_NO_MEMORY, "out of memory");
     }
     /* Walk nodes in reverse document order: the last printed sibling is
      * added first, so the first printed ends up newest. */
@@ -775,8 +780,9 @@ static int link_children(Build *b)
         MemoryRegion *parent = &b->res->regions[pc];
         if (linked[c]) {
             if (mr->container != parent) {
-                fail(im, n->line, "region '%s' appears in two different "
-                                  "containers",
+                fail(im, n->line,
+                     "region '%s' appears in two different "
+                     "containers",
                      n->name);
             }
             continue;
@@ -982,10 +988,11 @@ static int parse_hint(Importer *im, const char *text)
                 free(name);
                 fail(im, lineno, "%s", "malformed AS line in the flat dump");
             }
-        } else if (len >= sizeof(nr) - 1 && memcmp(p, nr, sizeof(nr) - 1) == 0) {
+        } else if (len >= sizeof(nr) - 1 &&
+                   memcmp(p, nr, sizeof(nr) - 1) == 0) {
             char *name = dupn(p + sizeof(nr) - 1, len - (sizeof(nr) - 1));
-            if (!name || !push(&h->empty_names, &h->nempty, sizeof(name),
-                               &name)) {
+            if (!name ||
+                !push(&h->empty_names, &h->nempty, sizeof(name), &name)) {
                 free(name);
                 fail(im, lineno, "%s", "out of memory");
             }
@@ -1027,7 +1034,8 @@ static int parse_hint(Importer *im, const char *text)
  * regions, plus "# not rendered:" lines. */
 static bool is_full_flat_dump(Importer *im, const char *flat)
 {
-    if (strstr(flat, "\n# not rendered: ") || !strncmp(flat, "# not rendered: ", 16)) {
+    if (strstr(flat, "\n# not rendered: ") ||
+        !strncmp(flat, "# not rendered: ", 16)) {
         return false;
     }
     for (const char *p = flat; *p;) {
@@ -1036,9 +1044,10 @@ static bool is_full_flat_dump(Importer *im, const char *flat)
         Line ln;
         if (parse_range_line(p, len, &ln)) {
             char *name = flat_line_name(&ln);
-            bool hintish = name && (dump_has_parent_named(im, name) ||
-                                    (!strcmp(ln.kind, "rom") &&
-                                     !dump_has_kind(im, name, "rom")));
+            bool hintish =
+                name &&
+                (dump_has_parent_named(im, name) ||
+                 (!strcmp(ln.kind, "rom") && !dump_has_kind(im, name, "rom")));
             free(name);
             if (!hintish) {
                 return true;
@@ -1072,8 +1081,8 @@ static int add_unrendered(Importer *im, const char *flat)
         }
         if (!seen) {
             char *d = gm__strdup(n->name);
-            if (!d || !push(&im->hint.empty_names, &im->hint.nempty,
-                            sizeof(d), &d)) {
+            if (!d ||
+                !push(&im->hint.empty_names, &im->hint.nempty, sizeof(d), &d)) {
                 free(d);
                 return im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY,
                                                "out of memory");
@@ -1181,8 +1190,9 @@ static GmMtreeImport *build(Importer *im)
         if (rn->target) {
             long t = alias_target_class(im, rn);
             if (t < 0) {
-                fail(im, rn->line, "alias target '%s' is never described "
-                                   "by a memory-region: group",
+                fail(im, rn->line,
+                     "alias target '%s' is never described "
+                     "by a memory-region: group",
                      rn->target);
                 goto out;
             }
@@ -1243,8 +1253,7 @@ out:
     return res;
 }
 
-GmMtreeImport *gm_mtree_import(const char *dump, const char *flat,
-                               Error **errp)
+GmMtreeImport *gm_mtree_import(const char *dump, const char *flat, Error **errp)
 {
     if (!dump) {
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "no dump text");

@@ -58,8 +58,8 @@ static void print_owner(FILE *f, const MemoryRegion *mr)
         fputs(" orphan", f);
         return;
     }
-    fprintf(f, " owner:{%s path=%s}", gm_object_is_device(mr->owner) ? "dev"
-                                                                     : "obj",
+    fprintf(f, " owner:{%s path=%s}",
+            gm_object_is_device(mr->owner) ? "dev" : "obj",
             gm_object_path(mr->owner));
 }
 
@@ -70,8 +70,8 @@ typedef struct PrintCtx {
     MrList aliases;
 } PrintCtx;
 
-static void print_region(PrintCtx *ctx, const MemoryRegion *mr,
-                         unsigned level, hwaddr base)
+static void print_region(PrintCtx *ctx, const MemoryRegion *mr, unsigned level,
+                         hwaddr base)
 {
     FILE *f = ctx->f;
     hwaddr start = base + mr->addr;
@@ -91,8 +91,7 @@ static void print_region(PrintCtx *ctx, const MemoryRegion *mr,
         if (mr->alias) {
             fprintf(f, "alias %s @%s %016" PRIx64 "-%016" PRIx64,
                     memory_region_name(mr), memory_region_name(mr->alias),
-                    mr->alias_offset,
-                    mr->alias_offset + mr_size_m1(mr->size));
+                    mr->alias_offset, mr->alias_offset + mr_size_m1(mr->size));
         } else {
             fputs(memory_region_name(mr), f);
         }

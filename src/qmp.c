@@ -160,9 +160,7 @@ static char *json_string(const char *s)
             s += 4;
             break;
         }
-        default:
-            free(out);
-            return NULL;
+        default: free(out); return NULL;
         }
     }
     if (*s != '"') {

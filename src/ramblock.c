@@ -56,8 +56,7 @@ static RAMBlock *block_publish_locked(RAMBlock *rb, Error **errp)
     ram_addr_t offset = gm__ram_offset_find(rb->max_length);
     if (offset == UINT64_MAX) {
         gm_error_setg(errp, GM_ERR_NO_MEMORY,
-                      "no room in the RAM address space for '%s'",
-                      rb->idstr);
+                      "no room in the RAM address space for '%s'", rb->idstr);
         return NULL;
     }
     rb->offset = offset;
@@ -73,8 +72,7 @@ static RAMBlock *block_publish_locked(RAMBlock *rb, Error **errp)
     if (!gm__dirty_grow(end_pages)) {
         gm__ram_offset_remove(rb);
         gm_error_setg(errp, GM_ERR_NO_MEMORY,
-                      "out of memory for the dirty bitmaps of '%s'",
-                      rb->idstr);
+                      "out of memory for the dirty bitmaps of '%s'", rb->idstr);
         return NULL;
     }
     cpu_physical_memory_set_dirty_range(offset, rb->used_length,
@@ -109,16 +107,15 @@ static void block_unmap(RAMBlock *rb)
 }
 
 RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
-                                uint64_t max_size, uint32_t flags,
-                                Error **errp)
+                                uint64_t max_size, uint32_t flags, Error **errp)
 {
     RAMBlock *rb = block_new(mr, size, max_size, flags, errp);
     if (!rb) {
         return NULL;
     }
     size_t len = round_up(max_size, rb->page_size);
-    int mflags = MAP_ANONYMOUS | ((flags & RAM_SHARED) ? MAP_SHARED
-                                                       : MAP_PRIVATE);
+    int mflags =
+        MAP_ANONYMOUS | ((flags & RAM_SHARED) ? MAP_SHARED : MAP_PRIVATE);
     if (flags & RAM_NORESERVE) {
         mflags |= MAP_NORESERVE;
     }
@@ -227,17 +224,17 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
     return rb;
 }
 
-RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size,
-                                uint64_t align, uint32_t flags,
-                                const char *path, bool readonly, Error **errp)
+RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size, uint64_t align,
+                                uint32_t flags, const char *path, bool readonly,
+                                Error **errp)
 {
     struct stat st;
     bool created = false;
     int fd;
     char *tmpl = NULL;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        tmpl = gm__asprintf("%s/guestmem_%s.XXXXXX", path,
-                            memory_region_name(mr));
+        tmpl =
+            gm__asprintf("%s/guestmem_%s.XXXXXX", path, memory_region_name(mr));
         if (!tmpl) {
             gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
             return NULL;
@@ -460,7 +457,7 @@ int qemu_ram_foreach_block(RAMBlockIterFunc func, void *opaque)
 /* QEMU's size_to_str: three significant digits and a binary unit. */
 static void size_str(char *buf, size_t len, uint64_t v)
 {
-    static const char *const units[] = { "B", "KiB", "MiB", "GiB",
+    static const char *const units[] = { "B",   "KiB", "MiB", "GiB",
                                          "TiB", "PiB", "EiB" };
     int u = 0;
     double d = (double)v;
@@ -487,10 +484,10 @@ char *ram_block_format(void)
     for (size_t i = 0; v && i < n; i++) {
         char ps[32];
         size_str(ps, sizeof(ps), v[i]->page_size);
-        fprintf(f, "%24s %8s  0x%016" PRIx64 " 0x%016" PRIx64 " 0x%016" PRIx64
-                   "\n",
-                v[i]->idstr, ps, (uint64_t)v[i]->offset,
-                (uint64_t)v[i]->used_length, (uint64_t)v[i]->max_length);
+        fprintf(
+            f, "%24s %8s  0x%016" PRIx64 " 0x%016" PRIx64 " 0x%016" PRIx64 "\n",
+            v[i]->idstr, ps, (uint64_t)v[i]->offset,
+            (uint64_t)v[i]->used_length, (uint64_t)v[i]->max_length);
     }
     gm_update_unlock();
     bool failed = !v;
@@ -541,12 +538,10 @@ int qemu_ram_resize(RAMBlock *block, ram_addr_t newsize, Error **errp)
     }
     if (size < block->used_length) {
         /* Give the host the memory beyond the new end back. */
-        madvise(block->host + size, block->used_length - size,
-                MADV_DONTNEED);
+        madvise(block->host + size, block->used_length - size, MADV_DONTNEED);
     }
     block->used_length = size;
-    cpu_physical_memory_set_dirty_range(block->offset, size,
-                                        DIRTY_CLIENTS_ALL);
+    cpu_physical_memory_set_dirty_range(block->offset, size, DIRTY_CLIENTS_ALL);
     memory_region_set_size(block->mr, newsize);
     gm_update_unlock();
     if (block->resized) {

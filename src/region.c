@@ -115,8 +115,8 @@ static int check_ram_size(uint64_t size, Error **errp)
 }
 
 bool gm__region_init_ram_flags(MemoryRegion *mr, Object *owner,
-                               const char *name, uint64_t size,
-                               uint32_t flags, Error **errp)
+                               const char *name, uint64_t size, uint32_t flags,
+                               Error **errp)
 {
     if (!mr) {
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "region is NULL");
@@ -142,8 +142,8 @@ bool memory_region_init_ram_flags_nomigrate(MemoryRegion *mr, Object *owner,
                                             uint32_t ram_flags, Error **errp)
 {
     const uint32_t allowed = RAM_SHARED | RAM_NORESERVE | RAM_MIGRATABLE |
-                             RAM_UF_ZEROPAGE | RAM_PMEM |
-                             RAM_UF_WRITEPROTECT | RAM_PROTECTED;
+                             RAM_UF_ZEROPAGE | RAM_PMEM | RAM_UF_WRITEPROTECT |
+                             RAM_PROTECTED;
     if (ram_flags & ~allowed) {
         gm_error_setg(errp, GM_ERR_INVALID_ARG,
                       "unsupported RAM flags 0x%x for anonymous RAM",
@@ -190,8 +190,8 @@ bool memory_region_init_resizeable_ram(
     gm__region_init_common(mr, owner, name, size);
     mr->ram = true;
     mr->terminates = true;
-    mr->ram_block = gm__ramblock_new_anon(mr, size, max_size, RAM_RESIZEABLE,
-                                          errp);
+    mr->ram_block =
+        gm__ramblock_new_anon(mr, size, max_size, RAM_RESIZEABLE, errp);
     if (!mr->ram_block) {
         free(mr->name);
         memset(mr, 0, sizeof(*mr));
@@ -217,8 +217,8 @@ bool memory_region_init_ram_from_file(MemoryRegion *mr, Object *owner,
     gm__region_init_common(mr, owner, name, size);
     mr->ram = true;
     mr->terminates = true;
-    mr->ram_block = gm__ramblock_new_file(mr, size, align, ram_flags, path,
-                                          readonly, errp);
+    mr->ram_block =
+        gm__ramblock_new_file(mr, size, align, ram_flags, path, readonly, errp);
     if (!mr->ram_block) {
         free(mr->name);
         memset(mr, 0, sizeof(*mr));
@@ -242,8 +242,8 @@ bool memory_region_init_ram_from_fd(MemoryRegion *mr, Object *owner,
     gm__region_init_common(mr, owner, name, size);
     mr->ram = true;
     mr->terminates = true;
-    mr->ram_block = gm__ramblock_new_fd(mr, size, ram_flags, fd, offset, false,
-                                        errp);
+    mr->ram_block =
+        gm__ramblock_new_fd(mr, size, ram_flags, fd, offset, false, errp);
     if (!mr->ram_block) {
         free(mr->name);
         memset(mr, 0, sizeof(*mr));
@@ -343,8 +343,8 @@ int gm_memory_region_init_alias(MemoryRegion *mr, Object *owner,
     gm_u128 sz = gm__size_from_u64(size);
     if (!gm__fits(offset, sz)) {
         return gm_error_setg(errp, GM_ERR_RANGE_OVERFLOW,
-                             "alias '%s': offset 0x%" PRIx64 " + size 0x%" PRIx64
-                             " goes past 2^64",
+                             "alias '%s': offset 0x%" PRIx64
+                             " + size 0x%" PRIx64 " goes past 2^64",
                              name ? name : "", offset, size);
     }
     gm__region_init_common(mr, owner, name, sz);
@@ -354,9 +354,8 @@ int gm_memory_region_init_alias(MemoryRegion *mr, Object *owner,
     return 0;
 }
 
-void memory_region_init_alias(MemoryRegion *mr, Object *owner,
-                              const char *name, MemoryRegion *orig,
-                              hwaddr offset, uint64_t size)
+void memory_region_init_alias(MemoryRegion *mr, Object *owner, const char *name,
+                              MemoryRegion *orig, hwaddr offset, uint64_t size)
 {
     Error *err = NULL;
     if (gm_memory_region_init_alias(mr, owner, name, orig, offset, size,
@@ -503,8 +502,7 @@ void memory_region_add_subregion_overlap(MemoryRegion *mr, hwaddr offset,
                                          MemoryRegion *subregion, int priority)
 {
     Error *err = NULL;
-    if (gm_memory_region_add_subregion(mr, offset, subregion, priority,
-                                       &err)) {
+    if (gm_memory_region_add_subregion(mr, offset, subregion, priority, &err)) {
         report(err);
     }
 }
@@ -551,8 +549,7 @@ static int check_valid(const MemoryRegion *mr, const char *what, Error **errp)
     return 0;
 }
 
-static void set_flag(MemoryRegion *mr, bool *flag, bool value,
-                     const char *what)
+static void set_flag(MemoryRegion *mr, bool *flag, bool value, const char *what)
 {
     Error *err = NULL;
     if (check_valid(mr, what, &err)) {
@@ -581,8 +578,7 @@ void memory_region_set_readonly(MemoryRegion *mr, bool readonly)
 
 void memory_region_set_nonvolatile(MemoryRegion *mr, bool nonvolatile)
 {
-    set_flag(mr, mr ? &mr->nonvolatile : NULL, nonvolatile,
-             "set_nonvolatile");
+    set_flag(mr, mr ? &mr->nonvolatile : NULL, nonvolatile, "set_nonvolatile");
 }
 
 /* Re-inserts @mr among its siblings, as the newest of its priority. */
@@ -626,8 +622,7 @@ void memory_region_set_address(MemoryRegion *mr, hwaddr addr)
     }
 }
 
-int gm_memory_region_set_priority(MemoryRegion *mr, int priority,
-                                  Error **errp)
+int gm_memory_region_set_priority(MemoryRegion *mr, int priority, Error **errp)
 {
     if (check_valid(mr, "set_priority", errp)) {
         return -GM_ERR_INVALID_ARG;
@@ -693,11 +688,11 @@ int gm_memory_region_set_size(MemoryRegion *mr, uint64_t size, Error **errp)
                              memory_region_name(mr), size);
     }
     if (mr->ram_block && sz > mr->ram_block->used_length) {
-        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
-                             "cannot resize '%s' to 0x%" PRIx64
-                             ": more than its 0x%" PRIx64 " bytes of host memory",
-                             memory_region_name(mr), size,
-                             (uint64_t)mr->ram_block->used_length);
+        return gm_error_setg(
+            errp, GM_ERR_INVALID_ARG,
+            "cannot resize '%s' to 0x%" PRIx64 ": more than its 0x%" PRIx64
+            " bytes of host memory",
+            memory_region_name(mr), size, (uint64_t)mr->ram_block->used_length);
     }
     if ((gm_u128)mr->size == sz) {
         return 0;
@@ -765,8 +760,8 @@ void memory_region_set_log(MemoryRegion *mr, bool log, unsigned client)
     }
     uint8_t mask = (uint8_t)(1u << client);
     gm__begin();
-    mr->dirty_log_mask = (uint8_t)((mr->dirty_log_mask & ~mask) |
-                                   (log ? mask : 0));
+    mr->dirty_log_mask =
+        (uint8_t)((mr->dirty_log_mask & ~mask) | (log ? mask : 0));
     changed(mr);
     notify_if(mr->enabled);
     gm__commit();

@@ -212,8 +212,7 @@ static void render_region(RenderCtx *ctx, MemoryRegion *mr, Int128 base,
 static bool can_merge(const FlatRange *a, const FlatRange *b)
 {
     gm_u128 size_a = (gm_u128)a->last - a->start + 1;
-    return a->last != UINT64_MAX && a->last + 1 == b->start &&
-           a->mr == b->mr &&
+    return a->last != UINT64_MAX && a->last + 1 == b->start && a->mr == b->mr &&
            (gm_u128)a->offset_in_region + size_a == b->offset_in_region &&
            a->dirty_log_mask == b->dirty_log_mask &&
            a->romd_mode == b->romd_mode && a->readonly == b->readonly &&

@@ -31,13 +31,34 @@ int gm_parse_size(const char *text, uint64_t *out, Error **errp)
     }
     unsigned shift = 0;
     switch (toupper((unsigned char)*end)) {
-    case 'B': shift = 0; end++; break;
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    case 'T': shift = 40; end++; break;
-    case 'P': shift = 50; end++; break;
-    case 'E': shift = 60; end++; break;
+    case 'B':
+        shift = 0;
+        end++;
+        break;
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    case 'T':
+        shift = 40;
+        end++;
+        break;
+    case 'P':
+        shift = 50;
+        end++;
+        break;
+    case 'E':
+        shift = 60;
+        end++;
+        break;
     case '\0': break;
     default:
         return gm_error_setg(errp, GM_ERR_PARSE,

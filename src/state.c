@@ -117,9 +117,9 @@ void gm__commit_outermost(void)
     }
     gm__state.in_update = true;
     /* Bounded: rounds only repeat for changes made from callbacks. */
-    for (int round = 0; round < 64 && (gm__state.update_pending ||
-                                       gm__state.notify_pending ||
-                                       gm__state.ioeventfd_pending);
+    for (int round = 0;
+         round < 64 && (gm__state.update_pending || gm__state.notify_pending ||
+                        gm__state.ioeventfd_pending);
          round++) {
         if (gm__state.update_pending || gm__state.notify_pending) {
             if (!gm__update_topology()) {

@@ -58,8 +58,10 @@ typedef enum MemOp {
 /** size_memop: the MemOp for @size bytes (1, 2, 4 or 8). */
 static inline MemOp size_memop(unsigned size)
 {
-    return (MemOp)(size == 8 ? MO_64 : size == 4 ? MO_32 : size == 2 ? MO_16
-                                                                     : MO_8);
+    return (MemOp)(size == 8   ? MO_64
+                   : size == 4 ? MO_32
+                   : size == 2 ? MO_16
+                               : MO_8);
 }
 
 /** memop_size: the number of bytes of @op. */
@@ -220,7 +222,7 @@ GM_API void address_space_unmap(AddressSpace *as, void *buffer, hwaddr len,
  * Return: 0, or -GM_ERR_NO_MEMORY / -GM_ERR_INVALID_ARG.
  */
 GM_API int gm_address_space_register_map_client(void (*cb)(void *opaque),
-                                                 void *opaque);
+                                                void *opaque);
 /** gm_address_space_unregister_map_client: cancel a pending callback. */
 GM_API void gm_address_space_unregister_map_client(void (*cb)(void *opaque),
                                                    void *opaque);
@@ -232,10 +234,10 @@ GM_API void gm_address_space_unregister_map_client(void (*cb)(void *opaque),
  * (virtio rings).  Fields are private.
  */
 typedef struct MemoryRegionCache {
-    uint8_t *ptr;         /* direct host pointer, or NULL */
-    hwaddr xlat;          /* offset in @mr */
-    hwaddr len;           /* bytes usable from the cache's start */
-    MemoryRegion *mr;     /* the region, pinned */
+    uint8_t *ptr;     /* direct host pointer, or NULL */
+    hwaddr xlat;      /* offset in @mr */
+    hwaddr len;       /* bytes usable from the cache's start */
+    MemoryRegion *mr; /* the region, pinned */
     bool is_write;
     bool readonly;
     AddressSpace *as;

@@ -48,9 +48,9 @@ struct AddressSpace {
     AddressSpace *next;    /* the global list, in creation order */
     AddressSpace *prev;
     uint32_t magic;
-    struct MemoryListener *listeners;      /* by priority (listener.h) */
+    struct MemoryListener *listeners; /* by priority (listener.h) */
     struct MemoryListener *listeners_last;
-    struct GmIoeventfd *ioeventfds;        /* as delivered to listeners */
+    struct GmIoeventfd *ioeventfds; /* as delivered to listeners */
     unsigned ioeventfd_nb;
 };
 

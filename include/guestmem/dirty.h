@@ -73,12 +73,11 @@ GM_API bool cpu_physical_memory_test_and_clear_dirty(ram_addr_t start,
  * memory, or a range outside it is reported to the error handler and reads
  * as clean.  Context: any thread.
  */
-GM_API bool memory_region_get_dirty(MemoryRegion *mr, hwaddr addr,
-                                    hwaddr size, unsigned client);
+GM_API bool memory_region_get_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size,
+                                    unsigned client);
 /** memory_region_set_dirty: mark the range dirty for the clients in @mr's
  * dirty-log mask.  Errors as memory_region_get_dirty(). */
-GM_API void memory_region_set_dirty(MemoryRegion *mr, hwaddr addr,
-                                    hwaddr size);
+GM_API void memory_region_set_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size);
 /** memory_region_reset_dirty: clear the range for @client.  Errors as
  * memory_region_get_dirty(). */
 GM_API void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr,
@@ -92,8 +91,9 @@ GM_API void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr,
  * Return: the snapshot (free with gm_dirty_snapshot_free()), or NULL after
  * reporting an error (invalid arguments, out of memory).
  */
-GM_API DirtyBitmapSnapshot *memory_region_snapshot_and_clear_dirty(
-    MemoryRegion *mr, hwaddr addr, hwaddr size, unsigned client);
+GM_API DirtyBitmapSnapshot *
+memory_region_snapshot_and_clear_dirty(MemoryRegion *mr, hwaddr addr,
+                                       hwaddr size, unsigned client);
 /** memory_region_snapshot_get_dirty: whether @snap has any page of
  * [@addr, @addr + @size) of @mr dirty; false (and an error) if the range is
  * outside the snapshot. */

@@ -32,20 +32,20 @@ extern "C" {
  */
 typedef enum GmErrorCode {
     GM_OK = 0,
-    GM_ERR_INVALID_ARG = 1,   /* a NULL pointer or a value out of its domain */
-    GM_ERR_RANGE_OVERFLOW,    /* address + size goes past 2^64 */
-    GM_ERR_HAS_CONTAINER,     /* the region is already mapped in a container */
-    GM_ERR_NOT_CHILD,         /* the region is not a subregion of that container */
-    GM_ERR_ALIAS_CYCLE,       /* the change would make a region reach itself */
-    GM_ERR_IN_USE,            /* still mapped, aliased, a root, or referenced */
-    GM_ERR_WRONG_KIND,        /* the operation does not apply to this kind of region */
-    GM_ERR_NO_MEMORY,         /* host memory could not be allocated */
-    GM_ERR_IO,                /* a file or socket operation failed */
-    GM_ERR_PARSE,             /* malformed input text */
-    GM_ERR_NOT_FOUND,         /* no such name */
-    GM_ERR_UNSUPPORTED,       /* valid but not supported here */
-    GM_ERR_DUPLICATE,         /* a name that must be unique is taken */
-    GM_ERR_BUSY,              /* not allowed from inside a listener callback */
+    GM_ERR_INVALID_ARG = 1, /* a NULL pointer or a value out of its domain */
+    GM_ERR_RANGE_OVERFLOW,  /* address + size goes past 2^64 */
+    GM_ERR_HAS_CONTAINER,   /* the region is already mapped in a container */
+    GM_ERR_NOT_CHILD,   /* the region is not a subregion of that container */
+    GM_ERR_ALIAS_CYCLE, /* the change would make a region reach itself */
+    GM_ERR_IN_USE,      /* still mapped, aliased, a root, or referenced */
+    GM_ERR_WRONG_KIND, /* the operation does not apply to this kind of region */
+    GM_ERR_NO_MEMORY,  /* host memory could not be allocated */
+    GM_ERR_IO,         /* a file or socket operation failed */
+    GM_ERR_PARSE,      /* malformed input text */
+    GM_ERR_NOT_FOUND,  /* no such name */
+    GM_ERR_UNSUPPORTED, /* valid but not supported here */
+    GM_ERR_DUPLICATE,   /* a name that must be unique is taken */
+    GM_ERR_BUSY,        /* not allowed from inside a listener callback */
     GM_ERR__COUNT
 } GmErrorCode;
 

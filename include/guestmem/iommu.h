@@ -60,7 +60,7 @@ typedef enum {
 } IOMMUNotifierFlag;
 
 #define IOMMU_NOTIFIER_IOTLB_EVENTS (IOMMU_NOTIFIER_MAP | IOMMU_NOTIFIER_UNMAP)
-#define IOMMU_NOTIFIER_ALL                                                    \
+#define IOMMU_NOTIFIER_ALL \
     (IOMMU_NOTIFIER_IOTLB_EVENTS | IOMMU_NOTIFIER_DEVIOTLB_UNMAP)
 
 /** IOMMUTLBEvent: a MAP or UNMAP of @entry. */

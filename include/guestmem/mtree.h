@@ -72,8 +72,7 @@ GM_API GmMtreeImport *gm_mtree_import(const char *dump, const char *flat,
  * @flat_path (or NULL).  Errors as gm_mtree_import(), plus GM_ERR_IO.
  */
 GM_API GmMtreeImport *gm_mtree_import_file(const char *path,
-                                           const char *flat_path,
-                                           Error **errp);
+                                           const char *flat_path, Error **errp);
 
 /**
  * gm_mtree_import_qmp: ask a running QEMU for `info mtree -D` and
@@ -92,8 +91,7 @@ GM_API GmMtreeImport *gm_mtree_import_qmp(const char *socket_path,
  * @socket_path and return its output (malloc'd; free() it), or NULL on error
  * (GM_ERR_IO, GM_ERR_PARSE).
  */
-GM_API char *gm_qmp_hmp(const char *socket_path, const char *cmd,
-                        Error **errp);
+GM_API char *gm_qmp_hmp(const char *socket_path, const char *cmd, Error **errp);
 
 /**
  * gm_mtree_flat_hint: extract from an `info mtree -f` dump (@flat) the facts

@@ -67,8 +67,8 @@ typedef struct MemoryRegionOps {
         unsigned min_access_size;
         unsigned max_access_size;
         bool unaligned;
-        bool (*accepts)(void *opaque, hwaddr addr, unsigned size,
-                        bool is_write, MemTxAttrs attrs);
+        bool (*accepts)(void *opaque, hwaddr addr, unsigned size, bool is_write,
+                        MemTxAttrs attrs);
     } valid;
     struct {
         unsigned min_access_size;
@@ -85,12 +85,12 @@ typedef struct MemoryRegionOps {
 
 /* RAM flags for memory_region_init_ram_flags_nomigrate() and the file/fd
  * constructors (QEMU's values). */
-#define RAM_PREALLOC (1 << 0)  /* host memory supplied by the caller */
-#define RAM_SHARED (1 << 1)    /* MAP_SHARED rather than MAP_PRIVATE */
+#define RAM_PREALLOC (1 << 0) /* host memory supplied by the caller */
+#define RAM_SHARED (1 << 1)   /* MAP_SHARED rather than MAP_PRIVATE */
 #define RAM_RESIZEABLE (1 << 2)
 #define RAM_UF_ZEROPAGE (1 << 3)
 #define RAM_MIGRATABLE (1 << 4)
-#define RAM_PMEM (1 << 5)      /* persistent memory */
+#define RAM_PMEM (1 << 5) /* persistent memory */
 #define RAM_UF_WRITEPROTECT (1 << 6)
 #define RAM_NORESERVE (1 << 7) /* do not reserve swap space */
 #define RAM_PROTECTED (1 << 8)
@@ -103,7 +103,7 @@ typedef struct MemoryRegionOps {
  * the functions below, which keep the flat views and listeners in step.
  */
 struct MemoryRegion {
-    Object *owner;              /* pinned while the region is in use; may be NULL */
+    Object *owner; /* pinned while the region is in use; may be NULL */
     const MemoryRegionOps *ops; /* MMIO callbacks, or NULL */
     void *opaque;               /* first argument of every callback */
     MemoryRegion *container;    /* the region this one is mapped in, or NULL */
@@ -114,31 +114,31 @@ struct MemoryRegion {
     int32_t priority;           /* relative to siblings only */
     bool ram;                   /* RAM or ROM: host memory backs it */
     bool rom_device;
-    bool romd_mode;             /* ROM device: reads go to host memory */
-    bool readonly;              /* the guest cannot write (ROM, set_readonly) */
+    bool romd_mode; /* ROM device: reads go to host memory */
+    bool readonly;  /* the guest cannot write (ROM, set_readonly) */
     bool nonvolatile;
-    bool ram_device;            /* host memory of a device (e.g. a BAR) */
+    bool ram_device; /* host memory of a device (e.g. a BAR) */
     bool enabled;
-    bool terminates;            /* a leaf: accesses stop here */
+    bool terminates; /* a leaf: accesses stop here */
     bool is_iommu;
-    uint8_t dirty_log_mask;     /* bit per DIRTY_MEMORY_* client logging it */
-    char *name;                 /* owned copy; may be NULL */
-    RAMBlock *ram_block;        /* host memory of RAM, ROM and ROM devices */
+    uint8_t dirty_log_mask; /* bit per DIRTY_MEMORY_* client logging it */
+    char *name;             /* owned copy; may be NULL */
+    RAMBlock *ram_block;    /* host memory of RAM, ROM and ROM devices */
     /* private: */
-    MemoryRegion *subregions;   /* first child: highest priority, newest first */
+    MemoryRegion *subregions; /* first child: highest priority, newest first */
     MemoryRegion *sibling_next;
     MemoryRegion *sibling_prev;
-    unsigned alias_users;       /* aliases whose target this is */
-    unsigned root_users;        /* address spaces whose root this is */
-    unsigned long view_refs;    /* flat ranges referring to it (atomic) */
-    unsigned long map_users;    /* live maps and caches into it (atomic) */
-    uint32_t magic;             /* set by the init functions */
-    uint16_t log_count[2];      /* memory_region_set_log() per VGA/CODE */
+    unsigned alias_users;    /* aliases whose target this is */
+    unsigned root_users;     /* address spaces whose root this is */
+    unsigned long view_refs; /* flat ranges referring to it (atomic) */
+    unsigned long map_users; /* live maps and caches into it (atomic) */
+    uint32_t magic;          /* set by the init functions */
+    uint16_t log_count[2];   /* memory_region_set_log() per VGA/CODE */
     bool flush_coalesced_mmio;
     unsigned nr_coalesced;
     struct GmCoalescedRange *coalesced; /* memory_region_add_coalescing() */
     unsigned ioeventfd_nb;
-    struct GmIoeventfd *ioeventfds;     /* sorted as QEMU sorts them */
+    struct GmIoeventfd *ioeventfds; /* sorted as QEMU sorts them */
     void (*destructor)(MemoryRegion *mr);
 };
 
@@ -199,12 +199,10 @@ GM_API bool memory_region_init_ram_nomigrate(MemoryRegion *mr, Object *owner,
  * maps the anonymous memory shared, RAM_NORESERVE skips swap reservation).
  * Errors as memory_region_init_ram(); unknown flags: GM_ERR_INVALID_ARG.
  */
-GM_API bool memory_region_init_ram_flags_nomigrate(MemoryRegion *mr,
-                                                   Object *owner,
-                                                   const char *name,
-                                                   uint64_t size,
-                                                   uint32_t ram_flags,
-                                                   Error **errp);
+GM_API bool
+memory_region_init_ram_flags_nomigrate(MemoryRegion *mr, Object *owner,
+                                       const char *name, uint64_t size,
+                                       uint32_t ram_flags, Error **errp);
 
 /**
  * memory_region_init_resizeable_ram: RAM whose used size can later change
@@ -233,8 +231,7 @@ GM_API bool memory_region_init_resizeable_ram(
  */
 GM_API bool memory_region_init_ram_from_file(MemoryRegion *mr, Object *owner,
                                              const char *name, uint64_t size,
-                                             uint64_t align,
-                                             uint32_t ram_flags,
+                                             uint64_t align, uint32_t ram_flags,
                                              const char *path, bool readonly,
                                              Error **errp);
 
@@ -352,16 +349,15 @@ GM_API void memory_region_add_subregion(MemoryRegion *mr, hwaddr offset,
  * @priority.  Higher priority hides lower among @mr's children; at equal
  * priority the subregion added last wins.
  */
-GM_API void memory_region_add_subregion_overlap(MemoryRegion *mr,
-                                                hwaddr offset,
+GM_API void memory_region_add_subregion_overlap(MemoryRegion *mr, hwaddr offset,
                                                 MemoryRegion *subregion,
                                                 int priority);
 
 /** gm_memory_region_add_subregion: the add functions with an error.
  * Return: 0 or a negative GmErrorCode (see memory_region_add_subregion()). */
 GM_API int gm_memory_region_add_subregion(MemoryRegion *mr, hwaddr offset,
-                                          MemoryRegion *subregion,
-                                          int priority, Error **errp);
+                                          MemoryRegion *subregion, int priority,
+                                          Error **errp);
 
 /**
  * memory_region_del_subregion: unmap @subregion from @mr.

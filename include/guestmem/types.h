@@ -28,7 +28,8 @@ extern "C" {
 #endif
 
 #if !defined(__SIZEOF_INT128__)
-#error "guestmem needs a compiler with 128-bit integers (gcc or clang on a 64-bit host)"
+#error \
+    "guestmem needs a compiler with 128-bit integers (gcc or clang on a 64-bit host)"
 #endif
 
 /** hwaddr: a guest physical address, or an offset inside a region. */
@@ -46,17 +47,50 @@ typedef uint64_t ram_addr_t;
  */
 typedef __int128_t Int128;
 
-static inline Int128 int128_make64(uint64_t a) { return (Int128)a; }
-static inline Int128 int128_2_64(void) { return (Int128)1 << 64; }
-static inline Int128 int128_zero(void) { return 0; }
-static inline Int128 int128_one(void) { return 1; }
-static inline uint64_t int128_get64(Int128 a) { return (uint64_t)a; }
-static inline Int128 int128_add(Int128 a, Int128 b) { return a + b; }
-static inline Int128 int128_sub(Int128 a, Int128 b) { return a - b; }
-static inline bool int128_eq(Int128 a, Int128 b) { return a == b; }
-static inline bool int128_lt(Int128 a, Int128 b) { return a < b; }
-static inline bool int128_ge(Int128 a, Int128 b) { return a >= b; }
-static inline bool int128_nz(Int128 a) { return a != 0; }
+static inline Int128 int128_make64(uint64_t a)
+{
+    return (Int128)a;
+}
+static inline Int128 int128_2_64(void)
+{
+    return (Int128)1 << 64;
+}
+static inline Int128 int128_zero(void)
+{
+    return 0;
+}
+static inline Int128 int128_one(void)
+{
+    return 1;
+}
+static inline uint64_t int128_get64(Int128 a)
+{
+    return (uint64_t)a;
+}
+static inline Int128 int128_add(Int128 a, Int128 b)
+{
+    return a + b;
+}
+static inline Int128 int128_sub(Int128 a, Int128 b)
+{
+    return a - b;
+}
+static inline bool int128_eq(Int128 a, Int128 b)
+{
+    return a == b;
+}
+static inline bool int128_lt(Int128 a, Int128 b)
+{
+    return a < b;
+}
+static inline bool int128_ge(Int128 a, Int128 b)
+{
+    return a >= b;
+}
+static inline bool int128_nz(Int128 a)
+{
+    return a != 0;
+}
 
 /**
  * MemTxResult: outcome of one access.  A bit mask, as in QEMU: results of the
@@ -73,13 +107,13 @@ typedef uint32_t MemTxResult;
  * _with_attrs callbacks untouched.  The fields are QEMU's.
  */
 typedef struct MemTxAttrs {
-    unsigned int unspecified : 1; /* no attributes were given */
-    unsigned int secure : 1;      /* Arm TrustZone secure access */
-    unsigned int space : 2;       /* Arm security space */
-    unsigned int user : 1;        /* unprivileged access */
-    unsigned int memory : 1;      /* "memory" rather than device access */
+    unsigned int unspecified : 1;   /* no attributes were given */
+    unsigned int secure : 1;        /* Arm TrustZone secure access */
+    unsigned int space : 2;         /* Arm security space */
+    unsigned int user : 1;          /* unprivileged access */
+    unsigned int memory : 1;        /* "memory" rather than device access */
     unsigned int requester_id : 16; /* PCI requester id, or CPU index */
-    unsigned int byte_swap : 1;   /* invert the endianness of the access */
+    unsigned int byte_swap : 1;     /* invert the endianness of the access */
     unsigned int target_tlb_bit0 : 1;
     unsigned int target_tlb_bit1 : 1;
     unsigned int target_tlb_bit2 : 1;

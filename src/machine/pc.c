@@ -37,8 +37,7 @@
 struct GmPcMachine {
     GmPcConfig cfg;
     uint64_t below_4g, above_4g;
-    Object *owner_i440fx, *owner_cpu, *owner_ioapic, *owner_hpet,
-        *owner_apic;
+    Object *owner_i440fx, *owner_cpu, *owner_ioapic, *owner_hpet, *owner_apic;
     MemoryRegion ram, ram_below_4g, ram_above_4g, pci;
     MemoryRegion bios, isa_bios, option_rom;
     MemoryRegion smram_region, smram, smram_low;
@@ -102,8 +101,7 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
                        Error **errp)
 {
     if (!cfg || !spec) {
-        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
-                             "machine spec missing");
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG, "machine spec missing");
     }
     size_t tlen = strcspn(spec, ",");
     MachineType mt;
@@ -134,8 +132,7 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
             }
             if (max_below > 4 * GiB) {
                 return gm_error_setg(errp, GM_ERR_INVALID_ARG,
-                                     "max-ram-below-4g=%" PRIu64
-                                     " is above 4G",
+                                     "max-ram-below-4g=%" PRIu64 " is above 4G",
                                      max_below);
             }
         } else {
@@ -170,8 +167,8 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
 /* QEMU's split of RAM below and above 4 GiB (pc_init1). */
 static void split_ram(const GmPcConfig *cfg, uint64_t *below, uint64_t *above)
 {
-    uint64_t max_below = cfg->max_ram_below_4g ? cfg->max_ram_below_4g
-                                               : 0xe0000000;
+    uint64_t max_below =
+        cfg->max_ram_below_4g ? cfg->max_ram_below_4g : 0xe0000000;
     uint64_t lowmem = max_below;
     if (cfg->ram_size >= max_below && cfg->gigabyte_align &&
         lowmem > 0xc0000000) {
@@ -263,9 +260,8 @@ static bool load_bios(GmPcMachine *pc, MemoryRegion *pci, Error **errp)
     }
     pc->bios.readonly = true;
     uint64_t isa_size = size < 128 * KiB ? size : 128 * KiB;
-    if (gm_memory_region_init_alias(&pc->isa_bios, NULL, "isa-bios",
-                                    &pc->bios, size - isa_size, isa_size,
-                                    errp)) {
+    if (gm_memory_region_init_alias(&pc->isa_bios, NULL, "isa-bios", &pc->bios,
+                                    size - isa_size, isa_size, errp)) {
         return false;
     }
     remember(pc, &pc->isa_bios);
@@ -287,8 +283,8 @@ static bool make_alias(GmPcMachine *pc, MemoryRegion *mr, Object *owner,
     return true;
 }
 
-static bool init_pam(GmPcMachine *pc, unsigned seg, hwaddr start,
-                     uint64_t size, MemoryRegion *system, Error **errp)
+static bool init_pam(GmPcMachine *pc, unsigned seg, hwaddr start, uint64_t size,
+                     MemoryRegion *system, Error **errp)
 {
     MemoryRegion *a = pc->pam[seg];
     Object *o = pc->owner_i440fx;
@@ -382,8 +378,8 @@ static bool build(GmPcMachine *pc, Error **errp)
     }
     memory_region_init(&pc->smram, pc->owner_i440fx, "smram", 4 * GiB);
     remember(pc, &pc->smram);
-    if (!make_alias(pc, &pc->smram_low, pc->owner_i440fx, "smram-low",
-                    &pc->ram, 0xa0000, 0x20000, errp) ||
+    if (!make_alias(pc, &pc->smram_low, pc->owner_i440fx, "smram-low", &pc->ram,
+                    0xa0000, 0x20000, errp) ||
         !add(pc, &pc->smram, 0xa0000, &pc->smram_low, 0, errp)) {
         return false;
     }

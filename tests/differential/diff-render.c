@@ -34,7 +34,13 @@
 #define MAXKIDS POOL
 #define SPACE 0x10000 /* most regions live in the first 64 KiB */
 
-enum { K_CONT, K_IO, K_IOKIDS, K_RAM, K_ALIAS };
+enum {
+    K_CONT,
+    K_IO,
+    K_IOKIDS,
+    K_RAM,
+    K_ALIAS
+};
 
 typedef struct Node {
     bool live;
@@ -150,10 +156,9 @@ static bool model_resolve(const Node *n, __int128 base, __uint128_t addr,
     ro |= n->readonly;
     nv |= n->nv;
     if (n->kind == K_ALIAS) {
-        return model_resolve(n->alias,
-                             b - (__int128)n->alias->addr -
-                                 (__int128)n->alias_offset,
-                             addr, ro, nv, hit);
+        return model_resolve(
+            n->alias, b - (__int128)n->alias->addr - (__int128)n->alias_offset,
+            addr, ro, nv, hit);
     }
     Node *kids[MAXKIDS];
     size_t k = kids_of(n, kids);
@@ -254,17 +259,16 @@ static void check_point(FlatView *fv, __uint128_t a)
     if (!want) {
         return;
     }
-    hwaddr off = s.offset_within_region +
-                 ((hwaddr)a - s.offset_within_address_space);
+    hwaddr off =
+        s.offset_within_region + ((hwaddr)a - s.offset_within_address_space);
     if (s.mr != &h.n->mr || off != h.off || s.readonly != h.ro ||
         s.nonvolatile != h.nv) {
         snprintf(msg, sizeof(msg),
                  "address 0x%" PRIx64 ": model %s@%" PRIx64 "%s%s, view "
                  "%s@%" PRIx64 "%s%s",
                  (uint64_t)a, memory_region_name(&h.n->mr), h.off,
-                 h.ro ? " ro" : "", h.nv ? " nv" : "",
-                 memory_region_name(s.mr), off, s.readonly ? " ro" : "",
-                 s.nonvolatile ? " nv" : "");
+                 h.ro ? " ro" : "", h.nv ? " nv" : "", memory_region_name(s.mr),
+                 off, s.readonly ? " ro" : "", s.nonvolatile ? " nv" : "");
         die(msg);
     }
 }
@@ -420,9 +424,12 @@ static void copy_nop(MemoryListener *l, MemoryRegionSection *s)
 
 static void copy_init(CopyListener *c, AddressSpace *space, unsigned prio)
 {
-    c->l = (MemoryListener){ .begin = copy_begin, .commit = copy_commit,
-                             .region_add = copy_add, .region_del = copy_del,
-                             .region_nop = copy_nop, .priority = prio,
+    c->l = (MemoryListener){ .begin = copy_begin,
+                             .commit = copy_commit,
+                             .region_add = copy_add,
+                             .region_del = copy_del,
+                             .region_nop = copy_nop,
+                             .priority = prio,
                              .name = "copy" };
     memory_listener_register(&c->l, space);
 }
@@ -539,9 +546,7 @@ static void op_create(void)
     n->enabled = true;
     uint64_t sz64 = (uint64_t)n->size;
     switch (n->kind) {
-    case K_CONT:
-        memory_region_init(&n->mr, NULL, name, sz64);
-        break;
+    case K_CONT: memory_region_init(&n->mr, NULL, name, sz64); break;
     case K_IO:
     case K_IOKIDS:
         memory_region_init_io(&n->mr, NULL, &io_ops, NULL, name, sz64);
@@ -729,8 +734,8 @@ static void op_property(void)
  * the model and the shadow copy of every RAM region. */
 static void op_access(void)
 {
-    hwaddr addr = below(50) == 0 ? UINT64_MAX - below(0x20000)
-                                 : below(SPACE + 0x1000);
+    hwaddr addr =
+        below(50) == 0 ? UINT64_MAX - below(0x20000) : below(SPACE + 0x1000);
     unsigned len = 1 + (unsigned)below(below(4) ? 8 : 64);
     if (addr + len - 1 < addr) {
         len = (unsigned)(UINT64_MAX - addr + 1);
@@ -759,12 +764,14 @@ static void op_access(void)
             *shadow = buf[i];
         }
     }
-    MemTxResult r = address_space_rw(&as, addr, MEMTXATTRS_UNSPECIFIED, buf,
-                                     len, is_write);
+    MemTxResult r =
+        address_space_rw(&as, addr, MEMTXATTRS_UNSPECIFIED, buf, len, is_write);
     char msg[160];
     if (r != want_r) {
-        snprintf(msg, sizeof(msg), "%s of %u at 0x%" PRIx64 ": result %u, "
-                 "model %u", is_write ? "write" : "read", len, addr, r, want_r);
+        snprintf(msg, sizeof(msg),
+                 "%s of %u at 0x%" PRIx64 ": result %u, "
+                 "model %u",
+                 is_write ? "write" : "read", len, addr, r, want_r);
         die(msg);
     }
     if (!is_write && memcmp(buf, want, len)) {
@@ -831,9 +838,15 @@ int main(int argc, char **argv)
             fault_active = true;
         }
         switch (below(16)) {
-        case 0: case 1: case 2: op_create(); break;
-        case 3: case 4: case 5: case 6: op_add(); break;
-        case 7: case 8: op_del(); break;
+        case 0:
+        case 1:
+        case 2: op_create(); break;
+        case 3:
+        case 4:
+        case 5:
+        case 6: op_add(); break;
+        case 7:
+        case 8: op_del(); break;
         case 9: op_destroy(); break;
         case 10:
             if (depth < 3 && below(3) == 0) {

@@ -19,9 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define N 12
 
-static void quiet(const Error *err, void *opaque)
-{
-}
+static void quiet(const Error *err, void *opaque) {}
 
 /* A listener that counts the ranges it holds. */
 static long held;
@@ -81,8 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memory_region_init(&root, NULL, "root", UINT64_MAX);
     address_space_init(&as, &root, "fuzz");
     static EventNotifier ev;
-    MemoryListener l = { .region_add = l_add, .region_del = l_del,
-                         .begin = l_begin, .commit = l_commit,
+    MemoryListener l = { .region_add = l_add,
+                         .region_del = l_del,
+                         .begin = l_begin,
+                         .commit = l_commit,
                          .name = "fuzz" };
     held = 0;
     rounds_open = 0;

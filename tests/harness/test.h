@@ -24,7 +24,10 @@ typedef struct TestCase {
 } TestCase;
 
 #define TEST(name) static void test_##name(void)
-#define TEST_ENTRY(name) { #name, test_##name }
+#define TEST_ENTRY(name)   \
+    {                      \
+#name, test_##name \
+    }
 
 int test_main(const TestCase *tests, size_t n, int argc, char **argv);
 void test_fail(const char *file, int line, const char *fmt, ...)
@@ -32,40 +35,41 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 /* Marks the running test skipped with a reason (ends the test). */
 void test_skip(const char *reason) __attribute__((noreturn));
 
-#define ASSERT(x)                                                             \
-    do {                                                                      \
-        if (!(x)) {                                                           \
-            test_fail(__FILE__, __LINE__, "ASSERT(%s)", #x);                  \
-        }                                                                     \
+#define ASSERT(x)                                            \
+    do {                                                     \
+        if (!(x)) {                                          \
+            test_fail(__FILE__, __LINE__, "ASSERT(%s)", #x); \
+        }                                                    \
     } while (0)
 
-#define ASSERT_EQ(a, b)                                                       \
-    do {                                                                      \
-        long long a_ = (long long)(a), b_ = (long long)(b);                   \
-        if (a_ != b_) {                                                       \
-            test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b,   \
-                      a_, b_);                                                \
-        }                                                                     \
+#define ASSERT_EQ(a, b)                                                     \
+    do {                                                                    \
+        long long a_ = (long long)(a), b_ = (long long)(b);                 \
+        if (a_ != b_) {                                                     \
+            test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, \
+                      a_, b_);                                              \
+        }                                                                   \
     } while (0)
 
-#define ASSERT_ADDR_EQ(a, b)                                                  \
-    do {                                                                      \
-        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                      \
-        if (a_ != b_) {                                                       \
-            test_fail(__FILE__, __LINE__,                                     \
-                      "%s == %s: 0x%" PRIx64 " != 0x%" PRIx64, #a, #b, a_,    \
-                      b_);                                                    \
-        }                                                                     \
+#define ASSERT_ADDR_EQ(a, b)                                               \
+    do {                                                                   \
+        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                   \
+        if (a_ != b_) {                                                    \
+            test_fail(__FILE__, __LINE__,                                  \
+                      "%s == %s: 0x%" PRIx64 " != 0x%" PRIx64, #a, #b, a_, \
+                      b_);                                                 \
+        }                                                                  \
     } while (0)
 
-#define ASSERT_STR_EQ(a, b)                                                   \
-    do {                                                                      \
-        const char *a_ = (a), *b_ = (b);                                      \
-        if (!a_ || !b_ || strcmp(a_, b_)) {                                   \
-            test_fail(__FILE__, __LINE__, "%s == %s:\n--- got:\n%s\n--- "     \
-                      "expected:\n%s",                                        \
-                      #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");        \
-        }                                                                     \
+#define ASSERT_STR_EQ(a, b)                                            \
+    do {                                                               \
+        const char *a_ = (a), *b_ = (b);                               \
+        if (!a_ || !b_ || strcmp(a_, b_)) {                            \
+            test_fail(__FILE__, __LINE__,                              \
+                      "%s == %s:\n--- got:\n%s\n--- "                  \
+                      "expected:\n%s",                                 \
+                      #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+        }                                                              \
     } while (0)
 
 /* --- helpers for guestmem tests ------------------------------------------ */

@@ -51,17 +51,18 @@ static void *reader(void *arg)
         seed = seed * 1103515245 + 12345;
         hwaddr a = ADDR + ((seed >> 8) % (SIZE / 8)) * 8;
         uint8_t b[8];
-        MemTxResult r = address_space_read(&as, a, MEMTXATTRS_UNSPECIFIED, b,
-                                           8);
+        MemTxResult r =
+            address_space_read(&as, a, MEMTXATTRS_UNSPECIFIED, b, 8);
         bool same = true;
         for (int i = 1; i < 8; i++) {
             same &= b[i] == b[0];
         }
-        bool known = b[0] == 0xaa || b[0] == 0xbb || b[0] == 0xcc ||
-                     b[0] == 0x00;
+        bool known =
+            b[0] == 0xaa || b[0] == 0xbb || b[0] == 0xcc || b[0] == 0x00;
         if (!same || !known || (r != MEMTX_OK) != (b[0] == 0)) {
-            fprintf(stderr, "stress-rcu: torn or wrong read at 0x%llx: "
-                            "%02x %02x .. %02x, result %u\n",
+            fprintf(stderr,
+                    "stress-rcu: torn or wrong read at 0x%llx: "
+                    "%02x %02x .. %02x, result %u\n",
                     (unsigned long long)a, b[0], b[1], b[7], r);
             exit(1);
         }
@@ -117,9 +118,7 @@ int main(int argc, char **argv)
         case 1: /* MMIO on top */
             memory_region_add_subregion_overlap(&root, ADDR, &io, 2);
             break;
-        case 2:
-            memory_region_del_subregion(&root, &io);
-            break;
+        case 2: memory_region_del_subregion(&root, &io); break;
         case 3: /* move one away and back: gaps and re-insertion */
             memory_region_set_address(&ra, ADDR + SIZE * 4);
             memory_region_set_address(&ra, ADDR);

@@ -124,7 +124,7 @@ typedef struct Call {
 typedef struct Dev {
     MemoryRegion mr;
     MemoryRegionOps ops;
-    uint8_t mem[64];  /* what the device "holds", read in its byte order */
+    uint8_t mem[64]; /* what the device "holds", read in its byte order */
     Call calls[64];
     int ncalls;
     unsigned requester;
@@ -196,12 +196,12 @@ static void dev_setup(enum device_endian end, unsigned vmin, unsigned vmax,
     memory_region_add_subregion(&root, 0x50000, &dev.mr);
 }
 
-#define CALL(i, w, a, s, v)                                                   \
-    do {                                                                      \
-        ASSERT_EQ(dev.calls[i].write, w);                                     \
-        ASSERT_ADDR_EQ(dev.calls[i].addr, a);                                 \
-        ASSERT_EQ(dev.calls[i].size, s);                                      \
-        ASSERT_ADDR_EQ(dev.calls[i].val, v);                                  \
+#define CALL(i, w, a, s, v)                   \
+    do {                                      \
+        ASSERT_EQ(dev.calls[i].write, w);     \
+        ASSERT_ADDR_EQ(dev.calls[i].addr, a); \
+        ASSERT_EQ(dev.calls[i].size, s);      \
+        ASSERT_ADDR_EQ(dev.calls[i].val, v);  \
     } while (0)
 
 TEST(split_table)
@@ -278,7 +278,8 @@ TEST(split_exhaustive)
                         if (imax && imin > imax) {
                             continue;
                         }
-                        dev_setup(end ? DEVICE_BIG_ENDIAN : DEVICE_LITTLE_ENDIAN,
+                        dev_setup(end ? DEVICE_BIG_ENDIAN
+                                      : DEVICE_LITTLE_ENDIAN,
                                   0, vmaxs[a], un, imin, imax, un);
                         for (unsigned off = 0; off < 8; off++) {
                             for (unsigned len = 1; len <= 16; len++) {
@@ -295,7 +296,8 @@ TEST(split_exhaustive)
                                 unsigned lim = imax ? imax : 4;
                                 unsigned lo = imin ? imin : 1;
                                 for (int i = 0; i < dev.ncalls && i < 64; i++) {
-                                    ASSERT(dev.calls[i].size <= (lim > lo ? lim : lo));
+                                    ASSERT(dev.calls[i].size <=
+                                           (lim > lo ? lim : lo));
                                 }
                                 combos++;
                             }
@@ -303,13 +305,13 @@ TEST(split_exhaustive)
                         /* A write of 8 bytes, read back the same way. */
                         uint8_t w[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, back[8];
                         ASSERT_EQ(address_space_write(&as, 0x50010,
-                                                      MEMTXATTRS_UNSPECIFIED,
-                                                      w, 8),
+                                                      MEMTXATTRS_UNSPECIFIED, w,
+                                                      8),
                                   MEMTX_OK);
                         if (!imin || imin <= 1 || (un && imin <= 8)) {
-                            ASSERT_EQ(address_space_read(
-                                          &as, 0x50010, MEMTXATTRS_UNSPECIFIED,
-                                          back, 8),
+                            ASSERT_EQ(address_space_read(&as, 0x50010,
+                                                         MEMTXATTRS_UNSPECIFIED,
+                                                         back, 8),
                                       MEMTX_OK);
                             ASSERT_EQ(memcmp(w, back, 8), 0);
                         }
@@ -335,11 +337,11 @@ TEST(rom_device_and_ram_device)
     dev.ncalls = 0;
     ASSERT_EQ(ldub_phys(&as, 0x60000), 0x77); /* romd: from memory */
     ASSERT_EQ(dev.ncalls, 0);
-    stb_phys(&as, 0x60000, 0x99);              /* writes: to the device */
+    stb_phys(&as, 0x60000, 0x99); /* writes: to the device */
     ASSERT_EQ(dev.ncalls, 1);
     ASSERT_EQ(host[0], 0x77);
     memory_region_rom_device_set_romd(&romd, false);
-    ASSERT_EQ(ldub_phys(&as, 0x60000), 0x99);  /* now the device answers */
+    ASSERT_EQ(ldub_phys(&as, 0x60000), 0x99); /* now the device answers */
     memory_region_init_ram_device_ptr(&ramd, NULL, "bar", sizeof(devmem),
                                       devmem);
     memory_region_add_subregion(&root, 0x70000, &ramd);
@@ -365,9 +367,9 @@ TEST(iommu_translates_and_checks_permissions)
     static MemoryRegion dma_root;
     static AddressSpace dma;
     setup();
-    ASSERT_EQ(gm_memory_region_init_iommu(&im, NULL, &ops, "iommu", 0x10000,
-                                          NULL),
-              0);
+    ASSERT_EQ(
+        gm_memory_region_init_iommu(&im, NULL, &ops, "iommu", 0x10000, NULL),
+        0);
     memory_region_init(&dma_root, NULL, "dma", UINT64_MAX);
     memory_region_add_subregion(&dma_root, 0, &im.parent_obj);
     address_space_init(&dma, &dma_root, "dma");
@@ -402,8 +404,8 @@ TEST(map_unmap_and_bounce)
     setup();
     dev_setup(DEVICE_LITTLE_ENDIAN, 1, 4, false, 1, 4, false);
     hwaddr len = 0x20000;
-    uint8_t *p = address_space_map(&as, 0x100, &len, true,
-                                   MEMTXATTRS_UNSPECIFIED);
+    uint8_t *p =
+        address_space_map(&as, 0x100, &len, true, MEMTXATTRS_UNSPECIFIED);
     ASSERT(p == (uint8_t *)memory_region_get_ram_ptr(&ram) + 0x100);
     ASSERT_ADDR_EQ(len, 0x10000 - 0x100); /* cut to the RAM */
     p[0] = 0x42;
@@ -416,13 +418,13 @@ TEST(map_unmap_and_bounce)
     ASSERT_EQ(ldub_phys(&as, 0x100), 0x42);
     /* MMIO: the bounce buffer, filled for a read, written back on unmap. */
     len = 8;
-    uint8_t *b = address_space_map(&as, 0x50000, &len, false,
-                                   MEMTXATTRS_UNSPECIFIED);
+    uint8_t *b =
+        address_space_map(&as, 0x50000, &len, false, MEMTXATTRS_UNSPECIFIED);
     ASSERT(b);
     ASSERT_EQ(b[3], 0x13);
     hwaddr len2 = 8;
-    ASSERT(!address_space_map(&as, 0x50000, &len2, false,
-                              MEMTXATTRS_UNSPECIFIED));
+    ASSERT(
+        !address_space_map(&as, 0x50000, &len2, false, MEMTXATTRS_UNSPECIFIED));
     ASSERT_EQ(len2, 0);
     ASSERT_EQ(gm_address_space_register_map_client(map_client, NULL), 0);
     ASSERT_EQ(map_client_calls, 0);
@@ -445,9 +447,9 @@ TEST(caches)
     address_space_stl_le_cached(&c, 0x10, 0xfeedf00d, MEMTXATTRS_UNSPECIFIED,
                                 NULL);
     ASSERT_ADDR_EQ(ldl_le_phys(&as, 0xff10), 0xfeedf00d);
-    ASSERT_ADDR_EQ(address_space_ldl_le_cached(&c, 0x10, MEMTXATTRS_UNSPECIFIED,
-                                               NULL),
-                   0xfeedf00d);
+    ASSERT_ADDR_EQ(
+        address_space_ldl_le_cached(&c, 0x10, MEMTXATTRS_UNSPECIFIED, NULL),
+        0xfeedf00d);
     MemTxResult r;
     address_space_ldl_le_cached(&c, 0xfe, MEMTXATTRS_UNSPECIFIED, &r);
     ASSERT_EQ(r, MEMTX_DECODE_ERROR); /* past the cached range */

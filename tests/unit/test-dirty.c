@@ -68,8 +68,7 @@ TEST(writes_mark_only_logging_clients)
     ASSERT(memory_region_get_dirty(&ram, 0x1000, PAGE, DIRTY_MEMORY_VGA));
     ASSERT(memory_region_get_dirty(&ram, 0x2000, PAGE, DIRTY_MEMORY_VGA));
     ASSERT(!memory_region_get_dirty(&ram, 0x3000, PAGE, DIRTY_MEMORY_VGA));
-    ASSERT(!memory_region_get_dirty(&ram, 0, RAM_SIZE,
-                                    DIRTY_MEMORY_MIGRATION));
+    ASSERT(!memory_region_get_dirty(&ram, 0, RAM_SIZE, DIRTY_MEMORY_MIGRATION));
     /* The fixed-size stores. */
     stl_le_phys(&as, 0x5000, 7);
     ASSERT(memory_region_get_dirty(&ram, 0x5000, 1, DIRTY_MEMORY_VGA));
@@ -107,8 +106,7 @@ TEST(rom_map_and_cache_writes)
     memset(p, 9, PAGE + 1);
     ASSERT(!memory_region_get_dirty(&ram, 0x10000, PAGE, DIRTY_MEMORY_VGA));
     address_space_unmap(&as, p, len, true, PAGE + 1);
-    ASSERT(memory_region_get_dirty(&ram, 0x10000, 2 * PAGE,
-                                   DIRTY_MEMORY_VGA));
+    ASSERT(memory_region_get_dirty(&ram, 0x10000, 2 * PAGE, DIRTY_MEMORY_VGA));
     ASSERT(!memory_region_get_dirty(&ram, 0x12000, PAGE, DIRTY_MEMORY_VGA));
     /* A read-only mapping leaves it clean. */
     memory_region_reset_dirty(&ram, 0, RAM_SIZE, DIRTY_MEMORY_VGA);
@@ -135,9 +133,8 @@ TEST(snapshot_and_clear)
     clear_all(&ram, RAM_SIZE);
     stl_le_phys(&as, 3 * PAGE, 1);
     stl_le_phys(&as, 70 * PAGE + 8, 1);
-    DirtyBitmapSnapshot *s =
-        memory_region_snapshot_and_clear_dirty(&ram, 2 * PAGE, 100 * PAGE,
-                                               DIRTY_MEMORY_VGA);
+    DirtyBitmapSnapshot *s = memory_region_snapshot_and_clear_dirty(
+        &ram, 2 * PAGE, 100 * PAGE, DIRTY_MEMORY_VGA);
     ASSERT(s != NULL);
     ram_addr_t first, last;
     gm_dirty_snapshot_range(s, &first, &last);
@@ -185,8 +182,7 @@ TEST(global_tracking_marks_migration)
     memory_global_dirty_log_stop(GLOBAL_DIRTY_MIGRATION);
     memory_region_reset_dirty(&ram, 0, RAM_SIZE, DIRTY_MEMORY_MIGRATION);
     stl_le_phys(&as, 0x4000, 1);
-    ASSERT(!memory_region_get_dirty(&ram, 0, RAM_SIZE,
-                                    DIRTY_MEMORY_MIGRATION));
+    ASSERT(!memory_region_get_dirty(&ram, 0, RAM_SIZE, DIRTY_MEMORY_MIGRATION));
 }
 
 /* Random writes through every path, against a record of the pages each
@@ -221,16 +217,15 @@ TEST(random_writes_match_a_shadow_record)
             } else {
                 address_space_write_rom(&as, addr, A, buf, len);
             }
-            for (hwaddr pg = addr / PAGE; pg <= (addr + len - 1) / PAGE;
-                 pg++) {
+            for (hwaddr pg = addr / PAGE; pg <= (addr + len - 1) / PAGE; pg++) {
                 shadow[pg] = true;
             }
         }
         DirtyBitmapSnapshot *s = memory_region_snapshot_and_clear_dirty(
             &ram, 0, RAM_SIZE, DIRTY_MEMORY_VGA);
         for (unsigned pg = 0; pg < RAM_SIZE / PAGE; pg++) {
-            bool got = memory_region_snapshot_get_dirty(&ram, s,
-                                                        (hwaddr)pg * PAGE, 1);
+            bool got =
+                memory_region_snapshot_get_dirty(&ram, s, (hwaddr)pg * PAGE, 1);
             if (got != shadow[pg]) {
                 test_fail(__FILE__, __LINE__, "round %d page %u: %d != %d",
                           round, pg, got, shadow[pg]);

@@ -41,19 +41,22 @@ TEST(malformed_input_is_refused)
     expect_parse_error("hello\n", "line 1: not an `info mtree` line");
     expect_parse_error(R("0000000000000000-000000000000ffff (prio 0, i/o): io"),
                        "before any address-space");
-    expect_parse_error("address-space: x\n"
-                       "  0000000000000000-000000000000zzzz (prio 0, i/o): io\n",
-                       "line 2");
-    expect_parse_error("address-space: x\n"
-                       "  0000000000000000-000000000000ffff (prio 0, bad): io\n",
-                       "line 2");
+    expect_parse_error(
+        "address-space: x\n"
+        "  0000000000000000-000000000000zzzz (prio 0, i/o): io\n",
+        "line 2");
+    expect_parse_error(
+        "address-space: x\n"
+        "  0000000000000000-000000000000ffff (prio 0, bad): io\n",
+        "line 2");
     expect_parse_error("address-space: x\n"
                        "  0000000000000000-000000000000ffff (prio 0, i/o): a\n"
                        "  0000000000000000-000000000000ffff (prio 0, i/o): b\n",
                        "line 3: a group has one root");
-    expect_parse_error("address-space: x\n"
-                       "    0000000000000000-000000000000ffff (prio 0, i/o): a\n",
-                       "level 1");
+    expect_parse_error(
+        "address-space: x\n"
+        "    0000000000000000-000000000000ffff (prio 0, i/o): a\n",
+        "level 1");
     expect_parse_error("address-space: x\n"
                        "  0000000000000000-ffffffffffffffff (prio 0, i/o): s\n"
                        "    0000000000000000-0000000000000fff (prio 0, ram): "
@@ -74,10 +77,11 @@ TEST(malformed_input_is_refused)
                        "alias a @b 0000000000000000-0000000000000fff\n",
                        "cycle");
     /* A child that ends past 2^64 inside its container. */
-    expect_parse_error("address-space: x\n"
-                       "  0000000000000000-ffffffffffffffff (prio 0, i/o): s\n"
-                       "    ffffffffffffff00-00000000000000ff (prio 0, i/o): k\n",
-                       "past 2^64");
+    expect_parse_error(
+        "address-space: x\n"
+        "  0000000000000000-ffffffffffffffff (prio 0, i/o): s\n"
+        "    ffffffffffffff00-00000000000000ff (prio 0, i/o): k\n",
+        "past 2^64");
     expect_parse_error("memory-region: lonely\n\n", "no region line");
 }
 

@@ -48,9 +48,9 @@ TEST(init_and_kind)
     static TestIommu t;
     static const IOMMUMemoryRegionOps bad = { 0 };
     Error *err = NULL;
-    ASSERT_EQ(gm_memory_region_init_iommu(&t.iommu, NULL, &bad, "x", 0x1000,
-                                          &err),
-              -GM_ERR_INVALID_ARG);
+    ASSERT_EQ(
+        gm_memory_region_init_iommu(&t.iommu, NULL, &bad, "x", 0x1000, &err),
+        -GM_ERR_INVALID_ARG);
     error_free(err);
     ASSERT_EQ(gm_memory_region_init_iommu(&t.iommu, NULL, &iommu_ops, "dmar",
                                           UINT64_MAX, NULL),

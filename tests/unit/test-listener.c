@@ -71,8 +71,7 @@ static void on_log_start(MemoryListener *l, MemoryRegionSection *s, int o,
     note("%s:log_start %" PRIx64 " %d->%d\n", tag(l),
          s->offset_within_address_space, o, n);
 }
-static void on_log_stop(MemoryListener *l, MemoryRegionSection *s, int o,
-                        int n)
+static void on_log_stop(MemoryListener *l, MemoryRegionSection *s, int o, int n)
 {
     note("%s:log_stop %" PRIx64 " %d->%d\n", tag(l),
          s->offset_within_address_space, o, n);
@@ -141,9 +140,7 @@ static uint64_t dev_read(void *o, hwaddr a, unsigned s)
 {
     return 0;
 }
-static void dev_write(void *o, hwaddr a, uint64_t v, unsigned s)
-{
-}
+static void dev_write(void *o, hwaddr a, uint64_t v, unsigned s) {}
 static const MemoryRegionOps dev_ops = {
     .read = dev_read,
     .write = dev_write,
@@ -166,7 +163,9 @@ static void setup(void)
     journal[0] = 0;
 }
 
-#define EXPECT(text) ASSERT_STR_EQ(journal, text); journal[0] = 0
+#define EXPECT(text)              \
+    ASSERT_STR_EQ(journal, text); \
+    journal[0] = 0
 
 /* --- tests ------------------------------------------------------------------- */
 
@@ -506,8 +505,10 @@ TEST(a_listeners_copy_equals_the_view)
 {
     setup();
     static Copy c;
-    c.l = (MemoryListener){ .region_add = copy_add, .region_del = copy_del,
-                            .region_nop = copy_nop, .name = "copy" };
+    c.l = (MemoryListener){ .region_add = copy_add,
+                            .region_del = copy_del,
+                            .region_nop = copy_nop,
+                            .name = "copy" };
     memory_listener_register(&c.l, &as);
     copy_matches_view(&c);
     static MemoryRegion r[8];

@@ -42,27 +42,31 @@ TEST(tree)
 {
     build();
     char *t = test_mtree(false, false, false, false);
-    ASSERT_STR_EQ(t,
-        "address-space: cpu-memory-0\n"
-        "address-space: memory\n"
-        "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
-        "    0000000000000000-00000000000fffff (prio 0, ram): alias ram-below-4g @pc.ram 0000000000000000-00000000000fffff\n"
-        "    0000000000000000-ffffffffffffffff (prio -1, i/o): pci\n"
-        "      00000000000e0000-00000000000fffff (prio 1, rom): alias isa-bios @pc.bios 0000000000020000-000000000003ffff\n"
-        "      00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"
-        "    00000000000f0000-00000000000fffff (prio 1, i/o): alias pam-pci @pci 00000000000f0000-00000000000fffff\n"
-        "\n"
-        "memory-region: pc.ram\n"
-        "  0000000000000000-00000000000fffff (prio 0, ram): pc.ram\n"
-        "\n"
-        "memory-region: pc.bios\n"
-        "  00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"
-        "\n"
-        "memory-region: pci\n"
-        "  0000000000000000-ffffffffffffffff (prio -1, i/o): pci\n"
-        "    00000000000e0000-00000000000fffff (prio 1, rom): alias isa-bios @pc.bios 0000000000020000-000000000003ffff\n"
-        "    00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"
-        "\n");
+    ASSERT_STR_EQ(
+        t, "address-space: cpu-memory-0\n"
+           "address-space: memory\n"
+           "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
+           "    0000000000000000-00000000000fffff (prio 0, ram): alias "
+           "ram-below-4g @pc.ram 0000000000000000-00000000000fffff\n"
+           "    0000000000000000-ffffffffffffffff (prio -1, i/o): pci\n"
+           "      00000000000e0000-00000000000fffff (prio 1, rom): alias "
+           "isa-bios @pc.bios 0000000000020000-000000000003ffff\n"
+           "      00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"
+           "    00000000000f0000-00000000000fffff (prio 1, i/o): alias pam-pci "
+           "@pci 00000000000f0000-00000000000fffff\n"
+           "\n"
+           "memory-region: pc.ram\n"
+           "  0000000000000000-00000000000fffff (prio 0, ram): pc.ram\n"
+           "\n"
+           "memory-region: pc.bios\n"
+           "  00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"
+           "\n"
+           "memory-region: pci\n"
+           "  0000000000000000-ffffffffffffffff (prio -1, i/o): pci\n"
+           "    00000000000e0000-00000000000fffff (prio 1, rom): alias "
+           "isa-bios @pc.bios 0000000000020000-000000000003ffff\n"
+           "    00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"
+           "\n");
     free(t);
 }
 
@@ -72,12 +76,17 @@ TEST(tree_with_disabled)
     char *t = test_mtree(false, false, false, true);
     /* Newest first among equal address and priority: pam-ram (added last)
      * prints first, then pam-pci into RAM, pam-rom, pam-pci into pci. */
-    ASSERT(strstr(t,
-        "    00000000000f0000-00000000000fffff (prio 1, ram): alias pam-ram @pc.ram 00000000000f0000-00000000000fffff [disabled]\n"
-        "    00000000000f0000-00000000000fffff (prio 1, ram): alias pam-pci @pc.ram 00000000000f0000-00000000000fffff [disabled]\n"
-        "    00000000000f0000-00000000000fffff (prio 1, ram): alias pam-rom @pc.ram 00000000000f0000-00000000000fffff [disabled]\n"
-        "    00000000000f0000-00000000000fffff (prio 1, i/o): alias pam-pci @pci 00000000000f0000-00000000000fffff\n"
-        "    0000000000200000-0000000000200fff (prio 0, i/o): off [disabled]\n"));
+    ASSERT(strstr(
+        t, "    00000000000f0000-00000000000fffff (prio 1, ram): alias pam-ram "
+           "@pc.ram 00000000000f0000-00000000000fffff [disabled]\n"
+           "    00000000000f0000-00000000000fffff (prio 1, ram): alias pam-pci "
+           "@pc.ram 00000000000f0000-00000000000fffff [disabled]\n"
+           "    00000000000f0000-00000000000fffff (prio 1, ram): alias pam-rom "
+           "@pc.ram 00000000000f0000-00000000000fffff [disabled]\n"
+           "    00000000000f0000-00000000000fffff (prio 1, i/o): alias pam-pci "
+           "@pci 00000000000f0000-00000000000fffff\n"
+           "    0000000000200000-0000000000200fff (prio 0, i/o): off "
+           "[disabled]\n"));
     free(t);
 }
 
@@ -86,14 +95,15 @@ TEST(flat)
     build();
     char *t = test_mtree(true, false, false, false);
     ASSERT_STR_EQ(t,
-        "FlatView #0\n"
-        " AS \"memory\", root: system\n"
-        " AS \"cpu-memory-0\", root: system\n"
-        " Root memory region: system\n"
-        "  0000000000000000-00000000000effff (prio 0, ram): pc.ram\n"
-        "  00000000000f0000-00000000000fffff (prio 0, rom): pc.bios @0000000000030000\n"
-        "  00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"
-        "\n");
+                  "FlatView #0\n"
+                  " AS \"memory\", root: system\n"
+                  " AS \"cpu-memory-0\", root: system\n"
+                  " Root memory region: system\n"
+                  "  0000000000000000-00000000000effff (prio 0, ram): pc.ram\n"
+                  "  00000000000f0000-00000000000fffff (prio 0, rom): pc.bios "
+                  "@0000000000030000\n"
+                  "  00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"
+                  "\n");
     free(t);
     /* Program the PAM segment read-only: RAM reads, printed rom. */
     memory_region_transaction_begin();
@@ -102,10 +112,11 @@ TEST(flat)
     memory_region_set_enabled(&pam[1], true);
     memory_region_transaction_commit();
     t = test_mtree(true, false, false, false);
-    ASSERT(strstr(t,
-        "  0000000000000000-00000000000effff (prio 0, ram): pc.ram\n"
-        "  00000000000f0000-00000000000fffff (prio 0, rom): pc.ram @00000000000f0000\n"
-        "  00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"));
+    ASSERT(strstr(
+        t, "  0000000000000000-00000000000effff (prio 0, ram): pc.ram\n"
+           "  00000000000f0000-00000000000fffff (prio 0, rom): pc.ram "
+           "@00000000000f0000\n"
+           "  00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios\n"));
     free(t);
 }
 

@@ -43,12 +43,16 @@ TEST(info_ramblock_order_and_format)
     /* Largest first; equal sizes in creation order; lengths page-rounded;
      * offsets by QEMU's find_ram_offset (each after the last, word
      * aligned). */
-    ASSERT_STR_EQ(s,
-        "              Block Name    PSize              Offset               Used              Total\n"
-        "                     big    4 KiB  0x0000000000040000 0x0000000000100000 0x0000000000100000\n"
-        "                   small    4 KiB  0x0000000000000000 0x0000000000001000 0x0000000000001000\n"
-        "                     odd    4 KiB  0x0000000000140000 0x0000000000001000 0x0000000000001000\n"
-        "                  small2    4 KiB  0x0000000000180000 0x0000000000001000 0x0000000000001000\n");
+    ASSERT_STR_EQ(s, "              Block Name    PSize              Offset    "
+                     "           Used              Total\n"
+                     "                     big    4 KiB  0x0000000000040000 "
+                     "0x0000000000100000 0x0000000000100000\n"
+                     "                   small    4 KiB  0x0000000000000000 "
+                     "0x0000000000001000 0x0000000000001000\n"
+                     "                     odd    4 KiB  0x0000000000140000 "
+                     "0x0000000000001000 0x0000000000001000\n"
+                     "                  small2    4 KiB  0x0000000000180000 "
+                     "0x0000000000001000 0x0000000000001000\n");
     free(s);
     ASSERT(qemu_ram_block_by_name("odd") == c.ram_block);
     ASSERT(qemu_ram_block_by_name("nope") == NULL);
@@ -116,8 +120,8 @@ static void round_trip_through_fd(MemoryRegion *mr, AddressSpace *as,
     int fd = qemu_ram_get_fd(mr->ram_block);
     ASSERT(fd >= 0);
     ASSERT_EQ(memory_region_get_fd(mr), fd);
-    uint8_t *second = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-                           0);
+    uint8_t *second =
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ASSERT(second != MAP_FAILED);
     const char msg[] = "through the guest";
     ASSERT_EQ(address_space_write(as, 0x3000, A, msg, sizeof(msg)), MEMTX_OK);
@@ -155,8 +159,10 @@ TEST(file_backend_round_trip_and_temp_file)
     snprintf(path, sizeof(path), "%s/guest.img", dir);
     static MemoryRegion f, t, root;
     static AddressSpace as;
-    GmBackendConfig cfg = { .kind = GM_BACKEND_FILE, .size = 1 << 20,
-                            .mem_path = path, .share = true };
+    GmBackendConfig cfg = { .kind = GM_BACKEND_FILE,
+                            .size = 1 << 20,
+                            .mem_path = path,
+                            .share = true };
     ASSERT(gm_memory_region_init_backend(&f, NULL, "file", &cfg, NULL));
     memory_region_init(&root, NULL, "root", UINT64_MAX);
     memory_region_add_subregion(&root, 0, &f);
@@ -170,7 +176,8 @@ TEST(file_backend_round_trip_and_temp_file)
     ASSERT_STR_EQ(buf, "through the guest");
     close(fd);
     /* A directory: an unlinked temporary file, so nothing is left. */
-    GmBackendConfig tcfg = { .kind = GM_BACKEND_FILE, .size = 1 << 16,
+    GmBackendConfig tcfg = { .kind = GM_BACKEND_FILE,
+                             .size = 1 << 16,
                              .mem_path = dir };
     ASSERT(gm_memory_region_init_backend(&t, NULL, "tmp", &tcfg, NULL));
     DIR *dp = opendir(dir);
@@ -218,7 +225,8 @@ TEST(prealloc_populates_lazy_does_not)
                   r2 - r1);
     }
     /* A preallocated memfd counts as shared memory in RSS too. */
-    GmBackendConfig mcfg = { .kind = GM_BACKEND_MEMFD, .size = size,
+    GmBackendConfig mcfg = { .kind = GM_BACKEND_MEMFD,
+                             .size = size,
                              .prealloc = true };
     ASSERT(gm_memory_region_init_backend(&shared, NULL, "shm", &mcfg, NULL));
     long r3 = rss_kib();
@@ -234,7 +242,8 @@ TEST(failures_leave_nothing_behind)
     int before = nr_blocks();
     static MemoryRegion m;
     Error *err = NULL;
-    GmBackendConfig cfg = { .kind = GM_BACKEND_FILE, .size = 1 << 20,
+    GmBackendConfig cfg = { .kind = GM_BACKEND_FILE,
+                            .size = 1 << 20,
                             .mem_path = "/nonexistent-dir/x/guest.img" };
     ASSERT(!gm_memory_region_init_backend(&m, NULL, "nofile", &cfg, &err));
     ASSERT_EQ(gm_error_code(err), GM_ERR_IO);
@@ -249,8 +258,10 @@ TEST(failures_leave_nothing_behind)
     err = NULL;
     /* A memfd of huge pages where the host has none reserved (or a size
      * that is not a multiple of the huge page size). */
-    GmBackendConfig hp = { .kind = GM_BACKEND_MEMFD, .size = 4096,
-                           .hugetlb = true, .prealloc = true };
+    GmBackendConfig hp = { .kind = GM_BACKEND_MEMFD,
+                           .size = 4096,
+                           .hugetlb = true,
+                           .prealloc = true };
     bool ok = gm_memory_region_init_backend(&m, NULL, "hp", &hp, &err);
     if (ok) {
         gm_memory_region_destroy(&m, NULL);

@@ -269,10 +269,9 @@ TEST(ram_from_file_errors_and_round_trip)
     static MemoryRegion ram;
     Error *err = NULL;
     setup();
-    ASSERT(!memory_region_init_ram_from_file(&ram, NULL, "f", 0x1000, 0,
-                                             RAM_SHARED,
-                                             "/nonexistent/dir/file", false,
-                                             &err));
+    ASSERT(!memory_region_init_ram_from_file(
+        &ram, NULL, "f", 0x1000, 0, RAM_SHARED, "/nonexistent/dir/file", false,
+        &err));
     ASSERT_EQ(gm_error_code(err), GM_ERR_IO);
     ASSERT(strstr(error_get_pretty(err), "/nonexistent/dir/file"));
     error_free(err);
@@ -372,7 +371,8 @@ static uint64_t naive_offset(Blk *b, int n, const int *order, uint64_t size)
             continue;
         }
         any = true;
-        uint64_t cand = (x->off + x->len + (256 << 10) - 1) & ~(uint64_t)((256 << 10) - 1);
+        uint64_t cand =
+            (x->off + x->len + (256 << 10) - 1) & ~(uint64_t)((256 << 10) - 1);
         uint64_t next = UINT64_MAX;
         for (int j = 0; j < n; j++) {
             if (b[j].live && b[j].off >= cand && b[j].off < next) {
@@ -389,7 +389,9 @@ static uint64_t naive_offset(Blk *b, int n, const int *order, uint64_t size)
 
 TEST(ram_offsets_match_qemu)
 {
-    enum { N = 300 };
+    enum {
+        N = 300
+    };
     static MemoryRegion mrs[N];
     static Blk blk[N];
     static int order[N];
@@ -400,8 +402,8 @@ TEST(ram_offsets_match_qemu)
         r = r * 6364136223846793005ULL + 1442695040888963407ULL;
         int i = (int)((r >> 33) % N);
         if (!blk[i].live) {
-            static const uint64_t sizes[] = { 0x1000, 0x3000, 0x40000, 0x41000,
-                                              0x100000, 0x200000 };
+            static const uint64_t sizes[] = { 0x1000,  0x3000,   0x40000,
+                                              0x41000, 0x100000, 0x200000 };
             uint64_t size = sizes[(r >> 20) % 6];
             /* Insert into the list like QEMU: before the first smaller. */
             int pos = 0;
@@ -424,7 +426,8 @@ TEST(ram_offsets_match_qemu)
             while (order[pos] != i) {
                 pos++;
             }
-            memmove(&order[pos], &order[pos + 1], (norder - pos - 1) * sizeof(int));
+            memmove(&order[pos], &order[pos + 1],
+                    (norder - pos - 1) * sizeof(int));
             norder--;
         }
     }

@@ -22,11 +22,11 @@ static void io(MemoryRegion *mr, const char *name, uint64_t size)
     memory_region_init_io(mr, NULL, &ops, NULL, name, size);
 }
 
-#define EXPECT_RANGES(text)                                                   \
-    do {                                                                      \
-        char *r_ = test_ranges(&as);                                          \
-        ASSERT_STR_EQ(r_, text);                                              \
-        free(r_);                                                             \
+#define EXPECT_RANGES(text)          \
+    do {                             \
+        char *r_ = test_ranges(&as); \
+        ASSERT_STR_EQ(r_, text);     \
+        free(r_);                    \
     } while (0)
 
 TEST(higher_priority_wins)
@@ -60,9 +60,9 @@ TEST(move_makes_region_newest)
     memory_region_add_subregion(&root, 0x1000, &a);
     memory_region_add_subregion(&root, 0x2000, &b); /* b newer: wins */
     EXPECT_RANGES("1000-1fff a@0\n2000-3fff b@0\n");
-    memory_region_set_address(&a, 0x1000);          /* same: no change */
+    memory_region_set_address(&a, 0x1000); /* same: no change */
     EXPECT_RANGES("1000-1fff a@0\n2000-3fff b@0\n");
-    memory_region_set_address(&a, 0x1800);          /* real move: a newest */
+    memory_region_set_address(&a, 0x1800); /* real move: a newest */
     EXPECT_RANGES("1800-37ff a@0\n3800-3fff b@1800\n");
 }
 
@@ -174,7 +174,7 @@ TEST(adjacent_pieces_merge)
     memory_region_add_subregion(&root, 0x1000, &a2); /* contiguous: merge */
     memory_region_add_subregion(&root, 0x2000, &a3); /* offset jumps */
     EXPECT_RANGES("0-1fff ram@0\n2000-2fff ram@5000\n");
-    memory_region_set_readonly(&a2, true);           /* attributes differ */
+    memory_region_set_readonly(&a2, true); /* attributes differ */
     EXPECT_RANGES("0-fff ram@0\n1000-1fff ram@1000 ro\n2000-2fff ram@5000\n");
 }
 

@@ -147,7 +147,8 @@ int cmd_flat_hint(int argc, char **argv)
     if (!d || !f) {
         free(d);
         free(f);
-        return tool_error("flat-hint", "cannot read '%s'", d ? argv[2] : argv[1]);
+        return tool_error("flat-hint", "cannot read '%s'",
+                          d ? argv[2] : argv[1]);
     }
     Error *err = NULL;
     char *hint = gm_mtree_flat_hint(d, f, &err);
@@ -197,8 +198,7 @@ int cmd_ramblock(int argc, char **argv)
         }
     }
     if (optind != argc) {
-        return tool_error("ramblock", "unexpected argument '%s'",
-                          argv[optind]);
+        return tool_error("ramblock", "unexpected argument '%s'", argv[optind]);
     }
     if (mo.import) {
         return tool_error("ramblock", "RAM blocks need --machine");

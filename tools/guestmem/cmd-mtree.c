@@ -10,17 +10,20 @@
 
 static void help(FILE *f)
 {
-    fputs("usage: guestmem mtree [-f] [-d] [-o] [-D] MODEL\n"
-          "  MODEL is one of:\n"
-          "    --import FILE [--import-flat FLAT]  a QEMU `info mtree -D` dump;\n"
-          "        FLAT is `info mtree -f` of the same VM, or flat_hint.py's\n"
-          "        output, for what the -D text cannot say\n"
-          "    --import qmp:SOCKET                 ask a running QEMU's QMP socket\n"
-          "    --machine TYPE[,max-ram-below-4g=SIZE] [-m SIZE] [--bios FILE]\n"
-          "        TYPE: pc, pc-i440fx-1.7 .. pc-i440fx-7.2 (default -m 128M)\n"
-          "  -f  print the flat views        -d  with -f, the dispatch structure\n"
-          "  -o  print owners                -D  show disabled regions too\n",
-          f);
+    fputs(
+        "usage: guestmem mtree [-f] [-d] [-o] [-D] MODEL\n"
+        "  MODEL is one of:\n"
+        "    --import FILE [--import-flat FLAT]  a QEMU `info mtree -D` dump;\n"
+        "        FLAT is `info mtree -f` of the same VM, or flat_hint.py's\n"
+        "        output, for what the -D text cannot say\n"
+        "    --import qmp:SOCKET                 ask a running QEMU's QMP "
+        "socket\n"
+        "    --machine TYPE[,max-ram-below-4g=SIZE] [-m SIZE] [--bios FILE]\n"
+        "        TYPE: pc, pc-i440fx-1.7 .. pc-i440fx-7.2 (default -m 128M)\n"
+        "  -f  print the flat views        -d  with -f, the dispatch "
+        "structure\n"
+        "  -o  print owners                -D  show disabled regions too\n",
+        f);
 }
 
 int cmd_mtree(int argc, char **argv)

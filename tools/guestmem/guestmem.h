@@ -31,16 +31,18 @@ typedef struct Model {
  * one and stored @arg, 0 otherwise. */
 int model_opt(ModelOpts *mo, int opt, const char *arg);
 /* Long options for the model; terminate the caller's table with these. */
-#define MODEL_LONG_OPTIONS                                                    \
-    { "import", required_argument, NULL, 'I' },                               \
-        { "import-flat", required_argument, NULL, 'F' },                      \
-        { "machine", required_argument, NULL, 'M' },                          \
-        { "bios", required_argument, NULL, 'B' },                             \
-        { "memory", required_argument, NULL, 'm' },                       \
-        { "mem-path", required_argument, NULL, 'P' },                     \
-        { "mem-prealloc", no_argument, NULL, 'R' },                       \
-        { "mem-shared", no_argument, NULL, 'S' },                         \
-        { "memfd", no_argument, NULL, 'U' }
+#define MODEL_LONG_OPTIONS                               \
+    { "import", required_argument, NULL, 'I' },          \
+        { "import-flat", required_argument, NULL, 'F' }, \
+        { "machine", required_argument, NULL, 'M' },     \
+        { "bios", required_argument, NULL, 'B' },        \
+        { "memory", required_argument, NULL, 'm' },      \
+        { "mem-path", required_argument, NULL, 'P' },    \
+        { "mem-prealloc", no_argument, NULL, 'R' },      \
+        { "mem-shared", no_argument, NULL, 'S' },        \
+    {                                                    \
+        "memfd", no_argument, NULL, 'U'                  \
+    }
 #define MODEL_SHORT_OPTIONS "M:m:"
 
 /* Builds the model; prints the error and returns false on failure. */

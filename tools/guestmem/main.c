@@ -16,7 +16,8 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *help;
 } commands[] = {
-    { "mtree", cmd_mtree, "print `info mtree` of an imported dump or a machine" },
+    { "mtree", cmd_mtree,
+      "print `info mtree` of an imported dump or a machine" },
     { "explain", cmd_explain, "say which region serves an address, and why" },
     { "e820", cmd_e820, "print the e820 table of a PC machine" },
     { "ramblock", cmd_ramblock, "print `info ramblock` of a machine" },
