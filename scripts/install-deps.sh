@@ -6,7 +6,7 @@
 # offline) and perf.
 set -e
 PKGS="gcc make meson ninja-build pkg-config liburcu-dev seabios python3 \
-qemu-system-x86 clang"
+qemu-system-x86 clang clang-format cppcheck git"
 if [ "$1" = bench ]; then
     PKGS="$PKGS libunicorn-dev librust-vm-memory-dev cargo linux-perf"
 fi

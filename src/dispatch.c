@@ -232,7 +232,7 @@ void gm__dispatch_print(FILE *f, const GmDispatch *d, const FlatView *fv)
     fprintf(f,
             "    Nodes (%u bits per level, %u levels, 4 KiB pages below "
             "2^48; above: binary search from #%u)\n",
-            BITS, LEVELS, d->high_first);
+            (unsigned)BITS, (unsigned)LEVELS, d->high_first);
     for (unsigned n = 0; n < d->nnodes; n++) {
         const uint32_t *t = &d->nodes[(size_t)n * FANOUT];
         fprintf(f, "      [%u]\n", n);
