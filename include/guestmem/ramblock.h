@@ -146,6 +146,45 @@ GM_API bool gm_memory_region_init_backend(MemoryRegion *mr, Object *owner,
                                           const GmBackendConfig *cfg,
                                           Error **errp);
 
+/* --- system RAM over NUMA nodes ------------------------------------------ */
+
+/* Host memory policies for GmNumaNode.policy (the kernel's MPOL_*). */
+#define GM_MPOL_DEFAULT 0
+#define GM_MPOL_PREFERRED 1
+#define GM_MPOL_BIND 2
+#define GM_MPOL_INTERLEAVE 3
+
+/**
+ * struct GmNumaNode - one guest NUMA node's RAM.
+ * @backend: its memory, a region from gm_memory_region_init_backend() (or
+ *   any RAM region) not mapped anywhere;
+ * @host_nodes: bitmap of host nodes (bit n = node n) to bind the memory to
+ *   with @policy, or 0 to leave the host's policy alone.
+ */
+typedef struct GmNumaNode {
+    MemoryRegion *backend;
+    uint64_t host_nodes;
+    int policy;
+} GmNumaNode;
+
+/**
+ * gm_memory_region_allocate_system_memory: system RAM as seed 002 describes
+ * QEMU's memory_region_allocate_system_memory.  Without nodes, @mr becomes
+ * plain RAM of @ram_size.  With nodes, @mr becomes a container of
+ * @ram_size holding each node's backend one after the other, each bound to
+ * its host nodes where the host has NUMA.
+ * Errors (nothing changes; @mr stays uninitialised): GM_ERR_IN_USE (a
+ * backend used twice, or already mapped: "used multiple times"),
+ * GM_ERR_INVALID_ARG (the nodes' sizes do not add up to @ram_size, a
+ * backend that is not RAM), GM_ERR_UNSUPPORTED (the host refuses the memory
+ * policy, e.g. no such host node, or no NUMA support: the reason is in the
+ * message), GM_ERR_NO_MEMORY.
+ * Return: true on success.
+ */
+GM_API bool gm_memory_region_allocate_system_memory(
+    MemoryRegion *mr, Object *owner, const char *name, uint64_t ram_size,
+    const GmNumaNode *nodes, unsigned nr_nodes, Error **errp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -284,6 +284,112 @@ TEST(failures_leave_nothing_behind)
     ASSERT(m.magic == 0); /* left uninitialised */
 }
 
+/* The first hugetlbfs mount, or NULL. */
+static char *hugetlbfs_mount(void)
+{
+    static char dir[256];
+    FILE *f = fopen("/proc/mounts", "r");
+    char line[512], fs[64];
+    while (f && fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%*s %255s %63s", dir, fs) == 2 &&
+            !strcmp(fs, "hugetlbfs") && access(dir, W_OK) == 0) {
+            fclose(f);
+            return dir;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return NULL;
+}
+
+TEST(hugetlbfs_mem_path)
+{
+    test_capture_errors();
+    char *dir = hugetlbfs_mount();
+    if (!dir) {
+        test_skip("no writable hugetlbfs mount on this host");
+    }
+    static MemoryRegion h;
+    Error *err = NULL;
+    GmBackendConfig cfg = { .kind = GM_BACKEND_FILE,
+                            .size = 2 << 20,
+                            .mem_path = dir,
+                            .prealloc = true };
+    if (!gm_memory_region_init_backend(&h, NULL, "huge", &cfg, &err)) {
+        /* Mounted but no free huge pages: a clear error, nothing left. */
+        ASSERT(gm_error_code(err) == GM_ERR_IO ||
+               gm_error_code(err) == GM_ERR_NO_MEMORY);
+        error_free(err);
+        test_skip("hugetlbfs mounted but no free huge pages");
+    }
+    ASSERT(qemu_ram_pagesize(h.ram_block) >= (2u << 20));
+    char *s = ram_block_format();
+    ASSERT(strstr(s, " MiB ") != NULL);
+    free(s);
+}
+
+TEST(numa_system_memory)
+{
+    test_capture_errors();
+    static MemoryRegion n0, n1, sysram, sysram2, root;
+    static AddressSpace as;
+    GmBackendConfig cfg = { .kind = GM_BACKEND_RAM, .size = 1 << 20 };
+    ASSERT(gm_memory_region_init_backend(&n0, NULL, "node0", &cfg, NULL));
+    ASSERT(gm_memory_region_init_backend(&n1, NULL, "node1", &cfg, NULL));
+    Error *err = NULL;
+    /* One backend for two nodes: refused, nothing mapped. */
+    GmNumaNode twice[2] = { { &n0, 0, 0 }, { &n0, 0, 0 } };
+    ASSERT(!gm_memory_region_allocate_system_memory(&sysram, NULL, "ram",
+                                                    2 << 20, twice, 2, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_IN_USE);
+    ASSERT(strstr(error_get_pretty(err), "used multiple times") != NULL);
+    error_free(err);
+    err = NULL;
+    ASSERT(sysram.magic == 0 && n0.container == NULL);
+    /* Sizes that do not add up. */
+    GmNumaNode one[1] = { { &n0, 0, 0 } };
+    ASSERT(!gm_memory_region_allocate_system_memory(&sysram, NULL, "ram",
+                                                    2 << 20, one, 1, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_INVALID_ARG);
+    error_free(err);
+    err = NULL;
+    /* A host node that does not exist: the host refuses, nothing mapped. */
+    GmNumaNode far[2] = { { &n0, 0, 0 },
+                          { &n1, UINT64_C(1) << 63, GM_MPOL_BIND } };
+    ASSERT(!gm_memory_region_allocate_system_memory(&sysram, NULL, "ram",
+                                                    2 << 20, far, 2, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_UNSUPPORTED);
+    error_free(err);
+    err = NULL;
+    ASSERT(n0.container == NULL && n1.container == NULL);
+    /* Two nodes, the second bound to host node 0 (every Linux host with
+     * NUMA support has it; without, the refusal is clean). */
+    GmNumaNode two[2] = { { &n0, 0, 0 }, { &n1, 1, GM_MPOL_BIND } };
+    if (!gm_memory_region_allocate_system_memory(&sysram, NULL, "ram", 2 << 20,
+                                                 two, 2, &err)) {
+        ASSERT_EQ(gm_error_code(err), GM_ERR_UNSUPPORTED);
+        error_free(err);
+        err = NULL;
+        two[1].host_nodes = 0;
+        two[1].policy = 0;
+        ASSERT(gm_memory_region_allocate_system_memory(&sysram, NULL, "ram",
+                                                       2 << 20, two, 2, NULL));
+    }
+    ASSERT(n0.container == &sysram && n0.addr == 0);
+    ASSERT(n1.container == &sysram && n1.addr == (1 << 20));
+    memory_region_init(&root, NULL, "root", UINT64_MAX);
+    memory_region_add_subregion(&root, 0, &sysram);
+    address_space_init(&as, &root, "numa");
+    stl_le_phys(&as, (1 << 20) + 16, 0x5eed);
+    ASSERT_EQ(*(uint32_t *)((uint8_t *)memory_region_get_ram_ptr(&n1) + 16),
+              0x5eed);
+    /* Without nodes: plain RAM. */
+    ASSERT(gm_memory_region_allocate_system_memory(&sysram2, NULL, "plain",
+                                                   1 << 20, NULL, 0, NULL));
+    ASSERT(memory_region_is_ram(&sysram2));
+}
+
 static const TestCase tests[] = {
     TEST_ENTRY(info_ramblock_order_and_format),
     TEST_ENTRY(resizeable_ram),
@@ -291,6 +397,8 @@ static const TestCase tests[] = {
     TEST_ENTRY(file_backend_round_trip_and_temp_file),
     TEST_ENTRY(prealloc_populates_lazy_does_not),
     TEST_ENTRY(failures_leave_nothing_behind),
+    TEST_ENTRY(hugetlbfs_mem_path),
+    TEST_ENTRY(numa_system_memory),
 };
 
 int main(int argc, char **argv)
