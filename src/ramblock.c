@@ -32,6 +32,12 @@ static uint64_t round_up(uint64_t v, uint64_t align)
     return (v + align - 1) & ~(align - 1);
 }
 
+static void block_delete(RAMBlock *rb)
+{
+    free(rb->idstr);
+    free(rb);
+}
+
 static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
                            uint32_t flags, Error **errp)
 {
@@ -47,7 +53,13 @@ static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
     rb->flags = flags;
     rb->fd = -1;
     rb->page_size = host_page_size();
-    snprintf(rb->idstr, sizeof(rb->idstr), "%s", memory_region_name(mr));
+    /* QEMU keeps ids in 256 bytes; so do we, but only as many as used. */
+    rb->idstr = strndup(memory_region_name(mr), 255);
+    if (!rb->idstr) {
+        free(rb);
+        gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory for a RAM block");
+        return NULL;
+    }
     return rb;
 }
 
@@ -124,7 +136,7 @@ RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
         gm_error_setg(errp, GM_ERR_NO_MEMORY,
                       "cannot allocate 0x%" PRIx64 " bytes of RAM for '%s': %s",
                       max_size, rb->idstr, strerror(errno));
-        free(rb);
+        block_delete(rb);
         return NULL;
     }
     rb->host = p;
@@ -137,7 +149,7 @@ RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
     madvise(p, len, MADV_MERGEABLE);
     if (!block_publish(rb, errp)) {
         block_unmap(rb);
-        free(rb);
+        block_delete(rb);
         return NULL;
     }
     return rb;
@@ -151,7 +163,7 @@ RAMBlock *gm__ramblock_new_ptr(MemoryRegion *mr, uint64_t size, void *host)
     }
     rb->host = host;
     if (!block_publish(rb, NULL)) {
-        free(rb);
+        block_delete(rb);
         return NULL;
     }
     return rb;
@@ -180,7 +192,7 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
                       "offset 0x%" PRIx64 " is not a multiple of the page "
                       "size 0x%zx",
                       offset, rb->page_size);
-        free(rb);
+        block_delete(rb);
         return NULL;
     }
     size_t len = round_up(size, rb->page_size);
@@ -189,14 +201,14 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
         gm_error_setg(errp, GM_ERR_IO,
                       "cannot size the backing file to 0x%" PRIx64 ": %s",
                       offset + len, strerror(errno));
-        free(rb);
+        block_delete(rb);
         return NULL;
     }
     int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dupfd < 0) {
         gm_error_setg(errp, GM_ERR_IO, "cannot duplicate fd %d: %s", fd,
                       strerror(errno));
-        free(rb);
+        block_delete(rb);
         return NULL;
     }
     int prot = PROT_READ | (readonly ? 0 : PROT_WRITE);
@@ -209,7 +221,7 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
         gm_error_setg(errp, GM_ERR_IO, "cannot map 0x%zx bytes of fd %d: %s",
                       len, fd, strerror(errno));
         close(dupfd);
-        free(rb);
+        block_delete(rb);
         return NULL;
     }
     rb->fd = dupfd;
@@ -218,7 +230,7 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
     rb->mmap_size = len;
     if (!block_publish(rb, errp)) {
         block_unmap(rb);
-        free(rb);
+        block_delete(rb);
         return NULL;
     }
     return rb;
@@ -300,7 +312,7 @@ void gm__ramblock_free(RAMBlock *rb)
     gm__ram_offset_remove(rb);
     gm_update_unlock();
     block_unmap(rb);
-    free(rb);
+    block_delete(rb);
 }
 
 RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset)
