@@ -107,7 +107,7 @@ struct RAMBlock {
     uint64_t seq;  /* creation order (ram-offsets.c) */
     uint64_t gap;  /* free bytes after its rounded end */
     bool gap_last; /* no block after it */
-    char *idstr;            /* QEMU's id, at most 255 characters */
+    char *idstr;   /* QEMU's id, at most 255 characters */
 };
 RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
                                 uint64_t max_size, uint32_t flags,

@@ -247,7 +247,7 @@ static int cur_round;
 static int last_r0[PAGES], last_r1[PAGES];
 static bool wrote[PAGES];
 static bool dirty_in[ROUNDS + 1][PAGES];
-static unsigned long writes; /* progress of the writers */
+static unsigned long writes[WRITERS]; /* progress of each writer */
 static unsigned long barrier_word;
 
 static void *writer(void *arg)
@@ -267,7 +267,7 @@ static void *writer(void *arg)
         last_r0[pg] = r0;
         last_r1[pg] = r1;
         wrote[pg] = true;
-        __atomic_fetch_add(&writes, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&writes[id], 1, __ATOMIC_RELAXED);
     }
     gm_rcu_unregister_thread();
     return NULL;
@@ -298,9 +298,11 @@ TEST(snapshot_and_clear_racing_writers_loses_nothing)
     for (int round = 0; round < ROUNDS; round++) {
         /* Let the writers make progress between collections, however the
          * scheduler treats us. */
-        unsigned long w0 = __atomic_load_n(&writes, __ATOMIC_RELAXED);
-        while (__atomic_load_n(&writes, __ATOMIC_RELAXED) < w0 + 64) {
-            sched_yield();
+        for (int w = 0; w < WRITERS; w++) {
+            unsigned long w0 = __atomic_load_n(&writes[w], __ATOMIC_RELAXED);
+            while (__atomic_load_n(&writes[w], __ATOMIC_RELAXED) < w0 + 32) {
+                sched_yield();
+            }
         }
         collect(round);
     }
