@@ -606,6 +606,19 @@ load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, MemTxResult *result,
         v = big ? bswap(v, size) : v;
         return size == 8 ? v : v & ((UINT64_C(1) << (size * 8)) - 1);
     }
+    if (fr && (fr->mmio_read_sizes & size) && fr->last - addr >= size - 1) {
+        /* MMIO that needs one plain callback (precomputed at render). */
+        hwaddr off = fr->offset_in_region + (addr - fr->start);
+        if (fr->mmio_unaligned || !(off & (size - 1))) {
+            v = fr->mr->ops->read(fr->mr->opaque, off, size);
+            leave();
+            if (result) {
+                *result = MEMTX_OK;
+            }
+            v = size == 8 ? v : v & ((UINT64_C(1) << (size * 8)) - 1);
+            return big ? bswap(v, size) : v;
+        }
+    }
     if (fr && !fr->mr->is_iommu && !fr->mr->ram &&
         fr->last - addr >= size - 1) {
         /* MMIO (or a ROM device out of romd mode): one dispatch. */

@@ -21,6 +21,33 @@ FlatView *gm__flatview_new(MemoryRegion *root)
     return fv;
 }
 
+/* The access sizes for which a read of @fr's MMIO region is a single plain
+ * callback that QEMU's rules would neither refuse (beyond alignment), split
+ * nor byte-swap for a little-endian access. */
+static uint8_t mmio_read_sizes(const FlatRange *fr)
+{
+    const MemoryRegion *mr = fr->mr;
+    const MemoryRegionOps *ops = mr->ops;
+    if (fr->direct_read || mr->is_iommu || mr->ram || !ops || !ops->read ||
+        ops->valid.accepts || ops->endianness == DEVICE_BIG_ENDIAN) {
+        return 0;
+    }
+    uint8_t sizes = 0;
+    for (unsigned size = 1; size <= 8; size *= 2) {
+        bool valid = !ops->valid.max_access_size ||
+                     (size <= ops->valid.max_access_size &&
+                      size >= ops->valid.min_access_size);
+        unsigned imin =
+            ops->impl.min_access_size ? ops->impl.min_access_size : 1;
+        unsigned imax =
+            ops->impl.max_access_size ? ops->impl.max_access_size : 4;
+        if (valid && size >= imin && size <= imax) {
+            sizes |= (uint8_t)size;
+        }
+    }
+    return sizes;
+}
+
 void gm__flatview_finish(FlatView *fv)
 {
     for (unsigned i = 0; i < fv->nr; i++) {
@@ -35,6 +62,8 @@ void gm__flatview_finish(FlatView *fv)
         if (!fr->host) {
             fr->direct_read = fr->direct_write = false;
         }
+        fr->mmio_read_sizes = mmio_read_sizes(fr);
+        fr->mmio_unaligned = mr->ops && mr->ops->valid.unaligned;
     }
 }
 

@@ -136,6 +136,11 @@ typedef struct FlatRange {
     uint8_t *host;     /* host address of start, or NULL */
     bool direct_read;  /* reads copy from host */
     bool direct_write; /* writes copy to host */
+    /* MMIO reads of these sizes (the size's own bit: 1, 2, 4, 8) are one
+     * call of ops->read with nothing to check but alignment: no accepts,
+     * valid and impl both allow the size, little-endian device. */
+    uint8_t mmio_read_sizes;
+    bool mmio_unaligned; /* ops->valid.unaligned */
     uint8_t dirty_log_mask;
     bool romd_mode;
     bool readonly;
