@@ -206,37 +206,23 @@ bool cpu_physical_memory_test_and_clear_dirty(ram_addr_t start,
     return any;
 }
 
+static bool word_count(uint64_t *w, uint64_t mask, void *o)
+{
+    *(uint64_t *)o += (uint64_t)__builtin_popcountll(
+        __atomic_load_n(w, __ATOMIC_RELAXED) & mask);
+    return false;
+}
+
 uint64_t gm_dirty_count(ram_addr_t start, ram_addr_t length, unsigned client)
 {
-    uint64_t first, last;
+    uint64_t first, last, n = 0;
     if (client >= DIRTY_MEMORY_NUM ||
         !page_range(start, length, &first, &last)) {
         return 0;
     }
     gm__rcu_ensure_registered();
     urcu_memb_read_lock();
-    DirtyTable *t = table(client);
-    uint64_t n = 0;
-    if (t) {
-        uint64_t limit = t->nchunks * CHUNK_PAGES;
-        if (last >= limit) {
-            last = limit - 1;
-        }
-        for (uint64_t p = first; p <= last && p < limit;) {
-            uint64_t *chunk = t->chunk[p / CHUNK_PAGES];
-            uint64_t w = (p % CHUNK_PAGES) / WORD_BITS;
-            unsigned bit = (unsigned)(p % WORD_BITS);
-            uint64_t k = WORD_BITS - bit;
-            if (k > last - p + 1) {
-                k = last - p + 1;
-            }
-            uint64_t mask =
-                (k == WORD_BITS ? UINT64_MAX : ((UINT64_C(1) << k) - 1)) << bit;
-            n += (uint64_t)__builtin_popcountll(
-                __atomic_load_n(&chunk[w], __ATOMIC_RELAXED) & mask);
-            p += k;
-        }
-    }
+    for_each_word(table(client), first, last, word_count, &n);
     gm_tsan_reader_done();
     urcu_memb_read_unlock();
     return n;
