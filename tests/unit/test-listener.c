@@ -415,11 +415,16 @@ TEST(ioeventfds)
 static int deferred_rounds;
 static MemoryRegion late_region;
 
+static int register_result = 1;
+
 static void commit_adds_region(MemoryListener *l)
 {
     on_commit(l);
     if (deferred_rounds++ == 0) {
         memory_region_add_subregion(&root, 0x60000, &late_region);
+        /* Registering from a callback is refused. */
+        static MemoryListener other;
+        register_result = gm_memory_listener_register(&other, &as, NULL);
     }
 }
 
@@ -435,6 +440,7 @@ TEST(change_from_a_callback_is_a_further_round)
     /* The replay's commit added a region: the next round delivers it. */
     EXPECT("A:begin\nA:add 0+2000 ram@0\nA:add 10000+100 dev@0\nA:commit\n"
            "A:begin\nA:add 60000+10 late@0\nA:commit\n");
+    ASSERT_EQ(register_result, -GM_ERR_BUSY);
     Rec b;
     rec_init(&b, "B", 0);
     b.l.log_sync = on_sync;
