@@ -171,6 +171,57 @@ static long search(const FlatView *fv, unsigned lo, hwaddr addr)
     return -1;
 }
 
+/* --- the per-thread TLB ----------------------------------------------------
+ * A radix walk is four dependent loads; an access pattern that jumps between
+ * regions misses the MRU every time.  Each thread keeps a small
+ * direct-mapped cache from (view, page) to range, so that a page it has
+ * touched before costs one load.  Views are told apart by generation, which
+ * is never reused, so stale entries simply never match. */
+__thread GmTlbEntry *gm__tlb __attribute__((tls_model("initial-exec")));
+
+static inline GmTlbEntry *tlb_slot(GmTlbEntry *t, uint64_t page)
+{
+    return &t[(page * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - GM_TLB_BITS)];
+}
+
+static inline long tlb_lookup(const FlatView *fv, hwaddr addr)
+{
+    GmTlbEntry *t = gm__tlb;
+    uint64_t page = addr >> PAGE_BITS;
+    if (t) {
+        const GmTlbEntry *e = tlb_slot(t, page);
+        if (e->gen == fv->gen && e->page == page) {
+            return e->idx;
+        }
+    }
+    return -1;
+}
+
+static void tlb_fill(const FlatView *fv, hwaddr addr, uint32_t idx)
+{
+    const FlatRange *fr = &fv->ranges[idx];
+    hwaddr base = addr & ~(hwaddr)((1u << PAGE_BITS) - 1);
+    if (fr->start > base || fr->last < base + ((1u << PAGE_BITS) - 1)) {
+        return; /* the page holds more than this range */
+    }
+    if (!gm__tlb) {
+        gm__tlb = calloc((size_t)1 << GM_TLB_BITS, sizeof(GmTlbEntry));
+        if (!gm__tlb) {
+            return;
+        }
+    }
+    GmTlbEntry *e = tlb_slot(gm__tlb, addr >> PAGE_BITS);
+    e->gen = fv->gen;
+    e->page = addr >> PAGE_BITS;
+    e->idx = idx;
+}
+
+void gm__tlb_thread_exit(void)
+{
+    free(gm__tlb);
+    gm__tlb = NULL;
+}
+
 long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
 {
     uint32_t m = __atomic_load_n(&fv->mru, __ATOMIC_RELAXED);
@@ -181,6 +232,8 @@ long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
     long r;
     if (!d->radix || (addr >> RADIX_LIMIT_BITS)) {
         r = search(fv, d->radix ? d->high_first : 0, addr);
+    } else if ((r = tlb_lookup(fv, addr)) >= 0) {
+        /* a page seen before in this view */
     } else {
         const uint32_t *t = d->nodes;
         uint32_t e = t[(addr >> level_shift(0)) & (FANOUT - 1)];
@@ -194,6 +247,9 @@ long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
         case E_LEAF: r = VAL(e); break;
         case E_SUB: r = search(fv, VAL(e), addr); break;
         default: return -1;
+        }
+        if (r >= 0) {
+            tlb_fill(fv, addr, (uint32_t)r);
         }
     }
     if (r >= 0) {

@@ -16,8 +16,10 @@ FlatView *gm__flatview_new(MemoryRegion *root)
     if (!fv) {
         return NULL;
     }
+    static uint64_t generation;
     fv->ref = 1;
     fv->root = root;
+    fv->gen = __atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
     return fv;
 }
 

@@ -161,6 +161,7 @@ struct FlatView {
     MemoryRegion *root;
     GmDispatch *dispatch;
     uint32_t mru; /* last range found (atomic; benign races) */
+    uint64_t gen; /* unique per view ever made: keys the per-thread TLB */
 };
 
 /* The range containing @addr: the most recently used one if it matches,
@@ -196,6 +197,16 @@ void gm__section_from_range(FlatView *fv, const FlatRange *fr,
                             MemoryRegionSection *out);
 
 /* --- dispatch ---------------------------------------------------------- */
+/* The per-thread translation cache of dispatch.c: page -> range index of
+ * one view (by generation), filled on radix walks for pages a single range
+ * covers whole.  Allocated on first use, freed at thread exit. */
+typedef struct GmTlbEntry {
+    uint64_t gen;
+    uint64_t page;
+    uint32_t idx;
+} GmTlbEntry;
+#define GM_TLB_BITS 12
+extern __thread GmTlbEntry *gm__tlb __attribute__((tls_model("initial-exec")));
 GmDispatch *gm__dispatch_build(FlatView *fv);
 void gm__dispatch_free(GmDispatch *d);
 long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr);

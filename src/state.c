@@ -26,9 +26,12 @@ __thread bool gm__rcu_registered __attribute__((tls_model("initial-exec")));
 static pthread_key_t rcu_exit_key;
 static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
 
+void gm__tlb_thread_exit(void);
+
 static void rcu_thread_exit(void *arg)
 {
     (void)arg;
+    gm__tlb_thread_exit();
     if (rcu_registered) {
         urcu_memb_unregister_thread();
         rcu_registered = false;
