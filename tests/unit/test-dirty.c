@@ -6,6 +6,7 @@
  * through every path against a shadow record, and snapshot-and-clear racing
  * with writer threads losing no page.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -332,7 +333,65 @@ TEST(snapshot_and_clear_racing_writers_loses_nothing)
     ASSERT(checked > PAGES / 2);
 }
 
+/* Misuse of the new entry points: NULLs, ranges past 2^64, bad clients.
+ * Nothing may crash; errors go to the handler. */
+TEST(misuse_is_reported_not_fatal)
+{
+    setup();
+    cpu_physical_memory_set_dirty_range(UINT64_MAX - 10, 100, 7);
+    ASSERT(!cpu_physical_memory_get_dirty(UINT64_MAX - 10, 100, 0));
+    ASSERT(!cpu_physical_memory_get_dirty(0, 0, 0));
+    ASSERT(!cpu_physical_memory_get_dirty(0, PAGE, 9));
+    ASSERT(!cpu_physical_memory_test_and_clear_dirty(0, PAGE, 9));
+    ASSERT_EQ(gm_dirty_count(0, PAGE, 9), 0);
+    memory_region_set_dirty(NULL, 0, 1);
+    ASSERT_EQ(test_last_error(), GM_ERR_WRONG_KIND);
+    memory_region_reset_dirty(&ram, RAM_SIZE - 1, 2, 0);
+    ASSERT_EQ(test_last_error(), GM_ERR_RANGE_OVERFLOW);
+    ASSERT(memory_region_snapshot_and_clear_dirty(NULL, 0, 1, 0) == NULL);
+    ASSERT(!memory_region_snapshot_get_dirty(&ram, NULL, 0, 1));
+    gm_dirty_snapshot_free(NULL);
+    memory_region_clear_dirty_bitmap(NULL, 0, 1);
+    memory_global_dirty_log_start(0);
+    ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
+    memory_global_dirty_log_start(0x100);
+    ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
+    memory_listener_register(NULL, &as);
+    ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
+    memory_listener_unregister(NULL);
+    address_space_remove_listeners(NULL);
+    memory_region_add_coalescing(NULL, 0, 1);
+    ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
+    memory_region_set_coalescing(NULL);
+    ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
+    memory_region_clear_coalescing(NULL);
+    memory_region_add_eventfd(&ram, 0, 4, false, 0, NULL);
+    ASSERT_EQ(test_last_error(), GM_ERR_INVALID_ARG);
+    ASSERT_EQ(event_notifier_init(NULL, 0), -EINVAL);
+    ASSERT_EQ(event_notifier_set(NULL), -EINVAL);
+    ASSERT_EQ(event_notifier_get_fd(NULL), -1);
+    event_notifier_cleanup(NULL);
+    ASSERT(qemu_ram_block_by_name(NULL) == NULL);
+    ASSERT(qemu_ram_get_idstr(NULL) == NULL);
+    ASSERT_EQ(qemu_ram_get_fd(NULL), -1);
+    ASSERT_EQ(memory_region_get_fd(NULL), -1);
+    ASSERT_EQ(qemu_ram_foreach_block(NULL, NULL), 0);
+    ASSERT_EQ(qemu_ram_resize(NULL, 1, NULL), -GM_ERR_INVALID_ARG);
+    Error *err = NULL;
+    memory_region_ram_resize(NULL, 1, &err);
+    ASSERT_EQ(gm_error_code(err), GM_ERR_WRONG_KIND);
+    error_free(err);
+    ASSERT(!gm_memory_region_init_backend(NULL, NULL, "x", NULL, NULL));
+    static MemoryRegion m;
+    ASSERT(!gm_memory_region_init_backend(&m, NULL, "x", NULL, NULL));
+    ASSERT(!gm_memory_region_allocate_system_memory(NULL, NULL, "x", 1, NULL, 0,
+                                                    NULL));
+    ASSERT(!gm_memory_region_allocate_system_memory(&m, NULL, "x", 1, NULL, 2,
+                                                    NULL));
+}
+
 static const TestCase tests[] = {
+    TEST_ENTRY(misuse_is_reported_not_fatal),
     TEST_ENTRY(new_blocks_start_dirty_for_every_client),
     TEST_ENTRY(writes_mark_only_logging_clients),
     TEST_ENTRY(rom_map_and_cache_writes),
