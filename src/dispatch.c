@@ -224,11 +224,7 @@ void gm__tlb_thread_exit(void)
 
 long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
 {
-    uint32_t m = __atomic_load_n(&fv->mru, __ATOMIC_RELAXED);
-    if (m < fv->nr && fv->ranges[m].start <= addr &&
-        addr <= fv->ranges[m].last) {
-        return m;
-    }
+    /* The caller (gm__flatview_range) has tried the MRU range already. */
     long r;
     if (!d->radix || (addr >> RADIX_LIMIT_BITS)) {
         r = search(fv, d->radix ? d->high_first : 0, addr);

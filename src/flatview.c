@@ -205,11 +205,11 @@ bool gm_flatview_lookup(FlatView *view, hwaddr addr, MemoryRegionSection *out)
     if (!view || !out) {
         return false;
     }
-    long i = gm__flatview_find(view, addr);
-    if (i < 0) {
+    const FlatRange *fr = gm__flatview_range(view, addr);
+    if (!fr) {
         return false;
     }
-    gm__section_from_range(view, &view->ranges[i], out);
+    gm__section_from_range(view, fr, out);
     return true;
 }
 
@@ -254,9 +254,8 @@ MemoryRegionSection memory_region_find(MemoryRegion *mr, hwaddr addr,
         return ret;
     }
     FlatView *fv = address_space_get_flatview(as);
-    long i = gm__flatview_find(fv, (hwaddr)abs);
-    if (i >= 0) {
-        const FlatRange *fr = &fv->ranges[i];
+    const FlatRange *fr = gm__flatview_range(fv, (hwaddr)abs);
+    if (fr) {
         gm_u128 want_last = abs + size - 1;
         gm_u128 last = want_last < fr->last ? want_last : fr->last;
         ret.mr = fr->mr;

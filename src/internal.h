@@ -149,7 +149,8 @@ typedef struct FlatRange {
 
 typedef struct GmDispatch GmDispatch;
 typedef struct FlatView FlatView;
-/* Index of the range containing @addr, or -1 (updates the view's MRU). */
+/* Index of the range containing @addr, or -1 (updates the view's MRU);
+ * gm__flatview_range() below tries the MRU first and is what to call. */
 long gm__flatview_find(FlatView *fv, hwaddr addr);
 
 struct FlatView {
