@@ -2,11 +2,16 @@
 /*
  * dirty.c - the dirty bitmaps: one per client over the ram_addr_t space.
  *
- * Each bitmap is an array of fixed chunks (CHUNK_PAGES bits each), found
- * through a table of chunk pointers.  The table only grows (when RAM blocks
- * extend the space); a grown table is published with RCU and the old one
- * freed after a grace period, so setters never lock.  Chunks themselves
- * never move, so a bit set through an old table lands in the same word.
+ * Each bitmap is a fixed table of slots, one per chunk of CHUNK_PAGES bits
+ * (1 GiB of guest memory).  A slot is NULL (every page clean), FULL (the
+ * shared read-only all-ones chunk: every page dirty, which is how a new
+ * RAM block starts, as in QEMU, without touching memory) or a chunk of its
+ * own, made on the first write that needs it.  Slots only ever go NULL ->
+ * FULL/chunk and FULL -> chunk/NULL, and a chunk, once installed, stays
+ * for good, so lock-free setters and collectors can race freely: setters
+ * test before they set (a FULL chunk reads as set and is never written),
+ * collectors exchange whole words.  The table of slots is allocated once,
+ * untouched pages of it cost nothing.
  */
 #include "internal.h"
 
@@ -16,86 +21,163 @@
 #define WORD_BITS 64
 #define CHUNK_WORDS (CHUNK_PAGES / WORD_BITS)
 
-#define tables gm__dirty_tables
-DirtyTable *gm__dirty_tables[DIRTY_MEMORY_NUM];
+uint64_t **gm__dirty_slots[DIRTY_MEMORY_NUM];
+uint64_t gm__dirty_pages; /* pages the RAM blocks span (only grows) */
+
+/* The all-dirty chunk every FULL slot points to (read-only data). */
+static const uint64_t full_chunk[CHUNK_WORDS] = { [0 ... CHUNK_WORDS - 1] =
+                                                      UINT64_MAX };
+#define FULL ((uint64_t *)full_chunk)
 
 struct DirtyBitmapSnapshot {
     ram_addr_t start, end;
     uint64_t bits[];
 };
 
-static void table_free_rcu(struct rcu_head *h)
-{
-    gm_tsan_grace_over();
-    free((char *)h - offsetof(DirtyTable, rcu));
-}
-
-/* Makes every table cover @pages pages.  Update side (lock held).
- * Return: false when out of memory (the tables are as they were). */
+/* Makes the bitmaps cover @pages pages.  Update side (lock held).
+ * Return: false when out of memory or past GM_DIRTY_MAX_CHUNKS chunks. */
 bool gm__dirty_grow(uint64_t pages)
 {
-    uint64_t need = (pages + CHUNK_PAGES - 1) / CHUNK_PAGES;
+    if (pages > (uint64_t)GM_DIRTY_MAX_CHUNKS * CHUNK_PAGES) {
+        return false;
+    }
     for (int c = 0; c < DIRTY_MEMORY_NUM; c++) {
-        DirtyTable *old = tables[c];
-        uint64_t have = old ? old->nchunks : 0;
-        if (have >= need) {
-            continue;
-        }
-        DirtyTable *t = calloc(1, sizeof(*t) + need * sizeof(uint64_t *));
-        if (!t) {
-            return false;
-        }
-        t->nchunks = need;
-        for (uint64_t i = 0; i < have; i++) {
-            t->chunk[i] = old->chunk[i];
-        }
-        for (uint64_t i = have; i < need; i++) {
-            t->chunk[i] = calloc(CHUNK_WORDS, sizeof(uint64_t));
-            if (!t->chunk[i]) {
-                for (uint64_t k = have; k < i; k++) {
-                    free(t->chunk[k]);
-                }
-                free(t);
+        if (!gm__dirty_slots[c]) {
+            uint64_t **t = calloc(GM_DIRTY_MAX_CHUNKS, sizeof(*t));
+            if (!t) {
                 return false;
             }
+            __atomic_store_n(&gm__dirty_slots[c], t, __ATOMIC_RELEASE);
         }
-        gm_publish(tables[c], t);
-        if (old) {
-            gm_tsan_reader_done(); /* hand-over to the reclaim thread */
-            urcu_memb_call_rcu(&old->rcu, table_free_rcu);
-        }
+    }
+    if (pages > gm__dirty_pages) {
+        __atomic_store_n(&gm__dirty_pages, pages, __ATOMIC_RELEASE);
     }
     return true;
 }
 
-/* Calls @fn on each word touched by pages [first, last] of @t, with the
- * mask of the bits concerned; stops early if @fn returns true. */
-typedef bool (*WordFn)(uint64_t *word, uint64_t mask, void *opaque);
-
-static bool for_each_word(DirtyTable *t, uint64_t first, uint64_t last,
-                          WordFn fn, void *opaque)
+static uint64_t **slots_of(unsigned client)
 {
-    if (!t || first > last) {
+    return __atomic_load_n(&gm__dirty_slots[client], __ATOMIC_ACQUIRE);
+}
+
+static uint64_t *slot_load(uint64_t **slot)
+{
+    return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+
+static bool slot_swap(uint64_t **slot, uint64_t *old, uint64_t *new)
+{
+    return __atomic_compare_exchange_n(slot, &old, new, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+/* A chunk of its own for a slot that is NULL, made zero (for a setter) or
+ * replacing FULL, made all ones (for a collector).  NULL on OOM. */
+static uint64_t *slot_materialise(uint64_t **slot)
+{
+    for (;;) {
+        uint64_t *cur = slot_load(slot);
+        if (cur && cur != FULL) {
+            return cur;
+        }
+        uint64_t *n = malloc(CHUNK_WORDS * sizeof(uint64_t));
+        if (!n) {
+            return NULL;
+        }
+        memset(n, cur == FULL ? 0xff : 0, CHUNK_WORDS * sizeof(uint64_t));
+        if (slot_swap(slot, cur, n)) {
+            return n;
+        }
+        free(n); /* someone else changed the slot first: look again */
+    }
+}
+
+typedef enum {
+    OP_SET,
+    OP_TEST,
+    OP_CLEAR,
+    OP_COUNT
+} BitOp;
+
+/* One word: the bits of @mask in *@w, for @op.  Return: true to stop. */
+static bool word_op(uint64_t *w, uint64_t mask, BitOp op, uint64_t *acc)
+{
+    switch (op) {
+    case OP_SET:
+        /* Test first: re-dirtying a dirty page (the common case) then
+         * costs a load, not a locked instruction; a FULL chunk is never
+         * written. */
+        if ((__atomic_load_n(w, __ATOMIC_RELAXED) & mask) != mask) {
+            __atomic_fetch_or(w, mask, __ATOMIC_RELAXED);
+        }
+        return false;
+    case OP_TEST: return (__atomic_load_n(w, __ATOMIC_RELAXED) & mask) != 0;
+    case OP_CLEAR:
+        if ((__atomic_load_n(w, __ATOMIC_RELAXED) & mask) &&
+            (__atomic_fetch_and(w, ~mask, __ATOMIC_RELAXED) & mask)) {
+            *acc = 1;
+        }
+        return false;
+    default:
+        *acc += (uint64_t)__builtin_popcountll(
+            __atomic_load_n(w, __ATOMIC_RELAXED) & mask);
         return false;
     }
-    uint64_t limit = t->nchunks * CHUNK_PAGES;
-    if (first >= limit) {
-        return false;
+}
+
+/* Pages [p, last] of one chunk (p's), whole or in part. */
+static bool chunk_op(uint64_t **slot, uint64_t p, uint64_t last, BitOp op,
+                     uint64_t *acc)
+{
+    bool whole = p % CHUNK_PAGES == 0 && last - p + 1 >= CHUNK_PAGES;
+    uint64_t *chunk = slot_load(slot);
+    switch (op) {
+    case OP_SET:
+        if (chunk == FULL) {
+            return false;
+        }
+        if (!chunk && whole && slot_swap(slot, NULL, FULL)) {
+            return false;
+        }
+        chunk = slot_materialise(slot);
+        if (!chunk) {
+            return false; /* out of memory: the bits cannot be kept */
+        }
+        break;
+    case OP_TEST:
+    case OP_COUNT:
+        if (!chunk) {
+            return false;
+        }
+        break;
+    case OP_CLEAR:
+        if (!chunk) {
+            return false;
+        }
+        if (chunk == FULL && whole && slot_swap(slot, FULL, NULL)) {
+            *acc = 1;
+            return false;
+        }
+        chunk = slot_materialise(slot);
+        if (!chunk) {
+            return false; /* the bits stay set: over-reporting is safe */
+        }
+        break;
     }
-    if (last >= limit) {
-        last = limit - 1;
+    uint64_t end = p - p % CHUNK_PAGES + CHUNK_PAGES - 1;
+    if (end > last) {
+        end = last;
     }
-    for (uint64_t p = first; p <= last;) {
-        uint64_t *chunk = t->chunk[p / CHUNK_PAGES];
-        uint64_t w = (p % CHUNK_PAGES) / WORD_BITS;
+    while (p <= end) {
         unsigned bit = (unsigned)(p % WORD_BITS);
         uint64_t n = WORD_BITS - bit;
-        if (n > last - p + 1) {
-            n = last - p + 1;
+        if (n > end - p + 1) {
+            n = end - p + 1;
         }
         uint64_t mask = (n == WORD_BITS ? UINT64_MAX : ((UINT64_C(1) << n) - 1))
                         << bit;
-        if (fn(&chunk[w], mask, opaque)) {
+        if (word_op(&chunk[(p % CHUNK_PAGES) / WORD_BITS], mask, op, acc)) {
             return true;
         }
         p += n;
@@ -103,28 +185,26 @@ static bool for_each_word(DirtyTable *t, uint64_t first, uint64_t last,
     return false;
 }
 
-static bool word_set(uint64_t *w, uint64_t mask, void *o)
+/* @op over pages [first, last] of @client's bitmap, clipped to the pages
+ * RAM blocks span.  Return: true if a test found a dirty page. */
+static bool bitmap_op(unsigned client, uint64_t first, uint64_t last, BitOp op,
+                      uint64_t *acc)
 {
-    (void)o;
-    /* Test first: re-dirtying a dirty page (the common case) then costs a
-     * load, not a locked instruction. */
-    if ((__atomic_load_n(w, __ATOMIC_RELAXED) & mask) != mask) {
-        __atomic_fetch_or(w, mask, __ATOMIC_RELAXED);
+    uint64_t **slots = slots_of(client);
+    uint64_t limit = __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE);
+    if (!slots || first >= limit || first > last) {
+        return false;
     }
-    return false;
-}
-
-static bool word_test(uint64_t *w, uint64_t mask, void *o)
-{
-    (void)o;
-    return (__atomic_load_n(w, __ATOMIC_RELAXED) & mask) != 0;
-}
-
-static bool word_clear(uint64_t *w, uint64_t mask, void *o)
-{
-    bool *any = o;
-    if (__atomic_fetch_and(w, ~mask, __ATOMIC_RELAXED) & mask) {
-        *any = true;
+    if (last >= limit) {
+        last = limit - 1;
+    }
+    for (uint64_t p = first; p <= last; p = p - p % CHUNK_PAGES + CHUNK_PAGES) {
+        if (chunk_op(&slots[p / CHUNK_PAGES], p, last, op, acc)) {
+            return true;
+        }
+        if (p - p % CHUNK_PAGES + CHUNK_PAGES < p) {
+            break; /* wrapped */
+        }
     }
     return false;
 }
@@ -144,20 +224,15 @@ static bool page_range(ram_addr_t start, ram_addr_t length, uint64_t *first,
     return true;
 }
 
-static DirtyTable *table(unsigned client)
-{
-    return gm_consume(tables[client]);
-}
-
 void gm__dirty_set(ram_addr_t start, ram_addr_t length, uint8_t mask)
 {
-    uint64_t first, last;
+    uint64_t first, last, acc = 0;
     if (!page_range(start, length, &first, &last)) {
         return;
     }
     for (unsigned c = 0; c < DIRTY_MEMORY_NUM; c++) {
         if (mask & (1u << c)) {
-            for_each_word(table(c), first, last, word_set, NULL);
+            bitmap_op(c, first, last, OP_SET, &acc);
         }
     }
 }
@@ -165,52 +240,31 @@ void gm__dirty_set(ram_addr_t start, ram_addr_t length, uint8_t mask)
 void cpu_physical_memory_set_dirty_range(ram_addr_t start, ram_addr_t length,
                                          uint8_t mask)
 {
-    gm__rcu_ensure_registered();
-    urcu_memb_read_lock();
     gm__dirty_set(start, length, mask);
-    gm_tsan_reader_done();
-    urcu_memb_read_unlock();
 }
 
 bool cpu_physical_memory_get_dirty(ram_addr_t start, ram_addr_t length,
                                    unsigned client)
 {
-    uint64_t first, last;
+    uint64_t first, last, acc = 0;
     if (client >= DIRTY_MEMORY_NUM ||
         !page_range(start, length, &first, &last)) {
         return false;
     }
-    gm__rcu_ensure_registered();
-    urcu_memb_read_lock();
-    bool r = for_each_word(table(client), first, last, word_test, NULL);
-    gm_tsan_reader_done();
-    urcu_memb_read_unlock();
-    return r;
+    return bitmap_op(client, first, last, OP_TEST, &acc);
 }
 
 bool cpu_physical_memory_test_and_clear_dirty(ram_addr_t start,
                                               ram_addr_t length,
                                               unsigned client)
 {
-    uint64_t first, last;
+    uint64_t first, last, any = 0;
     if (client >= DIRTY_MEMORY_NUM ||
         !page_range(start, length, &first, &last)) {
         return false;
     }
-    bool any = false;
-    gm__rcu_ensure_registered();
-    urcu_memb_read_lock();
-    for_each_word(table(client), first, last, word_clear, &any);
-    gm_tsan_reader_done();
-    urcu_memb_read_unlock();
-    return any;
-}
-
-static bool word_count(uint64_t *w, uint64_t mask, void *o)
-{
-    *(uint64_t *)o += (uint64_t)__builtin_popcountll(
-        __atomic_load_n(w, __ATOMIC_RELAXED) & mask);
-    return false;
+    bitmap_op(client, first, last, OP_CLEAR, &any);
+    return any != 0;
 }
 
 uint64_t gm_dirty_count(ram_addr_t start, ram_addr_t length, unsigned client)
@@ -220,11 +274,7 @@ uint64_t gm_dirty_count(ram_addr_t start, ram_addr_t length, unsigned client)
         !page_range(start, length, &first, &last)) {
         return 0;
     }
-    gm__rcu_ensure_registered();
-    urcu_memb_read_lock();
-    for_each_word(table(client), first, last, word_count, &n);
-    gm_tsan_reader_done();
-    urcu_memb_read_unlock();
+    bitmap_op(client, first, last, OP_COUNT, &n);
     return n;
 }
 
@@ -316,23 +366,41 @@ DirtyBitmapSnapshot *memory_region_snapshot_and_clear_dirty(MemoryRegion *mr,
     }
     snap->start = first;
     snap->end = last;
-    gm__rcu_ensure_registered();
-    urcu_memb_read_lock();
-    DirtyTable *t = table(client);
+    /* Word by word, each taken and cleared in one exchange; FULL chunks
+     * are made real first (or dropped whole when the snapshot covers
+     * them). */
+    uint64_t **slots = slots_of(client);
+    uint64_t limit = __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE);
     uint64_t page = first >> GM_DIRTY_PAGE_BITS;
-    for (uint64_t i = 0; t && i < words; i++, page += WORD_BITS) {
-        if (page / CHUNK_PAGES >= t->nchunks) {
-            break;
+    for (uint64_t i = 0; slots && i < words && page < limit;) {
+        uint64_t **slot = &slots[page / CHUNK_PAGES];
+        uint64_t in_chunk = CHUNK_PAGES - page % CHUNK_PAGES;
+        uint64_t here = in_chunk / WORD_BITS;
+        if (here > words - i) {
+            here = words - i;
         }
-        uint64_t *w =
-            &t->chunk[page / CHUNK_PAGES][(page % CHUNK_PAGES) / WORD_BITS];
-        /* Skip the locked exchange for clean words. */
-        if (__atomic_load_n(w, __ATOMIC_RELAXED)) {
-            snap->bits[i] = __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL);
+        uint64_t *chunk = slot_load(slot);
+        if (chunk == FULL && here == CHUNK_WORDS &&
+            slot_swap(slot, FULL, NULL)) {
+            memset(&snap->bits[i], 0xff, here * sizeof(uint64_t));
+            chunk = NULL;
+        } else if (chunk == FULL) {
+            chunk = slot_materialise(slot);
+            if (!chunk) {
+                /* Report all dirty and leave them set: safe. */
+                memset(&snap->bits[i], 0xff, here * sizeof(uint64_t));
+            }
         }
+        for (uint64_t k = 0; chunk && k < here; k++) {
+            uint64_t *w = &chunk[(page % CHUNK_PAGES) / WORD_BITS + k];
+            /* Skip the locked exchange for clean words. */
+            if (__atomic_load_n(w, __ATOMIC_RELAXED)) {
+                snap->bits[i + k] = __atomic_exchange_n(w, 0, __ATOMIC_ACQ_REL);
+            }
+        }
+        i += here;
+        page += here * WORD_BITS;
     }
-    gm_tsan_reader_done();
-    urcu_memb_read_unlock();
     memory_region_clear_dirty_bitmap(mr, addr, size);
     memory_global_after_dirty_log_sync();
     return snap;

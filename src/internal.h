@@ -292,21 +292,23 @@ uint8_t gm__dirty_log_mask(const MemoryRegion *mr);
 void gm__dirty_set(ram_addr_t start, ram_addr_t length, uint8_t mask);
 
 #define GM_DIRTY_CHUNK_PAGES (UINT64_C(1) << 18) /* 1 GiB of 4 KiB pages */
-typedef struct DirtyTable {
-    struct rcu_head rcu;
-    uint64_t nchunks;
-    uint64_t *chunk[]; /* GM_DIRTY_CHUNK_PAGES bits each */
-} DirtyTable;
-extern DirtyTable *gm__dirty_tables[DIRTY_MEMORY_NUM];
+#define GM_DIRTY_MAX_CHUNKS (1u << 18)           /* 256 TiB of RAM */
+/* Per client, a slot per chunk: NULL (clean), the shared all-ones chunk,
+ * or a chunk of its own (dirty.c). */
+extern uint64_t **gm__dirty_slots[DIRTY_MEMORY_NUM];
+extern uint64_t gm__dirty_pages;
 
-/* gm__dirty_set for the common case, inline: an access inside one page.
- * A page already dirty costs a load per client, no locked instruction. */
+/* gm__dirty_set for the common case, inline: an access inside one page of
+ * a chunk that exists.  A page already dirty costs a load per client, no
+ * locked instruction. */
 static inline void gm__dirty_mark(ram_addr_t start, ram_addr_t length,
                                   uint8_t mask)
 {
     uint64_t page = start >> GM_DIRTY_PAGE_BITS;
-    if (__builtin_expect(page != (start + length - 1) >> GM_DIRTY_PAGE_BITS,
-                         0)) {
+    if (__builtin_expect(
+            page != (start + length - 1) >> GM_DIRTY_PAGE_BITS ||
+                page >= __atomic_load_n(&gm__dirty_pages, __ATOMIC_RELAXED),
+            0)) {
         gm__dirty_set(start, length, mask);
         return;
     }
@@ -315,12 +317,15 @@ static inline void gm__dirty_mark(ram_addr_t start, ram_addr_t length,
         if (!(mask & 1)) {
             continue;
         }
-        DirtyTable *t = __atomic_load_n(&gm__dirty_tables[c], __ATOMIC_ACQUIRE);
-        if (!t || page / GM_DIRTY_CHUNK_PAGES >= t->nchunks) {
+        uint64_t **slots =
+            __atomic_load_n(&gm__dirty_slots[c], __ATOMIC_ACQUIRE);
+        uint64_t *chunk = __atomic_load_n(&slots[page / GM_DIRTY_CHUNK_PAGES],
+                                          __ATOMIC_ACQUIRE);
+        if (!chunk) {
+            gm__dirty_set(start, length, (uint8_t)(1u << c));
             continue;
         }
-        uint64_t *w = &t->chunk[page / GM_DIRTY_CHUNK_PAGES]
-                               [(page % GM_DIRTY_CHUNK_PAGES) / 64];
+        uint64_t *w = &chunk[(page % GM_DIRTY_CHUNK_PAGES) / 64];
         if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit)) {
             __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
         }

@@ -390,7 +390,69 @@ TEST(misuse_is_reported_not_fatal)
                                                     NULL));
 }
 
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) {
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return kib;
+}
+
+/* A new block starts all dirty without a bitmap of its own: 4 GiB of RAM
+ * (never touched) costs no bitmap memory until pages are cleared. */
+TEST(big_blocks_start_dirty_without_bitmap_memory)
+{
+    test_capture_errors();
+    static MemoryRegion big;
+    const uint64_t GiB = UINT64_C(1) << 30, pages = GiB / PAGE;
+    long r0 = rss_kib();
+    ASSERT(memory_region_init_ram_flags_nomigrate(&big, NULL, "big", 4 * GiB,
+                                                  RAM_NORESERVE, NULL));
+    long r1 = rss_kib();
+    if (r1 - r0 > 1024) {
+        test_fail(__FILE__, __LINE__, "4 GiB of new RAM cost %ld KiB", r1 - r0);
+    }
+    ram_addr_t base = memory_region_get_ram_addr(&big);
+    for (unsigned c = 0; c < DIRTY_MEMORY_NUM; c++) {
+        ASSERT_EQ(gm_dirty_count(base, 4 * GiB, c), 4 * pages);
+    }
+    /* Clearing a whole GiB, part of one, and one page of another. */
+    memory_region_reset_dirty(&big, 0, GiB, DIRTY_MEMORY_VGA);
+    memory_region_reset_dirty(&big, GiB, 16 * PAGE, DIRTY_MEMORY_VGA);
+    memory_region_reset_dirty(&big, 3 * GiB + 5 * PAGE, 1, DIRTY_MEMORY_VGA);
+    ASSERT_EQ(gm_dirty_count(base, 4 * GiB, DIRTY_MEMORY_VGA),
+              3 * pages - 16 - 1);
+    ASSERT(!memory_region_get_dirty(&big, 0, GiB, DIRTY_MEMORY_VGA));
+    ASSERT(memory_region_get_dirty(&big, GiB + 16 * PAGE, 1, DIRTY_MEMORY_VGA));
+    ASSERT(!memory_region_get_dirty(&big, 3 * GiB + 5 * PAGE, 1,
+                                    DIRTY_MEMORY_VGA));
+    /* Other clients untouched. */
+    ASSERT_EQ(gm_dirty_count(base, 4 * GiB, DIRTY_MEMORY_MIGRATION), 4 * pages);
+    /* A snapshot of a whole all-dirty GiB, and of the cleared one. */
+    DirtyBitmapSnapshot *s = memory_region_snapshot_and_clear_dirty(
+        &big, 2 * GiB, GiB, DIRTY_MEMORY_VGA);
+    ASSERT(memory_region_snapshot_get_dirty(&big, s, 2 * GiB, PAGE));
+    ASSERT(memory_region_snapshot_get_dirty(&big, s, 3 * GiB - PAGE, PAGE));
+    gm_dirty_snapshot_free(s);
+    ASSERT(!memory_region_get_dirty(&big, 2 * GiB, GiB, DIRTY_MEMORY_VGA));
+    /* Setting one page of a clean GiB gives it a chunk of its own. */
+    cpu_physical_memory_set_dirty_range(base + 7 * PAGE, 1,
+                                        1 << DIRTY_MEMORY_VGA);
+    ASSERT_EQ(gm_dirty_count(base, GiB, DIRTY_MEMORY_VGA), 1);
+    ASSERT_EQ(gm_dirty_count(base, 4 * GiB, DIRTY_MEMORY_VGA),
+              pages - 16 + pages - 1 + 1);
+}
+
 static const TestCase tests[] = {
+    TEST_ENTRY(big_blocks_start_dirty_without_bitmap_memory),
     TEST_ENTRY(misuse_is_reported_not_fatal),
     TEST_ENTRY(new_blocks_start_dirty_for_every_client),
     TEST_ENTRY(writes_mark_only_logging_clients),
