@@ -23,10 +23,97 @@ static bool covers(const MemoryRegion *mr, Int128 base, hwaddr addr,
     return (Int128)addr >= b && (Int128)addr - b < mr->size;
 }
 
+/* Misses already seen behind aliases, as (target, offset in it): an alias
+ * that shows the same place of the same region again cannot claim what the
+ * first one did not, and without this a tree whose aliases share targets
+ * (a DAG) would be walked once per path: exponentially often. */
+typedef struct MissEntry {
+    const MemoryRegion *mr;
+    Int128 off;
+} MissEntry;
+
+typedef struct MissTable {
+    MissEntry *e;
+    size_t n, cap; /* cap: 0 or a power of two */
+} MissTable;
+
+typedef struct Misses {
+    MissTable t;
+    unsigned long steps;  /* calls so far */
+    unsigned long budget; /* the most allowed */
+    bool exhausted;
+    GmResolvePath *path; /* if not NULL, receives the serving path */
+} Misses;
+
+/* Records @mr (window at @b) on the serving path, leaf first. */
+static void path_push(Misses *m, MemoryRegion *mr, Int128 b)
+{
+    GmResolvePath *p = m->path;
+    if (p && p->n < GM_RESOLVE_PATH_MAX) {
+        p->mr[p->n] = mr;
+        p->base[p->n] = b;
+        p->n++;
+    }
+}
+
+static size_t miss_hash(const MemoryRegion *mr, Int128 off, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)mr * UINT64_C(0x9E3779B97F4A7C15);
+    h ^= (uint64_t)off * UINT64_C(0xC2B2AE3D27D4EB4F);
+    h ^= (uint64_t)((unsigned __int128)off >> 64);
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+static bool miss_seen(const MissTable *m, const MemoryRegion *mr, Int128 off)
+{
+    if (!m->cap) {
+        return false;
+    }
+    for (size_t i = miss_hash(mr, off, m->cap); m->e[i].mr;
+         i = (i + 1) & (m->cap - 1)) {
+        if (m->e[i].mr == mr && m->e[i].off == off) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Best effort: when memory runs out the walk is only slower. */
+static void miss_add(MissTable *m, const MemoryRegion *mr, Int128 off)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        MissTable g = { calloc(cap, sizeof(*m->e)), 0, cap };
+        if (!g.e) {
+            return;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->e[i].mr) {
+                miss_add(&g, m->e[i].mr, m->e[i].off);
+            }
+        }
+        free(m->e);
+        *m = g;
+    }
+    size_t i = miss_hash(mr, off, m->cap);
+    while (m->e[i].mr) {
+        i = (i + 1) & (m->cap - 1);
+    }
+    m->e[i].mr = mr;
+    m->e[i].off = off;
+    m->n++;
+}
+
 static bool resolve(MemoryRegion *mr, Int128 base, hwaddr addr, bool ro,
-                    bool nv, MemoryRegionSection *out)
+                    bool nv, MemoryRegionSection *out, Misses *misses)
 {
     Int128 b;
+    if (++misses->steps > misses->budget) {
+        /* Overlapping aliases that all miss can make the walk exponential
+         * (only a crafted tree does that); give up rather than hang. */
+        misses->exhausted = true;
+        return false;
+    }
     if (!mr->enabled || !covers(mr, base, addr, &b)) {
         return false;
     }
@@ -34,11 +121,26 @@ static bool resolve(MemoryRegion *mr, Int128 base, hwaddr addr, bool ro,
     nv |= mr->nonvolatile;
     if (mr->alias) {
         Int128 tb = b - (Int128)mr->alias->addr - (Int128)mr->alias_offset;
-        return resolve(mr->alias, tb, addr, ro, nv, out);
+        Int128 key = (Int128)addr - tb;
+        if (miss_seen(&misses->t, mr->alias, key)) {
+            return false;
+        }
+        if (resolve(mr->alias, tb, addr, ro, nv, out, misses)) {
+            path_push(misses, mr, b);
+            return true;
+        }
+        if (!misses->exhausted) {
+            miss_add(&misses->t, mr->alias, key);
+        }
+        return false;
     }
     for (MemoryRegion *c = mr->subregions; c; c = c->sibling_next) {
-        if (resolve(c, b, addr, ro, nv, out)) {
+        if (resolve(c, b, addr, ro, nv, out, misses)) {
+            path_push(misses, mr, b);
             return true;
+        }
+        if (misses->exhausted) {
+            return false;
         }
     }
     if (!mr->terminates) {
@@ -51,13 +153,34 @@ static bool resolve(MemoryRegion *mr, Int128 base, hwaddr addr, bool ro,
     out->readonly = ro;
     out->nonvolatile = nv;
     out->fv = NULL;
+    path_push(misses, mr, b);
     return true;
 }
 
-bool gm__resolve_at(MemoryRegion *mr, Int128 base, hwaddr addr,
-                    MemoryRegionSection *out)
+/* 1: something serves @addr (*@out), 0: nothing, -1: too intricate. */
+static int resolve_once(MemoryRegion *mr, Int128 base, hwaddr addr,
+                        MemoryRegionSection *out, GmResolvePath *path,
+                        unsigned long *budget)
 {
-    return resolve(mr, base, addr, false, false, out);
+    Misses misses = { .t = { NULL, 0, 0 },
+                      .path = path,
+                      .budget = budget ? *budget : GM_RESOLVE_BUDGET };
+    if (path) {
+        path->n = 0;
+    }
+    bool r = resolve(mr, base, addr, false, false, out, &misses);
+    free(misses.t.e);
+    if (budget) {
+        *budget = misses.steps >= *budget ? 0 : *budget - misses.steps;
+    }
+    return r ? 1 : misses.exhausted ? -1 : 0;
+}
+
+int gm__resolve_at(MemoryRegion *mr, Int128 base, hwaddr addr,
+                   MemoryRegionSection *out, GmResolvePath *path,
+                   unsigned long *budget)
+{
+    return resolve_once(mr, base, addr, out, path, budget);
 }
 
 bool gm_resolve(MemoryRegion *root, hwaddr addr, MemoryRegionSection *out)
@@ -66,7 +189,7 @@ bool gm_resolve(MemoryRegion *root, hwaddr addr, MemoryRegionSection *out)
     if (!gm__mr_valid(root)) {
         return false;
     }
-    return resolve(root, 0, addr, false, false, out ? out : &tmp);
+    return resolve_once(root, 0, addr, out ? out : &tmp, NULL, NULL) > 0;
 }
 
 /* --- explain ------------------------------------------------------------ */
@@ -152,6 +275,7 @@ static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
         indent(f, depth + 2);
         describe(f, c, cb);
         MemoryRegionSection s;
+        int found;
         if (winner) {
             fprintf(f, ": hidden by '%s' (%s)\n", memory_region_name(winner),
                     c->priority < winner->priority
@@ -159,7 +283,9 @@ static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
                         : "same priority, added later");
         } else if (!c->enabled) {
             fputs(": disabled\n", f);
-        } else if (!resolve(c, b, addr, false, false, &s)) {
+        } else if ((found = resolve_once(c, b, addr, &s, NULL, NULL)) < 0) {
+            fputs(": too intricate to resolve (overlapping aliases)\n", f);
+        } else if (!found) {
             fputs(": shows nothing at this address\n", f);
         } else {
             fputs(": SERVES IT\n", f);

@@ -292,7 +292,7 @@ uint8_t gm__dirty_log_mask(const MemoryRegion *mr);
 void gm__dirty_set(ram_addr_t start, ram_addr_t length, uint8_t mask);
 
 #define GM_DIRTY_CHUNK_PAGES (UINT64_C(1) << 18) /* 1 GiB of 4 KiB pages */
-#define GM_DIRTY_MAX_CHUNKS (1u << 18)           /* 256 TiB of RAM */
+#define GM_DIRTY_MAX_CHUNKS (1u << 16)           /* 64 TiB of RAM */
 /* Per client, a slot per chunk: NULL (clean), the shared all-ones chunk,
  * or a chunk of its own (dirty.c). */
 extern uint64_t **gm__dirty_slots[DIRTY_MEMORY_NUM];
@@ -365,9 +365,22 @@ bool gm__region_init_ram_flags(MemoryRegion *mr, Object *owner,
                                Error **errp);
 
 /* The reference walk of gm_resolve() from @mr, whose container starts at
- * @base (explain.c). */
-bool gm__resolve_at(MemoryRegion *mr, Int128 base, hwaddr addr,
-                    MemoryRegionSection *out);
+ * @base (explain.c).  Return: 1 if something serves @addr, 0 if nothing,
+ * -1 if the walk gave up after GM_RESOLVE_BUDGET steps (only crafted trees
+ * of overlapping aliases get there). */
+#define GM_RESOLVE_BUDGET (1ul << 23)
+/* The regions on the serving path, leaf first, with their window starts. */
+#define GM_RESOLVE_PATH_MAX 64
+typedef struct GmResolvePath {
+    MemoryRegion *mr[GM_RESOLVE_PATH_MAX];
+    Int128 base[GM_RESOLVE_PATH_MAX];
+    size_t n;
+} GmResolvePath;
+/* @budget (optional): steps allowed, decremented by those used, shared by
+ * a series of calls; NULL: GM_RESOLVE_BUDGET for this call. */
+int gm__resolve_at(MemoryRegion *mr, Int128 base, hwaddr addr,
+                   MemoryRegionSection *out, GmResolvePath *path,
+                   unsigned long *budget);
 
 /* --- small helpers -------------------------------------------------------- */
 char *gm__strdup(const char *s);

@@ -811,51 +811,43 @@ static int link_children(Build *b)
 }
 
 /* Marks read-only the alias nearest the leaf on the path that serves @addr
- * (or, with no alias on it, the innermost container).
- * Return: the last address of the marked region's window (so that the
- * caller can continue after it), or @addr when nothing was marked. */
-static hwaddr mark_readonly_path(MemoryRegion *root, hwaddr addr)
+ * (or, with no alias on it, the innermost container).  *@done receives the
+ * last address of the marked region's window, so that the caller can
+ * continue after it.
+ * Return: 1 when marked; 0 when nothing serves @addr or nothing could be
+ * marked (the hint does not fit the tree: the caller stops following it);
+ * -1 when the tree is too intricate to resolve. */
+static int mark_readonly_path(MemoryRegion *root, hwaddr addr, hwaddr *done,
+                              unsigned long *budget)
 {
-    MemoryRegion *mr = root, *last_alias = NULL, *last_container = NULL;
-    Int128 alias_base = 0, container_base = 0;
     MemoryRegionSection s;
-    Int128 base = 0;
-    if (!gm__resolve_at(root, 0, addr, &s)) {
-        return addr;
+    GmResolvePath path;
+    int found = gm__resolve_at(root, 0, addr, &s, &path, budget);
+    if (found <= 0) {
+        return found;
     }
-    while (mr) {
-        Int128 b = base + (Int128)mr->addr;
-        if (mr->alias) {
-            last_alias = mr;
-            alias_base = b;
-            base = b - (Int128)mr->alias->addr - (Int128)mr->alias_offset;
-            mr = mr->alias;
-            continue;
-        }
-        MemoryRegion *next = NULL;
-        for (MemoryRegion *c = mr->subregions; c; c = c->sibling_next) {
-            if (gm__resolve_at(c, b, addr, &s)) {
-                next = c;
-                break;
-            }
-        }
-        if (!next) {
+    /* path.mr[0] is the leaf; the deepest alias above it, or else its
+     * innermost container, is what a read-only hint speaks of. */
+    size_t pick = path.n;
+    for (size_t i = 1; i < path.n; i++) {
+        if (path.mr[i]->alias) {
+            pick = i;
             break;
         }
-        last_container = mr;
-        container_base = b;
-        base = b;
-        mr = next;
     }
-    MemoryRegion *mark = last_alias ? last_alias : last_container;
-    Int128 mb = last_alias ? alias_base : container_base;
-    if (!mark) {
-        return addr;
+    if (pick == path.n && path.n > 1) {
+        pick = 1;
     }
+    if (pick == path.n) {
+        return 0;
+    }
+    MemoryRegion *mark = path.mr[pick];
     mark->readonly = true;
-    Int128 last = mb + mark->size - 1;
-    return last > (Int128)addr && last <= (Int128)UINT64_MAX ? (hwaddr)last
-                                                             : addr;
+    Int128 last = path.base[pick] + mark->size - 1;
+    *done = last > (Int128)UINT64_MAX ? UINT64_MAX
+            : last > (Int128)addr     ? (hwaddr)last
+                                      : addr;
+    return 1;
 }
 
 /* The tree of an address-space group: its own, or (for a header with no
@@ -871,6 +863,10 @@ static Node *group_tree(Importer *im, Group *g)
 static int apply_rom_hints(Build *b)
 {
     Importer *im = b->im;
+    /* Resolving is cheap for any dump QEMU prints (a few hundred steps per
+     * address); a crafted one could make it exponential, so all hints
+     * together get a bounded number of steps. */
+    unsigned long budget = GM_RESOLVE_BUDGET;
     for (size_t i = 0; i < im->hint.nroms; i++) {
         struct RomRange *rr = &im->hint.roms[i];
         for (size_t k = 0; k < im->ngroups; k++) {
@@ -889,12 +885,19 @@ static int apply_rom_hints(Build *b)
             MemoryRegion *root = &b->res->regions[b->cls_of[tree->index]];
             /* The range may span several aliases (PAM segments): mark each
              * one that serves part of it. */
-            for (hwaddr a = rr->start; match;) {
-                hwaddr done = mark_readonly_path(root, a);
-                if (done >= rr->last) {
-                    break;
-                }
+            hwaddr a = rr->start, done = a;
+            int r;
+            while ((r = mark_readonly_path(root, a, &done, &budget)) > 0 &&
+                   done < rr->last) {
                 a = done + 1;
+            }
+            if (r < 0) {
+                return im->err = gm_error_setg(
+                           im->errp, GM_ERR_PARSE,
+                           "the read-only hint at 0x%" PRIx64
+                           " cannot be applied: the dump's aliases overlap "
+                           "too intricately to resolve an address",
+                           a);
             }
         }
     }
