@@ -84,7 +84,10 @@ static RAMBlock *block_publish_locked(RAMBlock *rb, Error **errp)
     if (!gm__dirty_grow(end_pages)) {
         gm__ram_offset_remove(rb);
         gm_error_setg(errp, GM_ERR_NO_MEMORY,
-                      "out of memory for the dirty bitmaps of '%s'", rb->idstr);
+                      "no dirty bitmaps for '%s': RAM would end at 0x%" PRIx64
+                      " in ram_addr_t space (at most 64 TiB), or out of "
+                      "memory",
+                      rb->idstr, (uint64_t)(offset + rb->max_length));
         return NULL;
     }
     cpu_physical_memory_set_dirty_range(offset, rb->used_length,
