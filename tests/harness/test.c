@@ -146,3 +146,21 @@ int test_main(const TestCase *tests, size_t n, int argc, char **argv)
     printf("\n");
     return failed ? 1 : 0;
 }
+
+long test_status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof(line), f)) {
+        if (!strncmp(line, field, n) && line[n] == ':') {
+            kib = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return kib;
+}

@@ -85,4 +85,7 @@ char *test_mtree(bool flat, bool dispatch, bool owner, bool disabled);
  * line each, for compact expectations. */
 char *test_ranges(AddressSpace *as);
 
+/* A "Name: N kB" line of /proc/self/status (VmRSS, RssAnon, ...), or -1. */
+long test_status_kib(const char *field);
+
 #endif

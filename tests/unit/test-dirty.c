@@ -390,24 +390,6 @@ TEST(misuse_is_reported_not_fatal)
                                                     NULL));
 }
 
-/* Anonymous resident memory: what allocations cost (code pages faulted
- * in on first use would count in VmRSS). */
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "RssAnon: %ld kB", &kib) == 1) {
-            break;
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-    return kib;
-}
-
 /* A new block starts all dirty without a bitmap of its own: 4 GiB of RAM
  * (never touched) costs no bitmap memory until pages are cleared. */
 TEST(big_blocks_start_dirty_without_bitmap_memory)
@@ -418,10 +400,11 @@ TEST(big_blocks_start_dirty_without_bitmap_memory)
     /* A first small block sets up the bitmaps' slot tables. */
     static MemoryRegion small;
     ASSERT(memory_region_init_ram(&small, NULL, "small", PAGE, NULL));
-    long r0 = rss_kib();
+    /* Anonymous RSS: code pages faulted in on first use count in VmRSS. */
+    long r0 = test_status_kib("RssAnon");
     ASSERT(memory_region_init_ram_flags_nomigrate(&big, NULL, "big", 4 * GiB,
                                                   RAM_NORESERVE, NULL));
-    long r1 = rss_kib();
+    long r1 = test_status_kib("RssAnon");
 #ifndef __SANITIZE_THREAD__
     /* (ThreadSanitizer's own shadow memory grows with what the process
      * does, so the figure means nothing there.) */

@@ -191,35 +191,19 @@ TEST(file_backend_round_trip_and_temp_file)
     rmdir(dir);
 }
 
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) {
-            break;
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-    return kib;
-}
-
 TEST(prealloc_populates_lazy_does_not)
 {
     test_capture_errors();
     const uint64_t size = 64 << 20;
     static MemoryRegion lazy, eager, shared;
-    long r0 = rss_kib();
+    long r0 = test_status_kib("VmRSS");
     GmBackendConfig cfg = { .kind = GM_BACKEND_RAM, .size = size };
     ASSERT(gm_memory_region_init_backend(&lazy, NULL, "lazy", &cfg, NULL));
-    long r1 = rss_kib();
+    long r1 = test_status_kib("VmRSS");
     ASSERT(r1 - r0 < 8 * 1024); /* nothing touched yet */
     cfg.prealloc = true;
     ASSERT(gm_memory_region_init_backend(&eager, NULL, "eager", &cfg, NULL));
-    long r2 = rss_kib();
+    long r2 = test_status_kib("VmRSS");
     if (r2 - r1 < 60 * 1024) {
         test_fail(__FILE__, __LINE__, "prealloc grew RSS by %ld KiB only",
                   r2 - r1);
@@ -229,7 +213,7 @@ TEST(prealloc_populates_lazy_does_not)
                              .size = size,
                              .prealloc = true };
     ASSERT(gm_memory_region_init_backend(&shared, NULL, "shm", &mcfg, NULL));
-    long r3 = rss_kib();
+    long r3 = test_status_kib("VmRSS");
     if (r3 - r2 < 60 * 1024) {
         test_fail(__FILE__, __LINE__, "memfd prealloc grew RSS by %ld KiB",
                   r3 - r2);

@@ -72,27 +72,12 @@ int cmd_explain(int argc, char **argv)
 
 int cmd_e820(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
-        MODEL_LONG_OPTIONS,
-        { NULL, 0, NULL, 0 },
-    };
     ModelOpts mo = { 0 };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h" MODEL_SHORT_OPTIONS, longopts,
-                            NULL)) != -1) {
-        if (c == 'h') {
-            fputs("usage: guestmem e820 --machine TYPE[,...] [-m SIZE]\n",
-                  stdout);
-            return 0;
-        }
-        if (!model_opt(&mo, c, optarg)) {
-            return 2;
-        }
-    }
-    if (mo.import) {
-        return tool_error("e820", "the e820 table needs --machine");
+    int rc = model_args_only("e820", argc, argv, &mo,
+                             "usage: guestmem e820 --machine TYPE[,...] "
+                             "[-m SIZE]\n");
+    if (rc >= 0) {
+        return rc;
     }
     Model m;
     if (!model_load(&mo, &m)) {
@@ -167,41 +152,23 @@ int cmd_flat_hint(int argc, char **argv)
 /* `guestmem ramblock`: QEMU's `info ramblock` of a built machine. */
 int cmd_ramblock(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
-        MODEL_LONG_OPTIONS,
-        { NULL, 0, NULL, 0 },
-    };
     ModelOpts mo = { 0 };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h" MODEL_SHORT_OPTIONS, longopts,
-                            NULL)) != -1) {
-        if (c == 'h') {
-            fputs("usage: guestmem ramblock --machine TYPE[,...] [-m SIZE] "
-                  "[--bios FILE]\n"
-                  "         [--mem-path FILE|DIR | --memfd] [--mem-prealloc] "
-                  "[--mem-shared]\n"
-                  "  prints `info ramblock`: id, page size, offset, used and "
-                  "total length\n"
-                  "  --mem-path   back pc.ram with a file, or a temporary file "
-                  "in a directory\n"
-                  "               (a hugetlbfs mount gives huge pages)\n"
-                  "  --memfd      back pc.ram with a memfd\n"
-                  "  --mem-prealloc  populate all of pc.ram now\n"
-                  "  --mem-shared    map it MAP_SHARED\n",
-                  stdout);
-            return 0;
-        }
-        if (!model_opt(&mo, c, optarg)) {
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        return tool_error("ramblock", "unexpected argument '%s'", argv[optind]);
-    }
-    if (mo.import) {
-        return tool_error("ramblock", "RAM blocks need --machine");
+    int rc = model_args_only(
+        "ramblock", argc, argv, &mo,
+        "usage: guestmem ramblock --machine TYPE[,...] [-m SIZE] "
+        "[--bios FILE]\n"
+        "         [--mem-path FILE|DIR | --memfd] [--mem-prealloc] "
+        "[--mem-shared]\n"
+        "  prints `info ramblock`: id, page size, offset, used and "
+        "total length\n"
+        "  --mem-path   back pc.ram with a file, or a temporary file "
+        "in a directory\n"
+        "               (a hugetlbfs mount gives huge pages)\n"
+        "  --memfd      back pc.ram with a memfd\n"
+        "  --mem-prealloc  populate all of pc.ram now\n"
+        "  --mem-shared    map it MAP_SHARED\n");
+    if (rc >= 0) {
+        return rc;
     }
     Model m;
     if (!model_load(&mo, &m)) {

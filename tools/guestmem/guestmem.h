@@ -45,6 +45,11 @@ int model_opt(ModelOpts *mo, int opt, const char *arg);
     }
 #define MODEL_SHORT_OPTIONS "M:m:"
 
+/* Parses the arguments of a command that takes only machine options (and
+ * --help, which prints @usage).  Return: -1 to go on, else the exit
+ * status. */
+int model_args_only(const char *cmd, int argc, char **argv, ModelOpts *mo,
+                    const char *usage);
 /* Builds the model; prints the error and returns false on failure. */
 bool model_load(const ModelOpts *mo, Model *m);
 void model_free(Model *m);

@@ -61,6 +61,36 @@ int model_opt(ModelOpts *mo, int opt, const char *arg)
     }
 }
 
+int model_args_only(const char *cmd, int argc, char **argv, ModelOpts *mo,
+                    const char *usage)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        MODEL_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h" MODEL_SHORT_OPTIONS, longopts,
+                            NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (!model_opt(mo, c, optarg)) {
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        return tool_error(cmd, "unexpected argument '%s'", argv[optind]);
+    }
+    if (mo->import) {
+        return tool_error(cmd, "this needs --machine, not --import");
+    }
+    return -1;
+}
+
 bool model_load(const ModelOpts *mo, Model *m)
 {
     Error *err = NULL;
