@@ -1,7 +1,7 @@
 #!/bin/sh
 # demo.sh BUILD: the main job: the PC machine's memory tree and flat view,
-# built by guestmem exactly as QEMU 7.2 builds them, one address
-# explained.
+# built by guestmem exactly as QEMU 7.2 builds them, one address explained,
+# the e820 table and the RAM blocks (`info ramblock`).
 set -e
 gm=${1:-build}/guestmem
 echo "### guestmem mtree --machine pc -m 1G    (QEMU's \`info mtree\`)"
