@@ -5,7 +5,7 @@
 # (Unicorn 2, rust-vmm vm-memory and the Rust toolchain to build it
 # offline) and perf.
 set -e
-PKGS="gcc make meson ninja-build pkg-config liburcu-dev seabios python3 \
+PKGS="gcc make meson ninja-build pkg-config liburcu-dev libx86emu-dev seabios python3 \
 qemu-system-x86 clang clang-format cppcheck git"
 if [ "$1" = bench ]; then
     PKGS="$PKGS libunicorn-dev librust-vm-memory-dev cargo linux-perf"

@@ -212,6 +212,24 @@ dispatch_read(MemoryRegion *mr, hwaddr addr, uint64_t *pval, unsigned size,
     return r;
 }
 
+/* A write that matches one of @mr's ioeventfds signals it instead of
+ * reaching the device, when no hypervisor does it (QEMU's
+ * memory_region_dispatch_write_eventfds).  @data is in the region's order,
+ * as the ioeventfd's. */
+static bool write_eventfds(MemoryRegion *mr, hwaddr addr, uint64_t data,
+                           unsigned size)
+{
+    for (unsigned i = 0; i < mr->ioeventfd_nb; i++) {
+        const struct GmIoeventfd *fd = &mr->ioeventfds[i];
+        if (fd->start == addr && (fd->size == 0 || fd->size == size) &&
+            (!fd->match_data || fd->data == data)) {
+            event_notifier_set(fd->e);
+            return true;
+        }
+    }
+    return false;
+}
+
 static MemTxResult dispatch_write(MemoryRegion *mr, hwaddr addr, uint64_t data,
                                   unsigned size, bool big_op, MemTxAttrs attrs)
 {
@@ -223,6 +241,10 @@ static MemTxResult dispatch_write(MemoryRegion *mr, hwaddr addr, uint64_t data,
         return MEMTX_DECODE_ERROR;
     }
     adjust_endianness(mr, &data, size, big_op);
+    if (mr->ioeventfd_nb && !gm__state.kvm_eventfds &&
+        write_eventfds(mr, addr, data, size)) {
+        return MEMTX_OK;
+    }
     return access_with_adjusted_size(mr, addr, &data, size, write_accessor,
                                      attrs);
 }

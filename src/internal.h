@@ -237,6 +237,10 @@ typedef struct GmState {
     void *error_opaque;
     RAMBlock *ram_blocks; /* newest first */
     MemoryRegionOps unassigned_io_ops;
+    /* KVM VMs that take ioeventfds (kvm.c): while there is none, a guest
+     * write that matches one signals it in the access path, as QEMU does
+     * without kvm_eventfds_enabled(). */
+    unsigned kvm_eventfds;
 } GmState;
 extern GmState gm__state;
 

@@ -923,7 +923,7 @@ bool memory_region_is_mapped(const MemoryRegion *mr)
 
 uint8_t memory_region_get_dirty_log_mask(const MemoryRegion *mr)
 {
-    return mr ? mr->dirty_log_mask : 0;
+    return mr ? gm__dirty_log_mask(mr) : 0;
 }
 
 Object *memory_region_owner(const MemoryRegion *mr)

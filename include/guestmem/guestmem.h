@@ -7,7 +7,9 @@
  * regions (iommu.h), the access path (access.h), listeners, coalesced
  * MMIO and ioeventfds (listener.h), dirty tracking (dirty.h), RAM blocks
  * and memory backends (ramblock.h), `info mtree` printing, importing and
- * explaining (mtree.h) and the PC machine's memory map (machine-pc.h).  The API keeps
+ * explaining (mtree.h), the PC machine's memory map (machine-pc.h) and
+ * devices (pc-board.h), and running guest code on it: the KVM backend
+ * (kvm.h) and vCPUs, KVM or software (vcpu.h).  The API keeps
  * QEMU's names and signatures; what guestmem adds is prefixed gm_.
  */
 #ifndef GUESTMEM_GUESTMEM_H
@@ -30,5 +32,8 @@
 #include <guestmem/ramblock.h>
 #include <guestmem/mtree.h>
 #include <guestmem/machine-pc.h>
+#include <guestmem/pc-board.h>
+#include <guestmem/kvm.h>
+#include <guestmem/vcpu.h>
 
 #endif /* GUESTMEM_GUESTMEM_H */

@@ -44,6 +44,10 @@ typedef struct GmPcConfig {
     bool gigabyte_align;
     const char *bios_path;
     const char *machine_type;
+    /* A firmware image in memory, used instead of @bios_path when not NULL
+     * (copied; the same size rules apply). */
+    const void *bios_image;
+    size_t bios_image_size;
     /* Where pc.ram's host memory comes from (its size is @ram_size); NULL:
      * anonymous memory, as memory_region_init_ram(). */
     const struct GmBackendConfig *ram_backend;

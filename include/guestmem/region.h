@@ -448,7 +448,10 @@ GM_API bool memory_region_is_enabled(const MemoryRegion *mr);
 /** memory_region_is_mapped: whether @mr is in a container or is an
  * address-space root. */
 GM_API bool memory_region_is_mapped(const MemoryRegion *mr);
-/** memory_region_get_dirty_log_mask: the DIRTY_MEMORY_* clients logging @mr. */
+/** memory_region_get_dirty_log_mask: the DIRTY_MEMORY_* clients logging @mr:
+ * those set with memory_region_set_log(), plus DIRTY_MEMORY_MIGRATION for
+ * migratable RAM (and IOMMU regions) while global dirty tracking is on, as
+ * QEMU 7.2 computes it (without its TCG-only DIRTY_MEMORY_CODE bit). */
 GM_API uint8_t memory_region_get_dirty_log_mask(const MemoryRegion *mr);
 /** memory_region_owner: the owner given at init (may be NULL). */
 GM_API Object *memory_region_owner(const MemoryRegion *mr);

@@ -214,50 +214,85 @@ static const MemoryRegionOps window_ops = {
     .impl = { .min_access_size = 1, .max_access_size = 8 },
 };
 
-static bool load_bios(GmPcMachine *pc, MemoryRegion *pci, Error **errp)
+/* The firmware's bytes: from @cfg's image or its file.  Return: a
+ * malloc'ed copy, or NULL with @errp set. */
+static uint8_t *bios_bytes(const GmPcConfig *cfg, uint64_t *size, Error **errp)
 {
     char default_path[256];
-    const char *path = pc->cfg.bios_path;
-    if (!path) {
+    const char *path = cfg->bios_path;
+    if (cfg->bios_image) {
+        path = "(built-in image)";
+        *size = cfg->bios_image_size;
+    } else if (!path) {
         snprintf(default_path, sizeof(default_path), "%s/bios-256k.bin",
                  GM_PC_BIOS_DIR);
         path = default_path;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gm_error_setg(errp, GM_ERR_IO,
-                      "could not load PC BIOS '%s': %s (install Debian's "
-                      "seabios package, or give --bios FILE)",
-                      path, strerror(errno));
-        return false;
+    FILE *f = NULL;
+    if (!cfg->bios_image) {
+        f = fopen(path, "rb");
+        if (!f) {
+            gm_error_setg(errp, GM_ERR_IO,
+                          "could not load PC BIOS '%s': %s (install Debian's "
+                          "seabios package, or give --bios FILE)",
+                          path, strerror(errno));
+            return NULL;
+        }
+        struct stat st;
+        if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+            fclose(f);
+            gm_error_setg(errp, GM_ERR_IO,
+                          "PC BIOS '%s' is not a regular file", path);
+            return NULL;
+        }
+        *size = (uint64_t)st.st_size;
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        gm_error_setg(errp, GM_ERR_IO, "PC BIOS '%s' is not a regular file",
-                      path);
-        return false;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    if (size == 0 || size % (64 * KiB) || size > 16 * MiB) {
-        fclose(f);
+    if (*size == 0 || *size % (64 * KiB) || *size > 16 * MiB) {
+        if (f) {
+            fclose(f);
+        }
         gm_error_setg(errp, GM_ERR_INVALID_ARG,
                       "PC BIOS '%s' has %" PRIu64 " bytes: it must be a "
                       "multiple of 64 KiB, at most 16 MiB",
-                      path, size);
+                      path, *size);
+        return NULL;
+    }
+    uint8_t *buf = malloc((size_t)*size);
+    if (!buf) {
+        if (f) {
+            fclose(f);
+        }
+        gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
+        return NULL;
+    }
+    if (!f) {
+        memcpy(buf, cfg->bios_image, (size_t)*size);
+        return buf;
+    }
+    size_t got = fread(buf, 1, (size_t)*size, f);
+    fclose(f);
+    if (got != *size) {
+        free(buf);
+        gm_error_setg(errp, GM_ERR_IO, "short read of PC BIOS '%s'", path);
+        return NULL;
+    }
+    return buf;
+}
+
+static bool load_bios(GmPcMachine *pc, MemoryRegion *pci, Error **errp)
+{
+    uint64_t size = 0;
+    uint8_t *image = bios_bytes(&pc->cfg, &size, errp);
+    if (!image) {
         return false;
     }
     if (!memory_region_init_ram(&pc->bios, NULL, "pc.bios", size, errp)) {
-        fclose(f);
+        free(image);
         return false;
     }
     remember(pc, &pc->bios);
-    size_t got = fread(pc->bios.ram_block->host, 1, size, f);
-    fclose(f);
-    if (got != size) {
-        gm_error_setg(errp, GM_ERR_IO, "short read of PC BIOS '%s'", path);
-        return false;
-    }
+    memcpy(pc->bios.ram_block->host, image, (size_t)size);
+    free(image);
     pc->bios.readonly = true;
     uint64_t isa_size = size < 128 * KiB ? size : 128 * KiB;
     if (gm_memory_region_init_alias(&pc->isa_bios, NULL, "isa-bios", &pc->bios,

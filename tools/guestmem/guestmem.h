@@ -20,6 +20,8 @@ typedef struct ModelOpts {
     bool mem_prealloc;       /* --mem-prealloc */
     bool mem_shared;         /* --mem-shared */
     bool memfd;              /* --memfd */
+    const void *bios_image;  /* firmware in memory (run's demo guest) */
+    size_t bios_image_size;
 } ModelOpts;
 
 typedef struct Model {
@@ -62,5 +64,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_e820(int argc, char **argv);
 int cmd_flat_hint(int argc, char **argv);
 int cmd_ramblock(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

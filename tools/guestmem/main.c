@@ -21,6 +21,8 @@ static const struct {
     { "explain", cmd_explain, "say which region serves an address, and why" },
     { "e820", cmd_e820, "print the e820 table of a PC machine" },
     { "ramblock", cmd_ramblock, "print `info ramblock` of a machine" },
+    { "run", cmd_run,
+      "run guest code on a PC machine (KVM or the software CPU)" },
     { "flat-hint", cmd_flat_hint,
       "distil from `info mtree -f` what an -D import needs" },
 };
@@ -142,6 +144,9 @@ bool model_load(const ModelOpts *mo, Model *m)
     }
     if (mo->bios) {
         cfg.bios_path = mo->bios;
+    } else if (mo->bios_image) {
+        cfg.bios_image = mo->bios_image;
+        cfg.bios_image_size = mo->bios_image_size;
     }
     /* -mem-path and friends: pc.ram from a backend, as QEMU does. */
     GmBackendConfig be = { .kind = GM_BACKEND_RAM };
