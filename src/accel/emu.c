@@ -25,8 +25,8 @@ typedef struct EmuVcpu {
     GmVcpu head;
     x86emu_t *emu;
     bool undefined; /* #UD: an instruction libx86emu does not know */
-    uint8_t ud_bytes[16];
-    unsigned ud_len;
+    bool shutdown;  /* an interrupt with no gate: a triple fault */
+    uint8_t ud_bytes[6];
     uint32_t ud_cs, ud_eip;
 } EmuVcpu;
 
@@ -95,14 +95,28 @@ static int intr(x86emu_t *emu, uint8_t num, unsigned type)
 {
     EmuVcpu *v = emu_of(emu);
     if ((type & 0xff) == INTR_TYPE_FAULT && num == 6) {
-        /* libx86emu raises #UD for what its decoder does not know. */
-        v->undefined = true;
+        /* libx86emu raises #UD for what its decoder does not know; keep
+         * the instruction's first bytes for the message.  ud2 (0f 0b) is
+         * the guest's own #UD and is delivered. */
         v->ud_cs = emu->x86.saved_cs;
         v->ud_eip = emu->x86.saved_eip;
-        v->ud_len = emu->x86.instr_len < sizeof(v->ud_bytes)
-                        ? emu->x86.instr_len
-                        : (unsigned)sizeof(v->ud_bytes);
-        memcpy(v->ud_bytes, emu->x86.instr_buf, v->ud_len);
+        address_space_read(v->head.mem,
+                           (uint32_t)(emu->x86.R_CS_BASE + v->ud_eip),
+                           MEMTXATTRS_UNSPECIFIED, v->ud_bytes,
+                           sizeof(v->ud_bytes));
+        if (v->ud_bytes[0] != 0x0f || v->ud_bytes[1] != 0x0b) {
+            v->undefined = true;
+            x86emu_stop(emu);
+            return 1;
+        }
+    }
+    /* A vector whose gate lies past the IDT's (or IVT's) limit: the CPU
+     * faults, fails to deliver that too, and shuts down.  libx86emu would
+     * read past the table instead. */
+    bool pe = emu->x86.R_CR0 & 1;
+    uint32_t last = (uint32_t)num * (pe ? 8 : 4) + (pe ? 7 : 3);
+    if (last > emu->x86.R_IDT_LIMIT) {
+        v->shutdown = true;
         x86emu_stop(emu);
         return 1;
     }
@@ -177,14 +191,15 @@ static bool halted_on_hlt(const x86emu_t *emu)
 
 static int report_ud(EmuVcpu *v, Error **errp)
 {
-    char bytes[3 * sizeof(v->ud_bytes) + 1] = "";
-    for (unsigned i = 0; i < v->ud_len; i++) {
-        snprintf(bytes + 3 * i, 4, "%s%02x", i ? " " : "", v->ud_bytes[i]);
+    char bytes[3 * sizeof(v->ud_bytes) + 1];
+    for (unsigned i = 0; i < sizeof(v->ud_bytes); i++) {
+        snprintf(bytes + 3 * i, 4, "%02x ", v->ud_bytes[i]);
     }
+    bytes[3 * sizeof(v->ud_bytes) - 1] = '\0';
     return gm_error_setg(errp, GM_ERR_UNSUPPORTED,
                          "the software CPU (libx86emu) does not implement "
-                         "the instruction at %04x:%08x (bytes %s); try "
-                         "--accel kvm",
+                         "the instruction at %04x:%08x (it starts with bytes "
+                         "%s); try --accel kvm",
                          v->ud_cs, v->ud_eip, bytes);
 }
 
@@ -217,6 +232,10 @@ static int emu_vcpu_run(GmVcpu *cpu, uint64_t deadline, GmVcpuExit *why,
         if (v->undefined) {
             v->undefined = false;
             return report_ud(v, errp);
+        }
+        if (v->shutdown) {
+            *why = GM_VCPU_EXIT_SHUTDOWN;
+            return 0;
         }
         if (cpu->stop_requested) {
             *why = GM_VCPU_EXIT_STOP;
