@@ -38,12 +38,9 @@ static EmuVcpu *emu_of(x86emu_t *emu)
 static unsigned size_of(unsigned type)
 {
     switch (type & 0xff) {
-    case X86EMU_MEMIO_16:
-        return 2;
-    case X86EMU_MEMIO_32:
-        return 4;
-    default:
-        return 1;
+    case X86EMU_MEMIO_16: return 2;
+    case X86EMU_MEMIO_32: return 4;
+    default: return 1;
     }
 }
 
@@ -81,11 +78,10 @@ static unsigned memio(x86emu_t *emu, uint32_t addr, uint32_t *val,
         }
         gm__vcpu_pio(&v->head, (uint16_t)addr, buf, size, true);
         break;
-    default:
-        return 1;
+    default: return 1;
     }
-    if (v->head.stop_requested || __atomic_load_n(&v->head.kicked,
-                                                  __ATOMIC_ACQUIRE)) {
+    if (v->head.stop_requested ||
+        __atomic_load_n(&v->head.kicked, __ATOMIC_ACQUIRE)) {
         x86emu_stop(emu);
     }
     return 0;
@@ -100,10 +96,9 @@ static int intr(x86emu_t *emu, uint8_t num, unsigned type)
          * the guest's own #UD and is delivered. */
         v->ud_cs = emu->x86.saved_cs;
         v->ud_eip = emu->x86.saved_eip;
-        address_space_read(v->head.mem,
-                           (uint32_t)(emu->x86.R_CS_BASE + v->ud_eip),
-                           MEMTXATTRS_UNSPECIFIED, v->ud_bytes,
-                           sizeof(v->ud_bytes));
+        address_space_read(
+            v->head.mem, (uint32_t)(emu->x86.R_CS_BASE + v->ud_eip),
+            MEMTXATTRS_UNSPECIFIED, v->ud_bytes, sizeof(v->ud_bytes));
         if (v->ud_bytes[0] != 0x0f || v->ud_bytes[1] != 0x0b) {
             v->undefined = true;
             x86emu_stop(emu);
@@ -275,9 +270,9 @@ static int emu_vcpu_get_regs(GmVcpu *cpu, GmVcpuRegs *o, Error **errp)
     o->rflags = x->R_EFLG;
     o->cr0 = x->R_CR0, o->cr2 = x->R_CR2, o->cr3 = x->R_CR3;
     o->cr4 = x->R_CR4;
-#define SEG(n, i)                          \
-    o->n.selector = x->seg[i].sel;         \
-    o->n.base = x->seg[i].base;            \
+#define SEG(n, i)                  \
+    o->n.selector = x->seg[i].sel; \
+    o->n.base = x->seg[i].base;    \
     o->n.limit = x->seg[i].limit
     SEG(es, R_ES_INDEX);
     SEG(cs, R_CS_INDEX);

@@ -34,7 +34,7 @@ struct GmKvm {
     uint32_t *free_ids; /* slot ids given back, reused first */
     size_t nfree;
     uint32_t next_id;
-    Error *pending; /* first error a listener met */
+    Error *pending;                       /* first error a listener met */
     struct kvm_coalesced_mmio_ring *ring; /* mapped with the vCPU */
     unsigned ring_max;
     bool has_vcpu;

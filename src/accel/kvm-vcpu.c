@@ -149,11 +149,10 @@ GmVcpu *gm_kvm_vcpu_new(GmKvm *kvm, Error **errp)
         return NULL;
     }
     v->run_size = (size_t)size;
-    v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
-                  0);
+    v->run =
+        mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
     if (v->run == MAP_FAILED) {
-        gm_error_setg(errp, GM_ERR_IO, "mmap of the vCPU: %s",
-                      strerror(errno));
+        gm_error_setg(errp, GM_ERR_IO, "mmap of the vCPU: %s", strerror(errno));
         close(v->fd);
         free(v);
         return NULL;
@@ -267,9 +266,7 @@ static int serve_exit(KvmVcpu *v, uint64_t deadline, GmVcpuExit *why,
 {
     struct kvm_run *r = v->run;
     switch (r->exit_reason) {
-    case KVM_EXIT_IO:
-        serve_io(v);
-        return 1;
+    case KVM_EXIT_IO: serve_io(v); return 1;
     case KVM_EXIT_MMIO:
         gm__vcpu_mmio(&v->head, r->mmio.phys_addr, r->mmio.data, r->mmio.len,
                       r->mmio.is_write);
@@ -290,21 +287,17 @@ static int serve_exit(KvmVcpu *v, uint64_t deadline, GmVcpuExit *why,
             }
         }
         return 0;
-    case KVM_EXIT_SHUTDOWN:
-        *why = GM_VCPU_EXIT_SHUTDOWN;
-        return 0;
+    case KVM_EXIT_SHUTDOWN: *why = GM_VCPU_EXIT_SHUTDOWN; return 0;
     case KVM_EXIT_INTERNAL_ERROR:
-        return vcpu_error(&v->head, errp,
-                          "KVM internal error (suberror %u)",
+        return vcpu_error(&v->head, errp, "KVM internal error (suberror %u)",
                           r->internal.suberror);
     case KVM_EXIT_FAIL_ENTRY:
-        return vcpu_error(&v->head, errp,
-                          "KVM could not enter the guest (hardware "
-                          "reason 0x%llx)",
-                          (unsigned long long)
-                              r->fail_entry.hardware_entry_failure_reason);
-    case KVM_EXIT_INTR:
-        return interrupted(v, deadline, why) ? 0 : 1;
+        return vcpu_error(
+            &v->head, errp,
+            "KVM could not enter the guest (hardware "
+            "reason 0x%llx)",
+            (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
+    case KVM_EXIT_INTR: return interrupted(v, deadline, why) ? 0 : 1;
     default:
         return vcpu_error(&v->head, errp, "unexpected KVM exit %u",
                           r->exit_reason);
@@ -365,8 +358,8 @@ static int kvm_vcpu_run(GmVcpu *cpu, uint64_t deadline, GmVcpuExit *why,
     return rc;
 }
 
-static void seg_out(const struct kvm_segment *s, uint16_t *sel,
-                    uint64_t *base, uint32_t *limit)
+static void seg_out(const struct kvm_segment *s, uint16_t *sel, uint64_t *base,
+                    uint32_t *limit)
 {
     *sel = s->selector;
     *base = s->base;

@@ -53,8 +53,8 @@ bool gm__kvm_open(int *kvm_fd, Error **errp)
     if (version != KVM_API_VERSION) {
         close(fd);
         gm_error_setg(errp, GM_ERR_UNSUPPORTED,
-                      "/dev/kvm has API version %d, guestmem needs %d",
-                      version, KVM_API_VERSION);
+                      "/dev/kvm has API version %d, guestmem needs %d", version,
+                      KVM_API_VERSION);
         return false;
     }
     static const struct {
@@ -69,8 +69,8 @@ bool gm__kvm_open(int *kvm_fd, Error **errp)
     for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
         if (ioctl(fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
             close(fd);
-            gm_error_setg(errp, GM_ERR_UNSUPPORTED,
-                          "/dev/kvm lacks %s", caps[i].name);
+            gm_error_setg(errp, GM_ERR_UNSUPPORTED, "/dev/kvm lacks %s",
+                          caps[i].name);
             return false;
         }
     }
@@ -164,8 +164,7 @@ static bool slot_insert(GmKvm *kvm, GmKvmSlotEntry *e)
         kvm->slots_alloc = n;
     }
     size_t i = slot_index(kvm, e->gpa);
-    memmove(&kvm->slots[i + 1], &kvm->slots[i],
-            (kvm->nslots - i) * sizeof(*e));
+    memmove(&kvm->slots[i + 1], &kvm->slots[i], (kvm->nslots - i) * sizeof(*e));
     kvm->slots[i] = *e;
     kvm->nslots++;
     return true;
@@ -204,8 +203,8 @@ static bool section_pages(const GmKvm *kvm, const MemoryRegionSection *s,
     }
     *gpa = first;
     *size = (uint64_t)int128_sub(last128, int128_make64(first));
-    *ram_addr = memory_region_get_ram_addr(s->mr) + s->offset_within_region +
-                skip;
+    *ram_addr =
+        memory_region_get_ram_addr(s->mr) + s->offset_within_region + skip;
     return true;
 }
 
@@ -395,8 +394,8 @@ static void coalesce(GmKvm *kvm, hwaddr addr, hwaddr len, bool pio, bool add)
                  addr);
         return;
     }
-    unsigned long req = add ? KVM_REGISTER_COALESCED_MMIO
-                            : KVM_UNREGISTER_COALESCED_MMIO;
+    unsigned long req =
+        add ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO;
     if (ioctl(kvm->vm_fd, req, &z) < 0) {
         kvm_fail(kvm, GM_ERR_IO, "%s at 0x%" PRIx64 ": %s",
                  add ? "KVM_REGISTER_COALESCED_MMIO"
@@ -599,8 +598,7 @@ GmKvm *gm_kvm_new(AddressSpace *mem, AddressSpace *io, Error **errp)
     for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
         if (owners[i] && owners[i]->mem == mem) {
             gm_error_setg(errp, GM_ERR_IN_USE,
-                          "address space '%s' already has a KVM VM",
-                          mem->name);
+                          "address space '%s' already has a KVM VM", mem->name);
             return NULL;
         }
     }

@@ -37,7 +37,7 @@ uint64_t gm__now_ns(void);
 void gm__vcpu_pio(GmVcpu *cpu, uint16_t port, void *data, unsigned size,
                   bool is_write);
 /* Serve one memory access through the memory address space. */
-MemTxResult gm__vcpu_mmio(GmVcpu *cpu, uint64_t addr, void *data,
-                          unsigned size, bool is_write);
+MemTxResult gm__vcpu_mmio(GmVcpu *cpu, uint64_t addr, void *data, unsigned size,
+                          bool is_write);
 
 #endif

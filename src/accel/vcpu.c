@@ -36,16 +36,14 @@ void gm__vcpu_pio(GmVcpu *cpu, uint16_t port, void *data, unsigned size,
     address_space_rw(cpu->io, port, cpu_attrs(), data, size, is_write);
 }
 
-MemTxResult gm__vcpu_mmio(GmVcpu *cpu, uint64_t addr, void *data,
-                          unsigned size, bool is_write)
+MemTxResult gm__vcpu_mmio(GmVcpu *cpu, uint64_t addr, void *data, unsigned size,
+                          bool is_write)
 {
     cpu->exits++;
-    return address_space_rw(cpu->mem, addr, cpu_attrs(), data, size,
-                            is_write);
+    return address_space_rw(cpu->mem, addr, cpu_attrs(), data, size, is_write);
 }
 
-int gm_vcpu_run(GmVcpu *cpu, uint64_t timeout_ms, GmVcpuExit *why,
-                Error **errp)
+int gm_vcpu_run(GmVcpu *cpu, uint64_t timeout_ms, GmVcpuExit *why, Error **errp)
 {
     if (!cpu || !why) {
         return gm_error_setg(errp, GM_ERR_INVALID_ARG, "no vCPU or exit");

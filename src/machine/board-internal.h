@@ -14,7 +14,7 @@
 typedef struct PciFunction {
     bool present;
     uint8_t config[PCI_CONFIG_SPACE];
-    uint8_t wmask[PCI_CONFIG_SPACE];  /* bits the guest can write */
+    uint8_t wmask[PCI_CONFIG_SPACE];   /* bits the guest can write */
     uint8_t w1cmask[PCI_CONFIG_SPACE]; /* bits a 1 clears */
     /* Called after a write that touched [reg, reg + size). */
     void (*written)(GmPcBoard *board, unsigned reg, unsigned size);

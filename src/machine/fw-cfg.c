@@ -97,8 +97,8 @@ int gm_pc_board_add_file(GmPcBoard *b, const char *name, const void *data,
         at++;
     }
     if (at < b->nfiles && !strcmp(b->files[at].name, name)) {
-        return gm_error_setg(errp, GM_ERR_DUPLICATE,
-                             "fw_cfg file '%s' exists", name);
+        return gm_error_setg(errp, GM_ERR_DUPLICATE, "fw_cfg file '%s' exists",
+                             name);
     }
     uint8_t *copy = malloc(len ? len : 1);
     FwCfgFile *f = realloc(b->files, (b->nfiles + 1) * sizeof(*f));
@@ -250,7 +250,8 @@ const MemoryRegionOps gm__fw_cfg_comb_ops = {
     .read = comb_read,
     .write = comb_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 1, .max_access_size = 2,
+    .valid = { .min_access_size = 1,
+               .max_access_size = 2,
                .accepts = comb_accepts },
 };
 
@@ -288,9 +289,9 @@ static void dma_transfer(GmPcBoard *b)
             result = DMA_CTL_ERROR;
         }
         /* Past the end the device gives zeros. */
-        if (length > n && address_space_set(as, addr + n, 0, length - n,
-                                             MEMTXATTRS_UNSPECIFIED) !=
-                              MEMTX_OK) {
+        if (length > n &&
+            address_space_set(as, addr + n, 0, length - n,
+                              MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
             result = DMA_CTL_ERROR;
         }
         b->fw_offset += n;
@@ -329,8 +330,8 @@ static void dma_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
     }
 }
 
-static bool dma_accepts(void *opaque, hwaddr addr, unsigned size,
-                        bool is_write, MemTxAttrs attrs)
+static bool dma_accepts(void *opaque, hwaddr addr, unsigned size, bool is_write,
+                        MemTxAttrs attrs)
 {
     return !is_write || (size == 4 && (addr == 0 || addr == 4)) ||
            (size == 8 && addr == 0);
@@ -340,7 +341,8 @@ const MemoryRegionOps gm__fw_cfg_dma_ops = {
     .read = dma_read,
     .write = dma_write,
     .endianness = DEVICE_BIG_ENDIAN,
-    .valid = { .min_access_size = 1, .max_access_size = 8,
+    .valid = { .min_access_size = 1,
+               .max_access_size = 8,
                .accepts = dma_accepts },
     .impl = { .min_access_size = 1, .max_access_size = 8 },
 };

@@ -48,9 +48,8 @@ static void cmos_init(GmPcBoard *b)
     uint64_t ext = below > MiB ? clamp16((below - MiB) / KiB) : 0;
     cmos_put16(c, 0x17, ext);
     cmos_put16(c, 0x30, ext);
-    cmos_put16(c, 0x34, below > 16 * MiB ? clamp16((below - 16 * MiB) /
-                                                   (64 * KiB))
-                                         : 0);
+    cmos_put16(c, 0x34,
+               below > 16 * MiB ? clamp16((below - 16 * MiB) / (64 * KiB)) : 0);
     uint64_t high = above / (64 * KiB);
     c[0x5b] = (uint8_t)high;
     c[0x5c] = (uint8_t)(high >> 8);
@@ -69,25 +68,16 @@ static uint8_t cmos_time(unsigned index)
     struct tm tm;
     gmtime_r(&now, &tm);
     switch (index) {
-    case 0x00:
-        return bcd(tm.tm_sec);
-    case 0x02:
-        return bcd(tm.tm_min);
-    case 0x04:
-        return bcd(tm.tm_hour);
-    case 0x06:
-        return bcd(tm.tm_wday + 1);
-    case 0x07:
-        return bcd(tm.tm_mday);
-    case 0x08:
-        return bcd(tm.tm_mon + 1);
-    case 0x09:
-        return bcd(tm.tm_year % 100);
+    case 0x00: return bcd(tm.tm_sec);
+    case 0x02: return bcd(tm.tm_min);
+    case 0x04: return bcd(tm.tm_hour);
+    case 0x06: return bcd(tm.tm_wday + 1);
+    case 0x07: return bcd(tm.tm_mday);
+    case 0x08: return bcd(tm.tm_mon + 1);
+    case 0x09: return bcd(tm.tm_year % 100);
     case 0x32:
-    case 0x37:
-        return bcd(19 + tm.tm_year / 100);
-    default:
-        return 0;
+    case 0x37: return bcd(19 + tm.tm_year / 100);
+    default: return 0;
     }
 }
 
@@ -97,11 +87,16 @@ uint8_t gm_pc_cmos_read(GmPcBoard *b, unsigned index)
         return 0xff;
     }
     switch (index) {
-    case 0x00: case 0x02: case 0x04: case 0x06: case 0x07: case 0x08:
-    case 0x09: case 0x32: case 0x37:
-        return cmos_time(index);
-    default:
-        return b->cmos[index];
+    case 0x00:
+    case 0x02:
+    case 0x04:
+    case 0x06:
+    case 0x07:
+    case 0x08:
+    case 0x09:
+    case 0x32:
+    case 0x37: return cmos_time(index);
+    default: return b->cmos[index];
     }
 }
 
@@ -138,8 +133,7 @@ static uint64_t port92_read(void *opaque, hwaddr addr, unsigned size)
     return ((GmPcBoard *)opaque)->port92;
 }
 
-static void port92_write(void *opaque, hwaddr addr, uint64_t val,
-                         unsigned size)
+static void port92_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
 {
     GmPcBoard *b = opaque;
     uint8_t old = b->port92;
@@ -236,8 +230,8 @@ static bool place(GmPcBoard *b, MemoryRegion *mr, const MemoryRegionOps *ops,
  * device there, would silently lose to or shadow ours. */
 static bool ports_free(Error **errp)
 {
-    static const hwaddr ports[] = { 0x70, 0x92, 0xe9, 0xf4, 0x402, 0x510,
-                                    0xcf8, 0xcfc };
+    static const hwaddr ports[] = { 0x70,  0x92,  0xe9,  0xf4,
+                                    0x402, 0x510, 0xcf8, 0xcfc };
     MemoryRegion *io = get_system_io();
     for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
         MemoryRegionSection s = memory_region_find(io, ports[i], 1);
@@ -272,10 +266,10 @@ static bool build(GmPcBoard *b, Error **errp)
 {
     /* QEMU's pc map: the i440fx's configuration ports coalesce writes to
      * the address register and flush before the data register. */
-    if (!place(b, &b->conf_idx, &gm__pci_conf_idx_ops, "pci-conf-idx", 0xcf8,
-               4, errp) ||
-        !place(b, &b->conf_data, &gm__pci_conf_data_ops, "pci-conf-data",
-               0xcfc, 4, errp)) {
+    if (!place(b, &b->conf_idx, &gm__pci_conf_idx_ops, "pci-conf-idx", 0xcf8, 4,
+               errp) ||
+        !place(b, &b->conf_data, &gm__pci_conf_data_ops, "pci-conf-data", 0xcfc,
+               4, errp)) {
         return false;
     }
     memory_region_add_coalescing(&b->conf_idx, 0, 4);
@@ -286,12 +280,12 @@ static bool build(GmPcBoard *b, Error **errp)
                  errp) &&
            place(b, &b->fw_dma, &gm__fw_cfg_dma_ops, "fwcfg.dma", 0x514, 8,
                  errp) &&
-           place(b, &b->debugcon_e9, &debugcon_e9_ops, "isa-debugcon", 0xe9,
+           place(b, &b->debugcon_e9, &debugcon_e9_ops, "isa-debugcon", 0xe9, 1,
+                 errp) &&
+           place(b, &b->debugcon_402, &debugcon_402_ops, "isa-debugcon", 0x402,
                  1, errp) &&
-           place(b, &b->debugcon_402, &debugcon_402_ops, "isa-debugcon",
-                 0x402, 1, errp) &&
-           place(b, &b->debug_exit, &debug_exit_ops, "isa-debug-exit", 0xf4,
-                 4, errp);
+           place(b, &b->debug_exit, &debug_exit_ops, "isa-debug-exit", 0xf4, 4,
+                 errp);
 }
 
 GmPcBoard *gm_pc_board_new(GmPcMachine *pc, const GmPcBoardConfig *cfg,

@@ -241,8 +241,8 @@ static uint8_t *bios_bytes(const GmPcConfig *cfg, uint64_t *size, Error **errp)
         struct stat st;
         if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
             fclose(f);
-            gm_error_setg(errp, GM_ERR_IO,
-                          "PC BIOS '%s' is not a regular file", path);
+            gm_error_setg(errp, GM_ERR_IO, "PC BIOS '%s' is not a regular file",
+                          path);
             return NULL;
         }
         *size = (uint64_t)st.st_size;

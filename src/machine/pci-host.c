@@ -46,16 +46,15 @@ static void function_init(PciFunction *f, uint16_t vendor, uint16_t device,
     f->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
     f->wmask[PCI_INTERRUPT_LINE] = 0xff;
     /* I/O, memory, bus master, parity, SERR, INTx disable. */
-    put16(f->wmask + PCI_COMMAND, 0x0001 | 0x0002 | 0x0004 | 0x0040 | 0x0100 |
-                                      0x0400);
+    put16(f->wmask + PCI_COMMAND,
+          0x0001 | 0x0002 | 0x0004 | 0x0040 | 0x0100 | 0x0400);
     memset(f->wmask + PCI_HEADER_SIZE, 0xff,
            PCI_CONFIG_SPACE - PCI_HEADER_SIZE);
     /* Parity, target and master aborts, system error, detected parity. */
     put16(f->w1cmask + PCI_STATUS, 0xf900);
 }
 
-static bool overlaps(unsigned reg, unsigned size, unsigned start,
-                     unsigned len)
+static bool overlaps(unsigned reg, unsigned size, unsigned start, unsigned len)
 {
     return reg < start + len && start < reg + size;
 }
@@ -115,12 +114,9 @@ void gm__pci_host_init(GmPcBoard *b)
 static PciFunction *function_at(GmPcBoard *b, unsigned devfn)
 {
     switch (devfn) {
-    case 0x00:
-        return &b->i440fx;
-    case 0x08:
-        return &b->piix3;
-    default:
-        return NULL;
+    case 0x00: return &b->i440fx;
+    case 0x08: return &b->piix3;
+    default: return NULL;
     }
 }
 

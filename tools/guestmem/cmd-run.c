@@ -27,24 +27,25 @@ typedef struct Run {
 
 static void help(FILE *f)
 {
-    fputs("usage: guestmem run [--machine pc[,...]] [-m SIZE] [--bios FILE]\n"
-          "                    [--accel kvm|emu] [--timeout SECONDS]\n"
-          "                    [--demo-device] [--dirty-log] [--stats]\n"
-          "  Runs guest code from the x86 reset vector on guestmem's pc map.\n"
-          "  --bios FILE     firmware image (a multiple of 64 KiB, at most\n"
-          "                  16 MiB), e.g. /usr/share/seabios/bios-256k.bin;\n"
-          "                  without it, the built-in demo guest runs\n"
-          "  --accel         kvm (default where /dev/kvm works) or emu\n"
-          "                  (the libx86emu software CPU)\n"
-          "  --timeout S     end the run after S seconds (exit status 124)\n"
-          "  --demo-device   map the demo MMIO device at 0xfebf0000 (always\n"
-          "                  there for the demo guest)\n"
-          "  --dirty-log     track the pages the guest writes (MIGRATION\n"
-          "                  bitmap) and list them at the end\n"
-          "  --stats         print exit and access counts at the end\n"
-          "  Ports 0xe9 and 0x402 print to stdout; a write of V to port 0xf4\n"
-          "  exits with status (V << 1) | 1; hlt with interrupts off exits 0.\n",
-          f);
+    fputs(
+        "usage: guestmem run [--machine pc[,...]] [-m SIZE] [--bios FILE]\n"
+        "                    [--accel kvm|emu] [--timeout SECONDS]\n"
+        "                    [--demo-device] [--dirty-log] [--stats]\n"
+        "  Runs guest code from the x86 reset vector on guestmem's pc map.\n"
+        "  --bios FILE     firmware image (a multiple of 64 KiB, at most\n"
+        "                  16 MiB), e.g. /usr/share/seabios/bios-256k.bin;\n"
+        "                  without it, the built-in demo guest runs\n"
+        "  --accel         kvm (default where /dev/kvm works) or emu\n"
+        "                  (the libx86emu software CPU)\n"
+        "  --timeout S     end the run after S seconds (exit status 124)\n"
+        "  --demo-device   map the demo MMIO device at 0xfebf0000 (always\n"
+        "                  there for the demo guest)\n"
+        "  --dirty-log     track the pages the guest writes (MIGRATION\n"
+        "                  bitmap) and list them at the end\n"
+        "  --stats         print exit and access counts at the end\n"
+        "  Ports 0xe9 and 0x402 print to stdout; a write of V to port 0xf4\n"
+        "  exits with status (V << 1) | 1; hlt with interrupts off exits 0.\n",
+        f);
 }
 
 static void on_console(void *opaque, uint16_t port, uint8_t byte)
@@ -82,8 +83,9 @@ static bool fits_host(uint64_t ram)
     }
     uint64_t host = (uint64_t)pages * (uint64_t)size;
     if (ram > host) {
-        tool_error("run", "-m: %" PRIu64 " MiB of guest RAM is more than "
-                          "this host's %" PRIu64 " MiB",
+        tool_error("run",
+                   "-m: %" PRIu64 " MiB of guest RAM is more than "
+                   "this host's %" PRIu64 " MiB",
                    ram >> 20, host >> 20);
         return false;
     }
@@ -110,8 +112,8 @@ static GmVcpu *make_cpu(const char *accel, GmKvm **kvm)
     }
     GmVcpu *cpu = NULL;
     if (want_kvm) {
-        *kvm = gm_kvm_new(gm_address_space_memory(), gm_address_space_io(),
-                          &err);
+        *kvm =
+            gm_kvm_new(gm_address_space_memory(), gm_address_space_io(), &err);
         if (*kvm) {
             cpu = gm_kvm_vcpu_new(*kvm, &err);
         }
@@ -140,8 +142,8 @@ static void print_dirty(GmPcMachine *pc)
     printf("dirty pages of pc.ram (DIRTY_MEMORY_MIGRATION):");
     uint64_t start = UINT64_MAX, pages = 0;
     for (uint64_t a = 0; a <= size; a += 4096) {
-        bool d = a < size &&
-                 memory_region_snapshot_get_dirty(ram, snap, a, 4096);
+        bool d =
+            a < size && memory_region_snapshot_get_dirty(ram, snap, a, 4096);
         if (d) {
             pages++;
             if (start == UINT64_MAX) {
@@ -172,8 +174,7 @@ static int finish(Run *r, GmVcpuExit why, uint64_t timeout_s)
     }
     fflush(stdout);
     switch (why) {
-    case GM_VCPU_EXIT_HLT:
-        return 0;
+    case GM_VCPU_EXIT_HLT: return 0;
     case GM_VCPU_EXIT_STOP:
         if (r->reset) {
             fprintf(stderr, "guestmem: run: the guest asked for a reset "
@@ -218,9 +219,7 @@ static int parse(int argc, char **argv, RunOpts *o)
                             NULL)) != -1) {
         char *end;
         switch (c) {
-        case 'h':
-            help(stdout);
-            return 0;
+        case 'h': help(stdout); return 0;
         case 'a':
             if (strcmp(optarg, "kvm") && strcmp(optarg, "emu")) {
                 return tool_error("run", "--accel: 'kvm' or 'emu', not '%s'",
@@ -232,20 +231,15 @@ static int parse(int argc, char **argv, RunOpts *o)
             o->timeout_s = strtoull(optarg, &end, 10);
             if (*optarg < '0' || *optarg > '9' || *end ||
                 o->timeout_s > 1000000) {
-                return tool_error("run", "--timeout: whole seconds "
-                                         "(0-1000000), not '%s'",
+                return tool_error("run",
+                                  "--timeout: whole seconds "
+                                  "(0-1000000), not '%s'",
                                   optarg);
             }
             break;
-        case 'd':
-            o->demo_device = true;
-            break;
-        case 'D':
-            o->dirty_log = true;
-            break;
-        case 's':
-            o->stats = true;
-            break;
+        case 'd': o->demo_device = true; break;
+        case 'D': o->dirty_log = true; break;
+        case 's': o->stats = true; break;
         default:
             if (!model_opt(&o->mo, c, optarg)) {
                 help(stderr);
@@ -287,8 +281,9 @@ static void print_stats(Run *r, GmKvm *kvm, DemoDevice *demo)
                 st.slot_sets, st.coalesced_seen, st.dirty_syncs);
     }
     if (demo->mapped) {
-        fprintf(stderr, ", demo device: %u coalesced writes, %u doorbell "
-                        "writes reached it",
+        fprintf(stderr,
+                ", demo device: %u coalesced writes, %u doorbell "
+                "writes reached it",
                 demo->coalesced_writes, demo->doorbell_writes);
     }
     fputc('\n', stderr);

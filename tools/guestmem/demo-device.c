@@ -27,32 +27,19 @@ static uint64_t demo_read(void *opaque, hwaddr addr, unsigned size)
 {
     DemoDevice *d = opaque;
     switch (addr) {
-    case 0x00:
-        return DEMO_ID;
-    case 0x04:
-        return d->scratch;
-    case 0x08:
-        return (uint32_t)d->src;
-    case 0x0c:
-        return d->src >> 32;
-    case 0x10:
-        return (uint32_t)d->dst;
-    case 0x14:
-        return d->dst >> 32;
-    case 0x18:
-        return d->len;
-    case 0x1c:
-        return d->dma_result;
-    case 0x24:
-        return d->coalesced_writes;
-    case 0x28:
-        return d->coalesced_sum;
-    case 0x2c:
-        return event_notifier_test_and_clear(&d->doorbell) ? 1 : 0;
-    case 0x30:
-        return d->doorbell_writes;
-    default:
-        return 0;
+    case 0x00: return DEMO_ID;
+    case 0x04: return d->scratch;
+    case 0x08: return (uint32_t)d->src;
+    case 0x0c: return d->src >> 32;
+    case 0x10: return (uint32_t)d->dst;
+    case 0x14: return d->dst >> 32;
+    case 0x18: return d->len;
+    case 0x1c: return d->dma_result;
+    case 0x24: return d->coalesced_writes;
+    case 0x28: return d->coalesced_sum;
+    case 0x2c: return event_notifier_test_and_clear(&d->doorbell) ? 1 : 0;
+    case 0x30: return d->doorbell_writes;
+    default: return 0;
     }
 }
 
@@ -90,34 +77,19 @@ static void demo_write(void *opaque, hwaddr addr, uint64_t v, unsigned size)
         return;
     }
     switch (addr) {
-    case 0x04:
-        d->scratch = (uint32_t)v;
-        break;
-    case 0x08:
-        set_low(&d->src, v);
-        break;
-    case 0x0c:
-        set_high(&d->src, v);
-        break;
-    case 0x10:
-        set_low(&d->dst, v);
-        break;
-    case 0x14:
-        set_high(&d->dst, v);
-        break;
-    case 0x18:
-        d->len = (uint32_t)v;
-        break;
+    case 0x04: d->scratch = (uint32_t)v; break;
+    case 0x08: set_low(&d->src, v); break;
+    case 0x0c: set_high(&d->src, v); break;
+    case 0x10: set_low(&d->dst, v); break;
+    case 0x14: set_high(&d->dst, v); break;
+    case 0x18: d->len = (uint32_t)v; break;
     case 0x1c:
         if (v == 1) {
             dma_copy(d);
         }
         break;
-    case 0x20:
-        d->doorbell_writes++;
-        break;
-    default:
-        break;
+    case 0x20: d->doorbell_writes++; break;
+    default: break;
     }
 }
 
@@ -137,8 +109,7 @@ bool demo_device_init(DemoDevice *d, Error **errp)
         gm_error_setg(errp, GM_ERR_IO, "eventfd: %s", strerror(-rc));
         return false;
     }
-    memory_region_init_io(&d->mr, NULL, &demo_ops, d, "guestmem-demo",
-                          0x1000);
+    memory_region_init_io(&d->mr, NULL, &demo_ops, d, "guestmem-demo", 0x1000);
     if (gm_memory_region_add_subregion(get_system_memory(), DEMO_DEVICE_BASE,
                                        &d->mr, 0, errp)) {
         gm_memory_region_destroy(&d->mr, NULL);
