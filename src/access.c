@@ -373,9 +373,17 @@ static Xlat translate(FlatView *fv, hwaddr addr, hwaddr *plen, bool is_write,
             }
             return x;
         }
-        hwaddr in_range = fr->last - addr; /* bytes left, minus one */
-        if (in_range < *plen - 1) {
-            *plen = in_range + 1;
+        /* Host memory is cut at the range's end.  An MMIO access is not:
+         * a device may decode a full-width access by its first address
+         * whatever lies next to it (0xcf8 and 0xcf9 on PCs), so QEMU 7.2
+         * hands the device up to its maximum access size from here, and
+         * so does mmio_piece(). */
+        bool host = is_write ? fr->direct_write : fr->direct_read;
+        if (host || fr->mr->ram || fr->mr->is_iommu) {
+            hwaddr in_range = fr->last - addr; /* bytes left, minus one */
+            if (in_range < *plen - 1) {
+                *plen = in_range + 1;
+            }
         }
         hwaddr off = fr->offset_in_region + (addr - fr->start);
         if (__builtin_expect(!fr->mr->is_iommu, 1)) {
@@ -432,6 +440,10 @@ static MemTxResult flatview_read(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
                                  uint8_t *buf, hwaddr len)
 {
     MemTxResult result = MEMTX_OK;
+    if (gm__crosses_2p64(addr, len)) {
+        memset(buf, 0, len);
+        return MEMTX_DECODE_ERROR;
+    }
     while (len > 0) {
         hwaddr l = len;
         Xlat x = translate(fv, addr, &l, false, attrs);
@@ -458,6 +470,9 @@ static MemTxResult flatview_write(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
                                   const uint8_t *buf, hwaddr len)
 {
     MemTxResult result = MEMTX_OK;
+    if (gm__crosses_2p64(addr, len)) {
+        return MEMTX_DECODE_ERROR;
+    }
     while (len > 0) {
         hwaddr l = len;
         Xlat x = translate(fv, addr, &l, true, attrs);
@@ -539,7 +554,7 @@ MemTxResult address_space_write_rom(AddressSpace *as, hwaddr addr,
                                     MemTxAttrs attrs, const void *buf,
                                     hwaddr len)
 {
-    if (!as_ok(as) || (!buf && len)) {
+    if (!as_ok(as) || (!buf && len) || gm__crosses_2p64(addr, len)) {
         return MEMTX_DECODE_ERROR;
     }
     const uint8_t *p = buf;
@@ -564,6 +579,9 @@ MemTxResult address_space_set(AddressSpace *as, hwaddr addr, uint8_t c,
 {
     uint8_t chunk[512];
     MemTxResult r = MEMTX_OK;
+    if (gm__crosses_2p64(addr, len)) {
+        return MEMTX_DECODE_ERROR;
+    }
     memset(chunk, c, sizeof(chunk));
     while (len > 0) {
         hwaddr l = len < sizeof(chunk) ? len : sizeof(chunk);
@@ -577,7 +595,7 @@ MemTxResult address_space_set(AddressSpace *as, hwaddr addr, uint8_t c,
 bool address_space_access_valid(AddressSpace *as, hwaddr addr, hwaddr len,
                                 bool is_write, MemTxAttrs attrs)
 {
-    if (!as_ok(as)) {
+    if (!as_ok(as) || gm__crosses_2p64(addr, len)) {
         return false;
     }
     bool ok = true;

@@ -97,6 +97,19 @@ int gm_address_space_init(AddressSpace *as, MemoryRegion *root,
                              "initialised",
                              name ? name : "");
     }
+    /* A live address space initialised again would be linked twice into
+     * the list (which then loops); a stale magic alone (garbage, or one
+     * destroyed) does not count. */
+    if (as->magic == GM_AS_MAGIC) {
+        for (AddressSpace *o = gm__state.as_first; o; o = o->next) {
+            if (o == as) {
+                return gm_error_setg(errp, GM_ERR_IN_USE,
+                                     "address space '%s' is already "
+                                     "initialised; destroy it first",
+                                     as->name ? as->name : "");
+            }
+        }
+    }
     gm__rcu_ensure_registered();
     memset(as, 0, sizeof(*as));
     as->name = gm__strdup(name ? name : "anonymous");

@@ -347,6 +347,14 @@ static inline gm_u128 gm__mr_size(const MemoryRegion *mr)
 {
     return (gm_u128)mr->size;
 }
+/* Whether [@addr, @addr + @len) goes past the last address, 2^64 - 1: such
+ * an access, map or cache is refused whole (it would otherwise wrap to
+ * address 0). */
+static inline bool gm__crosses_2p64(hwaddr addr, hwaddr len)
+{
+    return len && addr + (len - 1) < addr;
+}
+
 /* Last byte of a region of size @size placed at @addr, or false when the
  * region would go past 2^64 (a size of 0 never overflows). */
 static inline bool gm__fits(hwaddr addr, gm_u128 size)
@@ -361,6 +369,9 @@ void gm__region_view_ref(MemoryRegion *mr);
 void gm__region_view_unref(MemoryRegion *mr);
 /* The region's contents start here in host memory (NULL if none). */
 uint8_t *gm__region_host(const MemoryRegion *mr);
+/* 0, or why @mr cannot be initialised: NULL, or a live region (mapped, a
+ * container, an alias target, a root, in a view or a map). */
+int gm__region_check_init(MemoryRegion *mr, const char *name, Error **errp);
 /* Initialise @mr as RAM over @rb (used by the importer and machines). */
 void gm__region_init_common(MemoryRegion *mr, Object *owner, const char *name,
                             gm_u128 size);

@@ -21,6 +21,10 @@ int gm_memory_region_init_iommu(IOMMUMemoryRegion *iommu_mr, Object *owner,
                              name ? name : "");
     }
     MemoryRegion *mr = &iommu_mr->parent_obj;
+    int rc = gm__region_check_init(mr, name, errp);
+    if (rc) {
+        return rc;
+    }
     gm__region_init_common(mr, owner, name, gm__size_from_u64(size));
     mr->terminates = true;
     mr->is_iommu = true;

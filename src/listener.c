@@ -609,12 +609,17 @@ bool gm_memory_region_flush_coalesced(const MemoryRegion *mr)
 
 /* --- registration ------------------------------------------------------------ */
 
+/* Both lists are sorted by priority, registration order among equals.
+ * The search runs from the tail: listeners mostly come in ascending or
+ * equal priority, so registering one costs O(1) however many there are
+ * (100,000 registrations took 20 s scanning from the head). */
 static void link_global(MemoryListener *l)
 {
-    MemoryListener *o = gm__state.listeners;
-    while (o && o->priority <= l->priority) {
-        o = o->next;
+    MemoryListener *p = gm__state.listeners_last;
+    while (p && p->priority > l->priority) {
+        p = p->prev;
     }
+    MemoryListener *o = p ? p->next : gm__state.listeners;
     /* Insert before @o (or at the tail). */
     l->next = o;
     l->prev = o ? o->prev : gm__state.listeners_last;
@@ -632,10 +637,11 @@ static void link_global(MemoryListener *l)
 
 static void link_as(AddressSpace *as, MemoryListener *l)
 {
-    MemoryListener *o = as->listeners;
-    while (o && o->priority <= l->priority) {
-        o = o->as_next;
+    MemoryListener *p = as->listeners_last;
+    while (p && p->priority > l->priority) {
+        p = p->as_prev;
     }
+    MemoryListener *o = p ? p->as_next : as->listeners;
     l->as_next = o;
     l->as_prev = o ? o->as_prev : as->listeners_last;
     if (l->as_prev) {

@@ -96,7 +96,8 @@ void gm_address_space_unregister_map_client(void (*cb)(void *opaque),
 void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen,
                         bool is_write, MemTxAttrs attrs)
 {
-    if (!as || as->magic != GM_AS_MAGIC || !plen || *plen == 0) {
+    if (!as || as->magic != GM_AS_MAGIC || !plen || *plen == 0 ||
+        gm__crosses_2p64(addr, *plen)) {
         if (plen) {
             *plen = 0;
         }
@@ -212,7 +213,8 @@ int64_t address_space_cache_init(MemoryRegionCache *cache, AddressSpace *as,
         return -1;
     }
     *cache = MEMORY_REGION_CACHE_INVALID;
-    if (!as || as->magic != GM_AS_MAGIC || len == 0) {
+    if (!as || as->magic != GM_AS_MAGIC || len == 0 ||
+        gm__crosses_2p64(addr, len)) {
         return -1;
     }
     gm_rcu_read_lock();

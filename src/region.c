@@ -64,6 +64,43 @@ static void notify_if(bool cond)
     }
 }
 
+int gm__region_check_init(MemoryRegion *mr, const char *name, Error **errp)
+{
+    if (!mr) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                             "cannot initialise region '%s': the region "
+                             "pointer is NULL",
+                             name ? name : "");
+    }
+    /* Initialising a region that is still part of the model would forget
+     * its links while others point at it (destroying its container then
+     * walks a broken list).  A never-initialised struct holds garbage, so
+     * only a struct that carries the magic and is in use is refused. */
+    if (mr->magic == GM_MR_MAGIC &&
+        (mr->container || mr->subregions || mr->alias_users || mr->root_users ||
+         __atomic_load_n(&mr->view_refs, __ATOMIC_RELAXED) ||
+         __atomic_load_n(&mr->map_users, __ATOMIC_RELAXED))) {
+        return gm_error_setg(errp, GM_ERR_IN_USE,
+                             "cannot initialise region '%s' again as '%s': it "
+                             "is still in use (mapped, a container, an alias "
+                             "target or an address-space root); destroy it "
+                             "first",
+                             memory_region_name(mr), name ? name : "");
+    }
+    return 0;
+}
+
+/* For the void constructors: report a refused initialisation. */
+static bool init_ok(MemoryRegion *mr, const char *name)
+{
+    Error *err = NULL;
+    if (gm__region_check_init(mr, name, &err)) {
+        report(err);
+        return false;
+    }
+    return true;
+}
+
 void gm__region_init_common(MemoryRegion *mr, Object *owner, const char *name,
                             gm_u128 size)
 {
@@ -78,7 +115,7 @@ void gm__region_init_common(MemoryRegion *mr, Object *owner, const char *name,
 void memory_region_init(MemoryRegion *mr, Object *owner, const char *name,
                         uint64_t size)
 {
-    if (!mr) {
+    if (!init_ok(mr, name)) {
         return;
     }
     gm__region_init_common(mr, owner, name, gm__size_from_u64(size));
@@ -88,7 +125,7 @@ void memory_region_init_io(MemoryRegion *mr, Object *owner,
                            const MemoryRegionOps *ops, void *opaque,
                            const char *name, uint64_t size)
 {
-    if (!mr) {
+    if (!init_ok(mr, name)) {
         return;
     }
     gm__region_init_common(mr, owner, name, gm__size_from_u64(size));
@@ -122,7 +159,7 @@ bool gm__region_init_ram_flags(MemoryRegion *mr, Object *owner,
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "region is NULL");
         return false;
     }
-    if (check_ram_size(size, errp)) {
+    if (gm__region_check_init(mr, name, errp) || check_ram_size(size, errp)) {
         return false;
     }
     gm__region_init_common(mr, owner, name, size);
@@ -173,11 +210,8 @@ bool memory_region_init_resizeable_ram(
     void (*resized)(const char *idstr, uint64_t length, void *host),
     Error **errp)
 {
-    if (!mr) {
-        gm_error_setg(errp, GM_ERR_INVALID_ARG, "region is NULL");
-        return false;
-    }
-    if (check_ram_size(size, errp) || check_ram_size(max_size, errp)) {
+    if (gm__region_check_init(mr, name, errp) || check_ram_size(size, errp) ||
+        check_ram_size(max_size, errp)) {
         return false;
     }
     if (size > max_size) {
@@ -211,7 +245,7 @@ bool memory_region_init_ram_from_file(MemoryRegion *mr, Object *owner,
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "region or path is NULL");
         return false;
     }
-    if (check_ram_size(size, errp)) {
+    if (gm__region_check_init(mr, name, errp) || check_ram_size(size, errp)) {
         return false;
     }
     gm__region_init_common(mr, owner, name, size);
@@ -236,7 +270,7 @@ bool memory_region_init_ram_from_fd(MemoryRegion *mr, Object *owner,
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "region NULL or bad fd %d", fd);
         return false;
     }
-    if (check_ram_size(size, errp)) {
+    if (gm__region_check_init(mr, name, errp) || check_ram_size(size, errp)) {
         return false;
     }
     gm__region_init_common(mr, owner, name, size);
@@ -255,7 +289,7 @@ bool memory_region_init_ram_from_fd(MemoryRegion *mr, Object *owner,
 void memory_region_init_ram_ptr(MemoryRegion *mr, Object *owner,
                                 const char *name, uint64_t size, void *ptr)
 {
-    if (!mr) {
+    if (!init_ok(mr, name)) {
         return;
     }
     gm__region_init_common(mr, owner, name, gm__size_from_u64(size));
@@ -275,6 +309,9 @@ void memory_region_init_ram_device_ptr(MemoryRegion *mr, Object *owner,
                                        const char *name, uint64_t size,
                                        void *ptr)
 {
+    if (!init_ok(mr, name)) {
+        return;
+    }
     memory_region_init_ram_ptr(mr, owner, name, size, ptr);
     if (mr) {
         mr->ram_device = true;
@@ -327,8 +364,9 @@ int gm_memory_region_init_alias(MemoryRegion *mr, Object *owner,
                                 const char *name, MemoryRegion *orig,
                                 hwaddr offset, uint64_t size, Error **errp)
 {
-    if (!mr) {
-        return gm_error_setg(errp, GM_ERR_INVALID_ARG, "alias region is NULL");
+    int rc = gm__region_check_init(mr, name, errp);
+    if (rc) {
+        return rc;
     }
     if (!gm__mr_valid(orig)) {
         return gm_error_setg(errp, GM_ERR_INVALID_ARG,
@@ -358,9 +396,12 @@ void memory_region_init_alias(MemoryRegion *mr, Object *owner, const char *name,
                               MemoryRegion *orig, hwaddr offset, uint64_t size)
 {
     Error *err = NULL;
-    if (gm_memory_region_init_alias(mr, owner, name, orig, offset, size,
-                                    &err)) {
-        if (mr) {
+    int rc =
+        gm_memory_region_init_alias(mr, owner, name, orig, offset, size, &err);
+    if (rc) {
+        /* A usable empty region, as QEMU's would be, unless the struct is
+         * someone's live region. */
+        if (mr && rc != -GM_ERR_IN_USE) {
             gm__region_init_common(mr, owner, name, 0);
         }
         report(err);
@@ -402,43 +443,106 @@ static void list_remove(MemoryRegion *parent, MemoryRegion *sub)
     sub->sibling_next = sub->sibling_prev = NULL;
 }
 
-/* Whether walking down from @from (children and alias targets) can reach
- * one of the @n regions in @set.  The region graph is acyclic by
- * construction, so the walk ends. */
-static bool reaches_any(const MemoryRegion *from, MemoryRegion *const *set,
-                        size_t n)
+/* A set of alias targets already walked (open addressing on pointers):
+ * many aliases may share a target, and walking it once per alias could
+ * take exponential time. */
+typedef struct Seen {
+    const MemoryRegion **slot;
+    size_t cap, n;
+} Seen;
+
+static size_t seen_hash(const MemoryRegion *mr, size_t cap)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (from == set[i]) {
-            return true;
-        }
-    }
-    if (from->alias) {
-        return reaches_any(from->alias, set, n);
-    }
-    for (const MemoryRegion *c = from->subregions; c; c = c->sibling_next) {
-        if (reaches_any(c, set, n)) {
-            return true;
-        }
-    }
-    return false;
+    return (size_t)(((uintptr_t)mr >> 4) * UINT64_C(0x9e3779b97f4a7c15)) &
+           (cap - 1);
 }
 
-static bool would_cycle(MemoryRegion *parent, const MemoryRegion *sub)
+/* Adds @mr; 1 if it was new, 0 if seen, -1 out of memory. */
+static int seen_add(Seen *s, const MemoryRegion *mr)
 {
-    MemoryRegion *chain[64];
-    size_t n = 0;
-    for (MemoryRegion *a = parent; a; a = a->container) {
-        if (n == sizeof(chain) / sizeof(chain[0])) {
-            /* Deeper than any real tree: check the rest one by one. */
-            if (reaches_any(sub, chain, n)) {
-                return true;
-            }
-            n = 0;
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        const MemoryRegion **slot = calloc(cap, sizeof(*slot));
+        if (!slot) {
+            return -1;
         }
-        chain[n++] = a;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (s->slot[i]) {
+                size_t j = seen_hash(s->slot[i], cap);
+                while (slot[j]) {
+                    j = (j + 1) & (cap - 1);
+                }
+                slot[j] = s->slot[i];
+            }
+        }
+        free(s->slot);
+        s->slot = slot;
+        s->cap = cap;
     }
-    return reaches_any(sub, chain, n);
+    size_t j = seen_hash(mr, s->cap);
+    while (s->slot[j]) {
+        if (s->slot[j] == mr) {
+            return 0;
+        }
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->slot[j] = mr;
+    s->n++;
+    return 1;
+}
+
+/* Whether walking down from @from (children and alias targets) reaches
+ * @target: 1 yes, 0 no, -1 out of memory.  Adding @from under @target
+ * makes a cycle exactly then: an ancestor of @target that @from reached
+ * would lead back down to @target through its children.  Iterative, each
+ * region once: the cost is the size of what hangs under @from, whatever
+ * the depth of @target (a chain of a million containers built one add at
+ * a time stays linear). */
+static int reaches(const MemoryRegion *from, const MemoryRegion *target)
+{
+    size_t n = 0, cap = 64;
+    const MemoryRegion **stack = malloc(cap * sizeof(*stack));
+    Seen seen = { 0 };
+    int found = 0;
+    if (!stack) {
+        return -1;
+    }
+    stack[n++] = from;
+    while (n > 0 && !found) {
+        const MemoryRegion *x = stack[--n];
+        if (x == target) {
+            found = 1;
+            break;
+        }
+        const MemoryRegion *next[2] = { NULL, x->subregions };
+        if (x->alias) {
+            int r = seen_add(&seen, x->alias);
+            if (r < 0) {
+                found = -1;
+                break;
+            }
+            next[0] = r ? x->alias : NULL;
+        }
+        for (unsigned k = 0; k < 2; k++) {
+            for (const MemoryRegion *c = next[k]; c;
+                 c = k ? c->sibling_next : NULL) {
+                if (n == cap) {
+                    const MemoryRegion **bigger =
+                        realloc(stack, 2 * cap * sizeof(*stack));
+                    if (!bigger) {
+                        found = -1;
+                        break;
+                    }
+                    stack = bigger;
+                    cap *= 2;
+                }
+                stack[n++] = c;
+            }
+        }
+    }
+    free(stack);
+    free(seen.slot);
+    return found;
 }
 
 int gm_memory_region_add_subregion(MemoryRegion *mr, hwaddr offset,
@@ -470,7 +574,11 @@ int gm_memory_region_add_subregion(MemoryRegion *mr, hwaddr offset,
                              ": it would end past 2^64",
                              memory_region_name(subregion), offset);
     }
-    if (would_cycle(mr, subregion)) {
+    int cycle = reaches(subregion, mr);
+    if (cycle < 0) {
+        return gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
+    }
+    if (cycle) {
         return gm_error_setg(errp, GM_ERR_ALIAS_CYCLE,
                              "cannot add '%s' to '%s': '%s' would contain "
                              "itself",

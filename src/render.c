@@ -133,45 +133,60 @@ static void insert_piece(RenderCtx *ctx, unsigned pos, FlatRange fr,
     }
 }
 
-static void render_region(RenderCtx *ctx, MemoryRegion *mr, Int128 base,
-                          AddrRange clip, bool readonly, bool nonvolatile)
+/* A region being rendered: where it sits, what it may show, what it
+ * inherits, and the next child to render. */
+typedef struct Frame {
+    MemoryRegion *mr;
+    Int128 base;
+    AddrRange clip;
+    bool readonly, nonvolatile;
+    MemoryRegion *next;
+} Frame;
+
+/* Rules 1-3 and 6 for @mr placed under a container at @base: false if it
+ * shows nothing, else the frame of the region that really renders (the
+ * end of any chain of aliases). */
+static bool enter(MemoryRegion *mr, Int128 base, AddrRange clip, bool readonly,
+                  bool nonvolatile, Frame *out)
 {
-    if (!mr->enabled || ctx->failed) {
-        return;
-    }
-    base += (Int128)mr->addr;
-    readonly |= mr->readonly;
-    nonvolatile |= mr->nonvolatile;
-
-    AddrRange self = { base, mr->size };
-    if (!range_intersects(self, clip)) {
-        return;
-    }
-    clip = range_intersection(self, clip);
-
-    if (mr->alias) {
+    for (;;) {
+        if (!mr->enabled) {
+            return false;
+        }
+        base += (Int128)mr->addr;
+        readonly |= mr->readonly;
+        nonvolatile |= mr->nonvolatile;
+        AddrRange self = { base, mr->size };
+        if (!range_intersects(self, clip)) {
+            return false;
+        }
+        clip = range_intersection(self, clip);
+        if (!mr->alias) {
+            break;
+        }
         base -= (Int128)mr->alias->addr;
         base -= (Int128)mr->alias_offset;
-        render_region(ctx, mr->alias, base, clip, readonly, nonvolatile);
-        return;
+        mr = mr->alias;
     }
-    for (MemoryRegion *sub = mr->subregions; sub; sub = sub->sibling_next) {
-        render_region(ctx, sub, base, clip, readonly, nonvolatile);
-    }
-    if (!mr->terminates) {
-        return;
-    }
+    *out = (Frame){ mr, base, clip, readonly, nonvolatile, mr->subregions };
+    return true;
+}
 
+/* Rule 5: a terminating region fills, in its clip, what nothing rendered
+ * before it covers. */
+static void fill(RenderCtx *ctx, const Frame *f)
+{
+    MemoryRegion *mr = f->mr;
     FlatRange fr = {
         .mr = mr,
         .dirty_log_mask = gm__dirty_log_mask(mr),
         .romd_mode = mr->romd_mode,
-        .readonly = readonly,
-        .nonvolatile = nonvolatile,
+        .readonly = f->readonly,
+        .nonvolatile = f->nonvolatile,
     };
-    hwaddr offset = (hwaddr)(clip.start - base);
-    Int128 at = clip.start;
-    Int128 remain = clip.size;
+    hwaddr offset = (hwaddr)(f->clip.start - f->base);
+    Int128 at = f->clip.start;
+    Int128 remain = f->clip.size;
     unsigned i = first_ending_after(ctx, at);
 
     /* Fill the gaps between the ranges already rendered. */
@@ -209,6 +224,51 @@ static void render_region(RenderCtx *ctx, MemoryRegion *mr, Int128 base,
     }
 }
 
+/* Rule 4 in depth-first order, on a stack of our own: the tree's depth is
+ * the caller's to choose (a million nested containers must not overflow
+ * the thread's stack). */
+static void render_region(RenderCtx *ctx, MemoryRegion *root)
+{
+    AddrRange all = { 0, (Int128)1 << 64 };
+    size_t n = 0, cap = 64;
+    Frame *stack = malloc(cap * sizeof(*stack));
+    if (!stack) {
+        ctx->failed = true;
+        return;
+    }
+    if (enter(root, 0, all, false, false, &stack[0])) {
+        n = 1;
+    }
+    while (n > 0 && !ctx->failed) {
+        Frame *top = &stack[n - 1];
+        MemoryRegion *sub = top->next;
+        if (!sub) {
+            n--;
+            if (stack[n].mr->terminates) {
+                fill(ctx, &stack[n]);
+            }
+            continue;
+        }
+        top->next = sub->sibling_next;
+        Frame child;
+        if (!enter(sub, top->base, top->clip, top->readonly, top->nonvolatile,
+                   &child)) {
+            continue;
+        }
+        if (n == cap) {
+            Frame *bigger = realloc(stack, 2 * cap * sizeof(*stack));
+            if (!bigger) {
+                ctx->failed = true;
+                break;
+            }
+            stack = bigger;
+            cap *= 2;
+        }
+        stack[n++] = child;
+    }
+    free(stack);
+}
+
 static bool can_merge(const FlatRange *a, const FlatRange *b)
 {
     gm_u128 size_a = (gm_u128)a->last - a->start + 1;
@@ -236,6 +296,13 @@ void gm__flatview_simplify(FlatView *fv)
 MemoryRegion *gm__flatview_root_of(MemoryRegion *mr)
 {
     while (mr && mr->enabled) {
+        /* QEMU 7.2 walks on through a read-only (or nonvolatile) region
+         * here and so loses the flag for the whole view: a read-only alias
+         * alone at the root lets the guest write the RAM behind it.  Stop
+         * at such a region: it roots the view and its flag is rendered. */
+        if (mr->readonly || mr->nonvolatile) {
+            return mr;
+        }
         if (mr->alias) {
             if (!mr->alias_offset && mr->size >= mr->alias->size) {
                 /* The whole target is visible: use it, to share views. */
@@ -278,8 +345,7 @@ FlatView *gm__render(MemoryRegion *root)
     }
     if (root) {
         RenderCtx ctx = { 0 };
-        AddrRange all = { 0, (Int128)1 << 64 };
-        render_region(&ctx, root, 0, all, false, false);
+        render_region(&ctx, root);
         /* Close the hole: the view owns the array from here on (and with
          * it the region references taken at insertion). */
         rc_move_gap(&ctx, rc_len(&ctx));

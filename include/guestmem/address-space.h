@@ -14,6 +14,17 @@
  * outside any transaction.  Address spaces whose roots render the same tree
  * share one FlatView, as in QEMU (all-disabled roots share the empty view).
  *
+ * Where the view differs from QEMU 7.2's, on purpose: QEMU looks for a
+ * view's root by walking down from the address space's root through an
+ * alias that shows all of its target, or a container whose only enabled
+ * child covers it from 0, and in doing so drops a read-only (or
+ * nonvolatile) flag on the way.  A read-only alias alone at 0 of the root
+ * thus leaves QEMU's view writable, and guest writes reach the RAM behind
+ * it.  guestmem stops that walk at a read-only or nonvolatile region: the
+ * view's ranges keep the flag (writes are refused), its root (`info mtree
+ * -f`'s "Root memory region") is that region rather than its target, and
+ * such an address space shares its view only with those of the same root.
+ *
  * How long a pointer stays valid: a FlatView is immutable once published and
  * reference-counted.  Inside rcu_read_lock() the view returned by
  * address_space_to_flatview() stays valid until rcu_read_unlock(); outside,

@@ -82,9 +82,10 @@ GM_API int gm_pc_board_add_file(GmPcBoard *board, const char *name,
 
 /**
  * gm_pc_pci_config_read / _write: configuration space of bus 0 function
- * @devfn (device << 3 | function), @size 1, 2 or 4 bytes at @reg (aligned
- * to @size), as mechanism #1 reaches it; for VMMs and tests.  A read of an
- * absent function returns all ones; a write there is ignored.
+ * @devfn (device << 3 | function), @size 1, 2 or 4 bytes at @reg (0-255,
+ * unaligned allowed; bytes past 255 are not there), as mechanism #1 reaches
+ * it; for VMMs and tests.  A read of an absent function, or of @reg past
+ * 255, returns all ones; a write there is ignored.
  */
 GM_API uint32_t gm_pc_pci_config_read(GmPcBoard *board, unsigned devfn,
                                       unsigned reg, unsigned size);

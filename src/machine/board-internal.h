@@ -57,6 +57,7 @@ struct GmPcBoard {
     uint32_t file_dir_len;
     uint8_t fw_id[4], fw_ram_size[8], fw_nb_cpus[2], fw_max_cpus[2];
     uint8_t fw_uuid[16], fw_numa[16], fw_irq0[4], fw_zero16[2];
+    uint8_t fw_hpet[1 + 8 * 15];
     /* What pc-board.c placed, for removal. */
     MemoryRegion *placed[16];
     size_t nplaced;

@@ -26,6 +26,9 @@
 #define FW_CFG_FILE_FIRST 0x20
 #define FW_CFG_FILE_MAX 0x1000 /* selectors 0x20..0xfff */
 #define FW_CFG_IRQ0_OVERRIDE 0x8002
+#define FW_CFG_HPET 0x8004
+#define FW_CFG_WRITE_CHANNEL 0x4000
+#define HPET_FW_CFG_SIZE (1 + 8 * 15) /* count, then 8 packed entries */
 
 #define DMA_CTL_ERROR 0x01
 #define DMA_CTL_READ 0x02
@@ -110,7 +113,9 @@ int gm_pc_board_add_file(GmPcBoard *b, const char *name, const void *data,
         return gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
     }
     b->files = f;
-    memcpy(copy, data, len);
+    if (len) {
+        memcpy(copy, data, len);
+    }
     memmove(&f[at + 1], &f[at], (b->nfiles - at) * sizeof(*f));
     memset(&f[at], 0, sizeof(*f));
     memcpy(f[at].name, name, strlen(name));
@@ -148,7 +153,10 @@ static bool item(GmPcBoard *b, uint16_t key, const uint8_t **data,
         { FW_CFG_MAX_CPUS, b->fw_max_cpus, 2 },
         { FW_CFG_FILE_DIR, b->file_dir, b->file_dir_len },
         { FW_CFG_IRQ0_OVERRIDE, b->fw_irq0, 4 },
+        { FW_CFG_HPET, b->fw_hpet, HPET_FW_CFG_SIZE },
     };
+    /* The write-channel bit does not choose the item (QEMU masks it). */
+    key &= (uint16_t)~FW_CFG_WRITE_CHANNEL;
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         if (fixed[i].key == key) {
             *data = fixed[i].data;
@@ -186,6 +194,11 @@ bool gm__fw_cfg_init(GmPcBoard *b, Error **errp)
     le(b->fw_max_cpus, 1, 2);
     /* NUMA: no nodes (count 0), then CPU 0's node (0). */
     le(b->fw_irq0, 1, 4);
+    /* One HPET block, QEMU's: event timer block id 0x8086a201 at
+     * 0xfed00000, minimum tick and page protection 0. */
+    b->fw_hpet[0] = 1;
+    le(b->fw_hpet + 1, 0x8086a201u, 4);
+    le(b->fw_hpet + 5, 0xfed00000u, 8);
     if (!rebuild_dir(b)) {
         gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
         return false;
@@ -246,13 +259,13 @@ static bool comb_accepts(void *opaque, hwaddr addr, unsigned size,
     return size == 1 || (is_write && size == 2 && addr == 0);
 }
 
+/* No maximum of its own (QEMU's default, 4): a wider access reaches the
+ * region whole and is refused by comb_accepts, reading 0. */
 const MemoryRegionOps gm__fw_cfg_comb_ops = {
     .read = comb_read,
     .write = comb_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 1,
-               .max_access_size = 2,
-               .accepts = comb_accepts },
+    .valid = { .accepts = comb_accepts },
 };
 
 /* One DMA request: the descriptor at b->fw_dma_addr (control, length,

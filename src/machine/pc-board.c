@@ -102,16 +102,18 @@ uint8_t gm_pc_cmos_read(GmPcBoard *b, unsigned index)
 
 /* 0x70 selects (bit 7 is the NMI mask, not part of the index); 0x71 reads
  * and writes the selected byte. */
+/* Even offsets are the index port, odd ones the data port, also past the
+ * region's two bytes (a wide access reaches it whole, as in QEMU). */
 static uint64_t rtc_read(void *opaque, hwaddr addr, unsigned size)
 {
     GmPcBoard *b = opaque;
-    return addr == 0 ? 0xff : gm_pc_cmos_read(b, b->cmos_index);
+    return !(addr & 1) ? 0xff : gm_pc_cmos_read(b, b->cmos_index);
 }
 
 static void rtc_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
 {
     GmPcBoard *b = opaque;
-    if (addr == 0) {
+    if (!(addr & 1)) {
         b->cmos_index = (uint8_t)(val & 0x7f);
     } else if (b->cmos_index >= 0x0e || b->cmos_index == 0x0b ||
                b->cmos_index == 0x0a) {

@@ -45,9 +45,9 @@ static void function_init(PciFunction *f, uint16_t vendor, uint16_t device,
     put16(f->config + 0x2e, 0x1100);
     f->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
     f->wmask[PCI_INTERRUPT_LINE] = 0xff;
-    /* I/O, memory, bus master, parity, SERR, INTx disable. */
-    put16(f->wmask + PCI_COMMAND,
-          0x0001 | 0x0002 | 0x0004 | 0x0040 | 0x0100 | 0x0400);
+    /* I/O, memory, bus master, SERR, INTx disable: QEMU's 0x0507 (its
+     * parity-response bit stays 0). */
+    put16(f->wmask + PCI_COMMAND, 0x0001 | 0x0002 | 0x0004 | 0x0100 | 0x0400);
     memset(f->wmask + PCI_HEADER_SIZE, 0xff,
            PCI_CONFIG_SPACE - PCI_HEADER_SIZE);
     /* Parity, target and master aborts, system error, detected parity. */
@@ -120,21 +120,26 @@ static PciFunction *function_at(GmPcBoard *b, unsigned devfn)
     }
 }
 
-static bool size_ok(unsigned reg, unsigned size)
+/* The bytes [@reg, @reg + @size) of a function's space that exist: QEMU
+ * serves unaligned accesses too, and cuts them at the end of the space. */
+static unsigned config_len(unsigned reg, unsigned size)
 {
-    return (size == 1 || size == 2 || size == 4) && reg % size == 0 &&
-           reg + size <= PCI_CONFIG_SPACE;
+    if (reg >= PCI_CONFIG_SPACE || (size != 1 && size != 2 && size != 4)) {
+        return 0;
+    }
+    return reg + size <= PCI_CONFIG_SPACE ? size : PCI_CONFIG_SPACE - reg;
 }
 
 uint32_t gm_pc_pci_config_read(GmPcBoard *b, unsigned devfn, unsigned reg,
                                unsigned size)
 {
     PciFunction *f = b ? function_at(b, devfn) : NULL;
-    if (!f || !size_ok(reg, size)) {
-        return size == 4 ? 0xffffffffu : (1u << (8 * (size & 3))) - 1;
+    unsigned n = config_len(reg, size);
+    if (!f || !n) {
+        return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
     }
     uint32_t v = 0;
-    for (unsigned i = 0; i < size; i++) {
+    for (unsigned i = 0; i < n; i++) {
         v |= (uint32_t)f->config[reg + i] << (8 * i);
     }
     return v;
@@ -144,10 +149,11 @@ void gm_pc_pci_config_write(GmPcBoard *b, unsigned devfn, unsigned reg,
                             uint32_t val, unsigned size)
 {
     PciFunction *f = b ? function_at(b, devfn) : NULL;
-    if (!f || !size_ok(reg, size)) {
+    unsigned n = config_len(reg, size);
+    if (!f || !n) {
         return;
     }
-    for (unsigned i = 0; i < size; i++) {
+    for (unsigned i = 0; i < n; i++) {
         uint8_t byte = (uint8_t)(val >> (8 * i));
         uint8_t *c = &f->config[reg + i];
         uint8_t w = f->wmask[reg + i], w1c = f->w1cmask[reg + i];
@@ -155,7 +161,7 @@ void gm_pc_pci_config_write(GmPcBoard *b, unsigned devfn, unsigned reg,
         *c = (uint8_t)(*c & ~(byte & w1c));
     }
     if (f->written) {
-        f->written(b, reg, size);
+        f->written(b, reg, n);
     }
 }
 
@@ -164,7 +170,9 @@ void gm_pc_pci_config_write(GmPcBoard *b, unsigned devfn, unsigned reg,
 static uint64_t conf_idx_read(void *opaque, hwaddr addr, unsigned size)
 {
     GmPcBoard *b = opaque;
-    return b->pci_conf_reg >> (8 * addr);
+    /* The whole register at any offset, cut to the access's size (QEMU's
+     * pci_host_config_read returns it unshifted). */
+    return b->pci_conf_reg;
 }
 
 static void conf_idx_write(void *opaque, hwaddr addr, uint64_t val,
@@ -190,7 +198,9 @@ static int conf_target(const GmPcBoard *b, hwaddr addr, unsigned *reg)
     if (!(r & 0x80000000u) || ((r >> 16) & 0xff) != 0) {
         return -1;
     }
-    *reg = (r & 0xfc) | (unsigned)(addr & 3);
+    /* Bits 1:0 of the address register count too, as in QEMU: the register
+     * is (address | port offset) within the 256-byte space. */
+    *reg = (unsigned)((r | (addr & 3)) & 0xff);
     return (int)((r >> 8) & 0xff);
 }
 

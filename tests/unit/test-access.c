@@ -555,10 +555,107 @@ TEST(fixed_size_loads_agree_with_buffer_reads)
     }
 }
 
+/* ../shared/cases/api/04: nothing wraps past 2^64 to address 0.  Every
+ * entry point that takes a range refuses one that crosses it, whole. */
+TEST(ranges_crossing_2p64_are_refused)
+{
+    static uint8_t lo[0x1000], hi[0x1000];
+    static MemoryRegion r, low, top;
+    static AddressSpace a;
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    memset(lo, 0x11, sizeof(lo));
+    memset(hi, 0x22, sizeof(hi));
+    memory_region_init(&r, NULL, "r", UINT64_MAX);
+    memory_region_init_ram_ptr(&low, NULL, "low", 0x1000, lo);
+    memory_region_init_ram_ptr(&top, NULL, "top", 0x1000, hi);
+    memory_region_add_subregion(&r, 0, &low);
+    memory_region_add_subregion(&r, UINT64_MAX - 0xfff, &top);
+    address_space_init(&a, &r, "wrap");
+    MemTxResult res = MEMTX_OK;
+    ASSERT_ADDR_EQ(address_space_ldq_le(&a, UINT64_MAX - 3, A, &res), 0);
+    ASSERT_EQ(res, MEMTX_DECODE_ERROR);
+    ASSERT_EQ(address_space_ldl_le(&a, UINT64_MAX - 1, A, &res), 0);
+    ASSERT_EQ(res, MEMTX_DECODE_ERROR);
+    address_space_stq_le(&a, UINT64_MAX - 3, 0x9999999999999999ull, A, &res);
+    ASSERT_EQ(res, MEMTX_DECODE_ERROR);
+    uint8_t b[16];
+    memset(b, 0x99, sizeof(b));
+    ASSERT_EQ(address_space_write(&a, UINT64_MAX - 7, A, b, 16),
+              MEMTX_DECODE_ERROR);
+    ASSERT_EQ(address_space_write_rom(&a, UINT64_MAX - 7, A, b, 16),
+              MEMTX_DECODE_ERROR);
+    ASSERT_EQ(address_space_set(&a, UINT64_MAX - 7, 0x99, 16, A),
+              MEMTX_DECODE_ERROR);
+    ASSERT_EQ(address_space_read(&a, UINT64_MAX - 7, A, b, 16),
+              MEMTX_DECODE_ERROR);
+    for (int i = 0; i < 16; i++) {
+        ASSERT_EQ(b[i], 0); /* refused reads give zeros, as unassigned */
+    }
+    ASSERT(!address_space_access_valid(&a, UINT64_MAX - 7, 16, true, A));
+    hwaddr len = 16;
+    ASSERT(!address_space_map(&a, UINT64_MAX - 7, &len, true, A));
+    ASSERT_EQ(len, 0);
+    MemoryRegionCache c;
+    ASSERT_EQ(address_space_cache_init(&c, &a, UINT64_MAX - 7, 16, true), -1);
+    /* Neither end was touched; the last byte itself is fine. */
+    for (int i = 0; i < 0x1000; i++) {
+        ASSERT_EQ(lo[i], 0x11);
+        ASSERT_EQ(hi[i], 0x22);
+    }
+    ASSERT_EQ(address_space_read(&a, UINT64_MAX, A, b, 1), MEMTX_OK);
+    ASSERT_EQ(b[0], 0x22);
+    ASSERT_EQ(address_space_write(&a, UINT64_MAX - 7, A, b, 8), MEMTX_OK);
+    address_space_destroy(&a);
+}
+
+/* ../shared/cases/api/02: a read-only alias alone at 0 of the root.  QEMU
+ * 7.2 roots the view at the alias's target and loses the flag; guestmem
+ * keeps it, so no guest-path write reaches the RAM. */
+TEST(readonly_alias_alone_at_root_stays_readonly)
+{
+    static uint8_t prot[0x1000];
+    static MemoryRegion r, ram2, ro;
+    static AddressSpace a;
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    memset(prot, 0xa5, sizeof(prot));
+    memory_region_init(&r, NULL, "r", UINT64_MAX);
+    memory_region_init_ram_ptr(&ram2, NULL, "ram", sizeof(prot), prot);
+    memory_region_init_alias(&ro, NULL, "ro-alias", &ram2, 0, sizeof(prot));
+    memory_region_set_readonly(&ro, true);
+    memory_region_add_subregion(&r, 0, &ro);
+    address_space_init(&a, &r, "ro");
+    uint8_t b[16];
+    memset(b, 0x11, sizeof(b));
+    ASSERT_EQ(address_space_write(&a, 0x10, A, b, 16), MEMTX_DECODE_ERROR);
+    const hwaddr lens[] = { 1, 16, 0x100, 0xff0, 0x2000 };
+    for (unsigned i = 0; i < 5; i++) {
+        ASSERT(address_space_set(&a, 0x10, 0x55, lens[i], A) &
+               MEMTX_DECODE_ERROR);
+    }
+    MemTxResult res;
+    address_space_stl_le(&a, 0, 1, A, &res);
+    ASSERT_EQ(res, MEMTX_DECODE_ERROR);
+    stb_phys(&a, 0x20, 1);
+    for (unsigned i = 0; i < sizeof(prot); i++) {
+        ASSERT_EQ(prot[i], 0xa5);
+    }
+    /* Reads go through; the view is rooted at the alias. */
+    ASSERT_EQ(ldub_phys(&a, 0x10), 0xa5);
+    FlatView *fv = address_space_get_flatview(&a);
+    ASSERT(gm_flatview_root(fv) == &ro);
+    MemoryRegionSection s;
+    ASSERT(gm_flatview_section(fv, 0, &s));
+    ASSERT(s.readonly);
+    flatview_unref(fv);
+    address_space_destroy(&a);
+}
+
 int main(int argc, char **argv)
 {
     static const TestCase tests[] = {
         TEST_ENTRY(fixed_size_loads_agree_with_buffer_reads),
+        TEST_ENTRY(ranges_crossing_2p64_are_refused),
+        TEST_ENTRY(readonly_alias_alone_at_root_stays_readonly),
         TEST_ENTRY(ram_round_trip_and_byte_order),
         TEST_ENTRY(unassigned_and_rom),
         TEST_ENTRY(readonly_alias_drops_writes),

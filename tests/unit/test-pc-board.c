@@ -400,10 +400,8 @@ TEST(command_register_parity_bit_is_read_only)
     uint32_t v = cfg_read(I440FX, 0x04, 2);
     gm_pc_board_free(b);
     gm_pc_machine_free(pc);
-    if (v == 0x0547) {
-        test_skip("known bug: pci-host.c lets command bit 6 (parity) be "
-                  "written; QEMU 7.2's mask is 0x0507 (test-board.py)");
-    }
+    /* QEMU 7.2's mask is 0x0507: parity (bit 6) stays 0 (test-board.py
+     * found guestmem letting it through). */
     ASSERT_ADDR_EQ(v, 0x0507);
 }
 
@@ -752,10 +750,9 @@ TEST(fw_cfg_add_file_sorted_and_errors)
     ASSERT_EQ(gm_pc_board_add_file(b, "opt/zzz", "last", 4, NULL), 0);
     ASSERT_EQ(gm_pc_board_add_file(b, "bootorder", "/pci@i0cf8\n", 11, NULL),
               0);
-    /* An empty file.  NULL data with 0 bytes passes the checks, but
-     * fw-cfg.c then hands NULL to memcpy (UBSan: "null pointer passed as
-     * argument 2"), so this uses "" until that is fixed. */
-    ASSERT_EQ(gm_pc_board_add_file(b, "empty", "", 0, NULL), 0);
+    /* An empty file: NULL data with 0 bytes (UBSan caught a memcpy from
+     * NULL here). */
+    ASSERT_EQ(gm_pc_board_add_file(b, "empty", NULL, 0, NULL), 0);
     char longest[56];
     memset(longest, 'n', 55);
     longest[55] = 0;
