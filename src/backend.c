@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
@@ -48,7 +50,9 @@ static int check_config(const GmBackendConfig *cfg, Error **errp)
     return 0;
 }
 
-/* A memfd of @size bytes; -1 after setting an error. */
+/* A memfd of @size bytes rounded up to its page size (so that the mapping
+ * of whole pages is backed: QEMU 7.2 refuses a memfd backend whose size is
+ * not a multiple of the page); -1 after setting an error. */
 static int make_memfd(const char *name, const GmBackendConfig *cfg,
                       Error **errp)
 {
@@ -66,9 +70,16 @@ static int make_memfd(const char *name, const GmBackendConfig *cfg,
                       cfg->hugetlb ? " of huge pages" : "", strerror(errno));
         return -1;
     }
-    if (ftruncate(fd, (off_t)cfg->size) < 0) {
+    struct statfs sfs;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    if (cfg->hugetlb && fstatfs(fd, &sfs) == 0 && sfs.f_bsize > 0) {
+        page = (uint64_t)sfs.f_bsize; /* the huge page size */
+    }
+    /* check_config keeps sizes below 2^62: no wrap. */
+    uint64_t len = (cfg->size + page - 1) & ~(page - 1);
+    if (ftruncate(fd, (off_t)len) < 0) {
         gm_error_setg(errp, GM_ERR_IO,
-                      "cannot size the memfd to 0x%" PRIx64 ": %s%s", cfg->size,
+                      "cannot size the memfd to 0x%" PRIx64 ": %s%s", len,
                       strerror(errno),
                       cfg->hugetlb ? " (not enough huge pages?)" : "");
         close(fd);
@@ -120,6 +131,10 @@ bool gm_memory_region_init_backend(MemoryRegion *mr, Object *owner,
     if (cfg->no_reserve) {
         flags |= RAM_NORESERVE;
     }
+    /* A file this call creates goes again if preallocation fails. */
+    struct stat st;
+    bool new_file =
+        cfg->kind == GM_BACKEND_FILE && stat(cfg->mem_path, &st) != 0;
     bool ok;
     switch (cfg->kind) {
     case GM_BACKEND_RAM:
@@ -158,6 +173,9 @@ bool gm_memory_region_init_backend(MemoryRegion *mr, Object *owner,
     }
     if (cfg->prealloc && prealloc(rb->host, len, rb->page_size, errp)) {
         gm_memory_region_destroy(mr, NULL);
+        if (new_file) {
+            unlink(cfg->mem_path);
+        }
         return false;
     }
     return true;

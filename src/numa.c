@@ -60,7 +60,14 @@ static int check_nodes(uint64_t ram_size, const GmNumaNode *nodes, unsigned nr,
                                  "NUMA node %u: unknown policy %d", i,
                                  nodes[i].policy);
         }
-        total += memory_region_size(b);
+        uint64_t size = memory_region_size(b);
+        if (size > UINT64_MAX - total) {
+            return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                                 "the NUMA nodes hold 2^64 bytes or more, "
+                                 "but RAM is 0x%" PRIx64,
+                                 ram_size);
+        }
+        total += size;
     }
     if (total != ram_size) {
         return gm_error_setg(errp, GM_ERR_INVALID_ARG,

@@ -38,9 +38,11 @@ static uint64_t cand_of(const RAMBlock *b)
     return (end + ALIGN - 1) & ~(ALIGN - 1);
 }
 
+/* floor(log2(@gap)); a block of 0 bytes (a caller's empty pointer) counts
+ * as 1, since clz of 0 is undefined. */
 static int bucket(uint64_t gap)
 {
-    return 63 - __builtin_clzll(gap);
+    return 63 - __builtin_clzll(gap | 1);
 }
 
 static void hist_add(uint64_t gap, int delta)

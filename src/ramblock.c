@@ -8,6 +8,17 @@
  * word, that fits the new block.  Host memory is anonymous, a caller's
  * pointer, or a mapping of a file descriptor (memfd, a file, hugetlbfs).
  * Resizeable blocks reserve their maximum size at once.
+ *
+ * Two rules keep a guest from killing its host process through a file
+ * mapping: a file must hold every page the block maps (QEMU's "backing
+ * store size ... does not match" check; a page wholly past the end of a
+ * file raises SIGBUS on access), and a read-only file is mapped private
+ * and writable while its region is read-only, so that no store, from the
+ * guest or through a host pointer, can fault.  And one rule for users'
+ * files: a file that holds data is never grown, truncated or written
+ * (unless the block is shared, where writing it is the point); only an
+ * empty file - one made here, or an empty one given, as QEMU does - is
+ * sized.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -20,6 +31,7 @@
 #include <unistd.h>
 
 #define HUGETLBFS_MAGIC 0x958458f6
+#define IDSTR_MAX 255 /* QEMU keeps ids in 256 bytes */
 
 static uint64_t host_page_size(void)
 {
@@ -27,9 +39,15 @@ static uint64_t host_page_size(void)
     return p > 0 ? (uint64_t)p : 4096;
 }
 
-static uint64_t round_up(uint64_t v, uint64_t align)
+/* @v rounded up to a multiple of @align (a power of two) in *@out; false
+ * when that is 2^64 or more. */
+static bool round_up_checked(uint64_t v, uint64_t align, uint64_t *out)
 {
-    return (v + align - 1) & ~(align - 1);
+    if (v > UINT64_MAX - (align - 1)) {
+        return false;
+    }
+    *out = (v + align - 1) & ~(align - 1);
+    return true;
 }
 
 static void block_delete(RAMBlock *rb)
@@ -48,13 +66,21 @@ static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
     }
     rb->mr = mr;
     /* QEMU rounds both lengths up to the host page size. */
-    rb->used_length = round_up(size, host_page_size());
-    rb->max_length = round_up(max_size, host_page_size());
+    uint64_t used, max;
+    if (!round_up_checked(size, host_page_size(), &used) ||
+        !round_up_checked(max_size, host_page_size(), &max)) {
+        free(rb);
+        gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                      "RAM size 0x%" PRIx64 " is too large", max_size);
+        return NULL;
+    }
+    rb->used_length = used;
+    rb->max_length = max;
     rb->flags = flags;
     rb->fd = -1;
     rb->page_size = host_page_size();
     /* QEMU keeps ids in 256 bytes; so do we, but only as many as used. */
-    rb->idstr = strndup(memory_region_name(mr), 255);
+    rb->idstr = strndup(memory_region_name(mr), IDSTR_MAX);
     if (!rb->idstr) {
         free(rb);
         gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory for a RAM block");
@@ -128,7 +154,7 @@ RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
     if (!rb) {
         return NULL;
     }
-    size_t len = round_up(max_size, rb->page_size);
+    size_t len = rb->max_length;
     int mflags =
         MAP_ANONYMOUS | ((flags & RAM_SHARED) ? MAP_SHARED : MAP_PRIVATE);
     if (flags & RAM_NORESERVE) {
@@ -172,13 +198,36 @@ RAMBlock *gm__ramblock_new_ptr(MemoryRegion *mr, uint64_t size, void *host)
     return rb;
 }
 
-RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
-                              int fd, uint64_t offset, bool readonly,
-                              Error **errp)
+/* The bytes behind @fd, in *@out; false when the kind of file does not
+ * say (a character device such as a DAX device: its mapping is trusted). */
+static bool backing_size(int fd, const struct stat *st, uint64_t *out)
+{
+    if (S_ISREG(st->st_mode)) {
+        *out = (uint64_t)st->st_size;
+        return true;
+    }
+    if (S_ISBLK(st->st_mode)) {
+        off_t end = lseek(fd, 0, SEEK_END);
+        if (end >= 0) {
+            *out = (uint64_t)end;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A block over @fd from @offset.  @what names the file in messages.
+ * @readonly: the file is open read-only; it is mapped private and writable
+ * (nothing reaches the file, and a store cannot fault).
+ */
+static RAMBlock *fd_block(MemoryRegion *mr, uint64_t size, uint32_t flags,
+                          int fd, uint64_t offset, bool readonly,
+                          const char *what, Error **errp)
 {
     struct stat st;
     if (fstat(fd, &st) < 0) {
-        gm_error_setg(errp, GM_ERR_IO, "cannot stat fd %d: %s", fd,
+        gm_error_setg(errp, GM_ERR_IO, "cannot stat %s: %s", what,
                       strerror(errno));
         return NULL;
     }
@@ -190,6 +239,7 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
     if (fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC) {
         rb->page_size = (size_t)sfs.f_bsize;
     }
+    uint64_t len;
     if (offset % rb->page_size) {
         gm_error_setg(errp, GM_ERR_INVALID_ARG,
                       "offset 0x%" PRIx64 " is not a multiple of the page "
@@ -198,31 +248,66 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
         block_delete(rb);
         return NULL;
     }
-    size_t len = round_up(size, rb->page_size);
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < offset + len &&
-        !readonly && ftruncate(fd, (off_t)(offset + len)) < 0) {
-        gm_error_setg(errp, GM_ERR_IO,
-                      "cannot size the backing file to 0x%" PRIx64 ": %s",
-                      offset + len, strerror(errno));
+    if (!round_up_checked(size, rb->page_size, &len) ||
+        offset > UINT64_MAX - len || offset + len > (uint64_t)INT64_MAX) {
+        gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                      "0x%" PRIx64 " bytes at offset 0x%" PRIx64
+                      " of %s go past the largest file offset",
+                      size, offset, what);
         block_delete(rb);
         return NULL;
     }
+    /* A page wholly past the end of the file raises SIGBUS when touched:
+     * the file must hold every page of the mapping (QEMU 7.2's check, on
+     * the page-rounded size).  An empty file holds no data and is sized,
+     * as QEMU sizes it: a new file, or an empty memfd.  A file with data is
+     * never grown or truncated, and a read-only one cannot be sized. */
+    uint64_t have;
+    if (backing_size(fd, &st, &have) && have < offset + len) {
+        if (have != 0 || readonly) {
+            char rounded[64] = "";
+            if (len != size) {
+                snprintf(rounded, sizeof(rounded),
+                         " (0x%" PRIx64 " rounded up to whole pages)", size);
+            }
+            gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                          "%s is too small: it holds 0x%" PRIx64
+                          " bytes, RAM '%s' maps 0x%" PRIx64 "%s from offset "
+                          "0x%" PRIx64 " (QEMU: backing store size 0x%" PRIx64
+                          " does not match 'size' option 0x%" PRIx64
+                          "); a file that holds data is never grown or "
+                          "truncated",
+                          what, have, rb->idstr, len, rounded, offset, have,
+                          len);
+            block_delete(rb);
+            return NULL;
+        }
+        if (ftruncate(fd, (off_t)(offset + len)) < 0) {
+            gm_error_setg(errp, GM_ERR_IO,
+                          "cannot size %s to 0x%" PRIx64 " bytes: %s", what,
+                          offset + len, strerror(errno));
+            block_delete(rb);
+            return NULL;
+        }
+    }
     int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dupfd < 0) {
-        gm_error_setg(errp, GM_ERR_IO, "cannot duplicate fd %d: %s", fd,
+        gm_error_setg(errp, GM_ERR_IO,
+                      "cannot duplicate the descriptor of %s: %s", what,
                       strerror(errno));
         block_delete(rb);
         return NULL;
     }
-    int prot = PROT_READ | (readonly ? 0 : PROT_WRITE);
-    int mflags = (flags & RAM_SHARED) ? MAP_SHARED : MAP_PRIVATE;
-    if (flags & RAM_NORESERVE) {
+    int mflags = (flags & RAM_SHARED) && !readonly ? MAP_SHARED : MAP_PRIVATE;
+    if ((flags & RAM_NORESERVE) || readonly) {
         mflags |= MAP_NORESERVE;
     }
-    void *p = mmap(NULL, len, prot, mflags, dupfd, (off_t)offset);
+    void *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, mflags, dupfd, (off_t)offset);
     if (p == MAP_FAILED) {
-        gm_error_setg(errp, GM_ERR_IO, "cannot map 0x%zx bytes of fd %d: %s",
-                      len, fd, strerror(errno));
+        gm_error_setg(errp, errno == ENOMEM ? GM_ERR_NO_MEMORY : GM_ERR_IO,
+                      "cannot map 0x%" PRIx64 " bytes of %s: %s", len, what,
+                      strerror(errno));
         close(dupfd);
         block_delete(rb);
         return NULL;
@@ -239,61 +324,99 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
     return rb;
 }
 
+RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
+                              int fd, uint64_t offset, bool readonly,
+                              Error **errp)
+{
+    char what[32];
+    snprintf(what, sizeof(what), "fd %d", fd);
+    return fd_block(mr, size, flags, fd, offset, readonly, what, errp);
+}
+
+/* An unlinked temporary file in @dir (a hugetlbfs mount, say), named after
+ * the region; -1 after setting an error. */
+static int temp_file_in(const char *dir, MemoryRegion *mr, char **what,
+                        Error **errp)
+{
+    char *tmpl =
+        gm__asprintf("%s/guestmem_%s.XXXXXX", dir, memory_region_name(mr));
+    if (!tmpl) {
+        gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
+        return -1;
+    }
+    for (char *c = tmpl + strlen(dir) + 1; *c; c++) {
+        if (*c == '/') {
+            *c = '_';
+        }
+    }
+    int fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd < 0) {
+        gm_error_setg(errp, GM_ERR_IO, "cannot create a file in '%s': %s", dir,
+                      strerror(errno));
+        free(tmpl);
+        return -1;
+    }
+    unlink(tmpl);
+    *what = tmpl;
+    return fd;
+}
+
 RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size, uint64_t align,
                                 uint32_t flags, const char *path, bool readonly,
                                 Error **errp)
 {
     struct stat st;
     bool created = false;
+    char *what = NULL;
     int fd;
-    char *tmpl = NULL;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        tmpl =
-            gm__asprintf("%s/guestmem_%s.XXXXXX", path, memory_region_name(mr));
-        if (!tmpl) {
+        fd = temp_file_in(path, mr, &what, errp);
+        if (fd < 0) {
+            return NULL;
+        }
+    } else {
+        fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && !readonly) {
+            /* O_EXCL: a file that appears meanwhile is not ours to size. */
+            fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            created = fd >= 0;
+        }
+        if (fd < 0) {
+            gm_error_setg(errp, GM_ERR_IO,
+                          "cannot open backing file '%s'%s: %s", path,
+                          readonly ? " read-only" : "", strerror(errno));
+            return NULL;
+        }
+        what = gm__asprintf("backing file '%s'", path);
+        if (!what) {
+            close(fd);
+            if (created) {
+                unlink(path);
+            }
             gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
             return NULL;
         }
-        for (char *c = tmpl + strlen(path) + 1; *c; c++) {
-            if (*c == '/') {
-                *c = '_';
-            }
-        }
-        fd = mkstemp(tmpl);
-        if (fd >= 0) {
-            unlink(tmpl);
-        }
-    } else {
-        fd = open(path, readonly ? O_RDONLY : O_RDWR);
-        if (fd < 0 && errno == ENOENT && !readonly) {
-            fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
-            created = fd >= 0;
-        }
     }
-    if (fd < 0) {
-        gm_error_setg(errp, GM_ERR_IO, "cannot open backing file '%s': %s",
-                      tmpl ? tmpl : path, strerror(errno));
-        free(tmpl);
-        return NULL;
-    }
-    free(tmpl);
-    RAMBlock *rb = gm__ramblock_new_fd(mr, size, flags, fd, 0, readonly, errp);
+    RAMBlock *rb = fd_block(mr, size, flags, fd, 0, readonly, what, errp);
     close(fd);
+    free(what);
+    if (rb && align && (uintptr_t)rb->host % align) {
+        gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                      "mapping of '%s' is not aligned to 0x%" PRIx64, path,
+                      align);
+        gm__ramblock_free(rb);
+        rb = NULL;
+    }
     if (!rb) {
         if (created) {
             unlink(path);
         }
         return NULL;
     }
-    if (align && (uintptr_t)rb->host % align) {
-        gm_error_setg(errp, GM_ERR_INVALID_ARG,
-                      "mapping of '%s' is not aligned to 0x%" PRIx64, path,
-                      align);
-        gm__ramblock_free(rb);
-        if (created) {
-            unlink(path);
-        }
-        return NULL;
+    /* QEMU makes the region of a read-only file read-only: the guest's
+     * stores are dropped, as for ROM. */
+    if (readonly) {
+        mr->readonly = true;
     }
     return rb;
 }
@@ -523,46 +646,78 @@ void gm_ramblock_info_fprint(FILE *f)
     }
 }
 
+/*
+ * QEMU 7.2's rules, in its order: a size within the block's current host
+ * pages only sets the region's (byte-exact) size and tells the resized
+ * hook if that size changed, for any block; anything else needs a
+ * resizeable block and at most its maximum.  Sizes are checked before the
+ * page rounding can wrap (QEMU's own rounding wraps UINT64_MAX to 0).
+ * Under the update lock; *@hook says whether the resized hook is due.
+ */
+static int resize_locked(RAMBlock *block, uint64_t newsize, bool *hook,
+                         Error **errp)
+{
+    uint64_t aligned;
+    bool fits = round_up_checked(newsize, host_page_size(), &aligned);
+    if (newsize && fits && aligned == block->used_length) {
+        if (newsize != memory_region_size(block->mr)) {
+            memory_region_set_size(block->mr, newsize);
+            *hook = true;
+        }
+        return 0;
+    }
+    if (!(block->flags & RAM_RESIZEABLE)) {
+        return gm_error_setg(errp, GM_ERR_WRONG_KIND,
+                             "Size mismatch: %s: 0x%" PRIx64 " != 0x%" PRIx64
+                             " (the block is not resizeable: only a size "
+                             "within its 0x%" PRIx64 " bytes of host pages "
+                             "is accepted)",
+                             block->idstr, newsize,
+                             memory_region_size(block->mr),
+                             (uint64_t)block->used_length);
+    }
+    if (newsize == 0) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                             "cannot resize '%s' to 0 bytes (1 byte to its "
+                             "maximum of 0x%" PRIx64 ")",
+                             block->idstr, (uint64_t)block->max_length);
+    }
+    if (!fits || aligned > block->max_length) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                             "Size too large: %s: 0x%" PRIx64 " > 0x%" PRIx64
+                             " (the block's maximum)",
+                             block->idstr, newsize,
+                             (uint64_t)block->max_length);
+    }
+    /* As QEMU: the old used range is cleaned, the new one starts dirty.
+     * Memory past the new end keeps its contents, as in QEMU (a later
+     * growth shows them again). */
+    for (unsigned c = 0; c < DIRTY_MEMORY_NUM; c++) {
+        cpu_physical_memory_test_and_clear_dirty(block->offset,
+                                                 block->used_length, c);
+    }
+    block->used_length = aligned;
+    cpu_physical_memory_set_dirty_range(block->offset, aligned,
+                                        DIRTY_CLIENTS_ALL);
+    memory_region_set_size(block->mr, newsize);
+    *hook = true;
+    return 0;
+}
+
 int qemu_ram_resize(RAMBlock *block, ram_addr_t newsize, Error **errp)
 {
     if (!block) {
         return gm_error_setg(errp, GM_ERR_INVALID_ARG,
                              "qemu_ram_resize: block is NULL");
     }
-    if (!(block->flags & RAM_RESIZEABLE)) {
-        return gm_error_setg(errp, GM_ERR_WRONG_KIND,
-                             "cannot resize '%s': not resizeable",
-                             block->idstr);
-    }
-    uint64_t size = round_up(newsize, host_page_size());
-    if (newsize == 0 || size > block->max_length) {
-        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
-                             "cannot resize '%s' to 0x%" PRIx64
-                             ": 1 byte to the maximum of 0x%" PRIx64,
-                             block->idstr, (uint64_t)newsize,
-                             (uint64_t)block->max_length);
-    }
-    if (size == block->used_length) {
-        return 0;
-    }
+    bool hook = false;
     gm_update_lock();
-    /* As QEMU: the old used range is cleaned, the new one starts dirty. */
-    for (unsigned c = 0; c < DIRTY_MEMORY_NUM; c++) {
-        cpu_physical_memory_test_and_clear_dirty(block->offset,
-                                                 block->used_length, c);
-    }
-    if (size < block->used_length) {
-        /* Give the host the memory beyond the new end back. */
-        madvise(block->host + size, block->used_length - size, MADV_DONTNEED);
-    }
-    block->used_length = size;
-    cpu_physical_memory_set_dirty_range(block->offset, size, DIRTY_CLIENTS_ALL);
-    memory_region_set_size(block->mr, newsize);
+    int rc = resize_locked(block, newsize, &hook, errp);
     gm_update_unlock();
-    if (block->resized) {
+    if (hook && block->resized) {
         block->resized(block->idstr, newsize, block->host);
     }
-    return 0;
+    return rc;
 }
 
 void memory_region_ram_resize(MemoryRegion *mr, ram_addr_t newsize,

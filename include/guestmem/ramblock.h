@@ -19,6 +19,30 @@
  * fork() in the program that embeds it, and the kernels that needed it for
  * KVM are long gone.
  *
+ * Files (memory_region_init_ram_from_file, _from_fd, GM_BACKEND_FILE):
+ *  - The file must hold every page the block maps: offset plus the size
+ *    rounded up to the page size (QEMU 7.2's check).  A smaller file is
+ *    refused with GM_ERR_INVALID_ARG (QEMU: "backing store size 0x5 does
+ *    not match 'size' option 0x10000"), because a guest access to a page
+ *    past the end of a file would raise SIGBUS and end the process.
+ *  - A file that holds data is never grown, truncated or written to by
+ *    opening it, whether the open succeeds or fails; with RAM_SHARED the
+ *    guest's stores reach it (that is what sharing asks for), without it
+ *    they stay private.  An empty file, and a file created at a path that
+ *    did not exist (mode 0600, removed again if the call fails), is sized
+ *    to the block, as QEMU does.  A directory gets an unlinked temporary
+ *    file.
+ *  - Read-only (@readonly): the file is opened read-only and must exist
+ *    and be large enough (QEMU 7.2 accepts an empty one and would raise
+ *    SIGBUS on the first access); the region is made read-only, as QEMU
+ *    does, so the guest's stores are dropped; the mapping is private, so
+ *    not even a store through the host pointer can fault or reach the file.
+ *  - What cannot be checked: another process truncating the file later
+ *    (a memfd from GM_BACKEND_MEMFD is sealed against it), and huge pages
+ *    running out under a lazily populated hugetlbfs or hugetlb memfd
+ *    block; both raise SIGBUS on access, as in QEMU.  Preallocate
+ *    (@prealloc) to find the second at creation.
+ *
  * Thread-safety: creation, resizing and destruction take the update lock;
  * the lookups below take it too and may be called from any thread.
  */
@@ -68,17 +92,33 @@ typedef int(RAMBlockIterFunc)(RAMBlock *rb, void *opaque);
 GM_API int qemu_ram_foreach_block(RAMBlockIterFunc func, void *opaque);
 
 /**
- * qemu_ram_resize: change the used length of a resizeable block (created
- * by memory_region_init_resizeable_ram) to @newsize, rounded up to the
- * host page size, up to its maximum length.  The region's size follows,
- * the new used range starts dirty for every client, and the block's
- * resized callback runs.  The same size is a no-op.
- * Errors: GM_ERR_WRONG_KIND (not resizeable), GM_ERR_INVALID_ARG (0 or more
- * than the maximum length); nothing changes.
+ * qemu_ram_resize: resize @block to @newsize bytes, by QEMU 7.2's rules.
+ *
+ * When @newsize rounded up to the host page size is the block's used
+ * length (same host pages), any block, resizeable or not, accepts it: the
+ * region's size becomes exactly @newsize and, if that changed it, the
+ * resized hook runs with @newsize; the same size is a no-op.  Otherwise
+ * the block must be resizeable (memory_region_init_resizeable_ram) and
+ * @newsize at most its maximum length: the used length becomes @newsize
+ * rounded up to the host page, the region's size @newsize, the old used
+ * range is cleaned and the new one starts dirty for every client, and the
+ * resized hook runs (after the update lock is dropped) with @newsize.
+ * Contents are kept: a shrink does not discard the memory past the new end.
+ *
+ * Errors (nothing changes: lengths, region size, contents, dirty bits;
+ * the hook does not run):
+ * GM_ERR_INVALID_ARG: @block NULL; @newsize 0; more than the maximum
+ *   length, including sizes that would wrap when rounded up, such as
+ *   UINT64_MAX ("Size too large: etc/acpi/tables: 0x20000 > 0x10000 (the
+ *   block's maximum)", QEMU's words and the request as given);
+ * GM_ERR_WRONG_KIND: a block that is not resizeable asked for other host
+ *   pages ("Size mismatch: NAME: 0x40000 != 0x80000 ...", QEMU's words).
+ * Context: takes the update lock; not from a listener or the hook.
  * Return: 0 or a negative GmErrorCode.
  */
 GM_API int qemu_ram_resize(RAMBlock *block, ram_addr_t newsize, Error **errp);
-/** memory_region_ram_resize: qemu_ram_resize() of @mr's block. */
+/** memory_region_ram_resize: qemu_ram_resize() of @mr's block; errors as
+ * there, and GM_ERR_WRONG_KIND for a region without a block. */
 GM_API void memory_region_ram_resize(MemoryRegion *mr, ram_addr_t newsize,
                                      Error **errp);
 
@@ -103,9 +143,11 @@ typedef enum GmBackendKind {
  * struct GmBackendConfig - a host memory backend, as QEMU's
  * memory-backend-* objects describe one.  Zero-initialise, then set:
  * @kind and @size (bytes, a multiple of the page size of the memory);
- * @mem_path: for GM_BACKEND_FILE, a file (created if missing, extended to
- *   @size) or a directory, such as a hugetlbfs mount (an unlinked
- *   temporary file is made in it);
+ * @mem_path: for GM_BACKEND_FILE, a file or a directory, such as a
+ *   hugetlbfs mount (an unlinked temporary file is made in it).  A file
+ *   that does not exist is created and sized; an existing file must hold
+ *   @size bytes rounded up to the page, and is never grown or truncated
+ *   (an empty one is sized, as QEMU does): see "Files" above;
  * @share: MAP_SHARED (a memfd is always shared, as QEMU's default);
  * @prealloc: populate every page now (what -mem-prealloc does), so the
  *   guest never faults and a host that cannot provide the memory fails
@@ -114,7 +156,9 @@ typedef enum GmBackendKind {
  *   huge page size);
  * @no_merge: do not ask for MADV_MERGEABLE (QEMU's mem-merge=off);
  * @no_dump: MADV_DONTDUMP (QEMU's dump-guest-core=off);
- * @no_reserve: MAP_NORESERVE (QEMU's reserve=off);
+ * @no_reserve: MAP_NORESERVE (QEMU's reserve=off): no swap is reserved,
+ *   so a block larger than the host's memory can be made and described,
+ *   and the host runs out only if the guest touches too much of it;
  * @nomigrate: leave RAM_MIGRATABLE off (global dirty tracking skips it).
  */
 typedef struct GmBackendConfig {
@@ -133,12 +177,17 @@ typedef struct GmBackendConfig {
 
 /**
  * gm_memory_region_init_backend: initialise @mr as RAM called @name over a
- * new backend described by @cfg.
- * Errors (nothing is left allocated or created, @mr stays uninitialised):
- * GM_ERR_INVALID_ARG (size 0, a path missing for a file backend, hugetlb on
- * a non-memfd backend), GM_ERR_IO (the file or memfd cannot be created,
- * sized or mapped; no hugepages; the host's reason is in the message),
- * GM_ERR_NO_MEMORY (the host cannot provide or preallocate @size bytes).
+ * new backend described by @cfg.  A memfd is sized to @size rounded up to
+ * its page size (the huge page size with @hugetlb) and sealed.
+ * Errors (nothing is left allocated or created, no existing file is
+ * changed, @mr stays uninitialised):
+ * GM_ERR_INVALID_ARG (size 0 or above 2^62, a path missing for a file
+ * backend, hugetlb on a non-memfd backend, an existing file smaller than
+ * @size rounded up to its page: see "Files" above), GM_ERR_IO (the file or memfd
+ * cannot be opened, created, sized or mapped; no hugepages; the host's
+ * reason is in the message), GM_ERR_NO_MEMORY (the host cannot provide or
+ * preallocate @size bytes).
+ * Context: update side; takes the update lock.
  * Return: true on success.
  */
 GM_API bool gm_memory_region_init_backend(MemoryRegion *mr, Object *owner,

@@ -70,6 +70,8 @@ TEST(info_ramblock_order_and_format)
     ASSERT_EQ(nr_blocks(), 4);
 }
 
+/* --- resizing (QEMU 7.2's qemu_ram_resize) -------------------------------- */
+
 static int resized_calls;
 static uint64_t resized_len;
 
@@ -77,6 +79,175 @@ static void on_resized(const char *id, uint64_t len, void *host)
 {
     resized_calls++;
     resized_len = len;
+}
+
+/* What a failed resize must leave alone. */
+typedef struct BlockState {
+    uint64_t used, max, size;
+    int calls;
+    bool dirty_last_page;
+} BlockState;
+
+static BlockState block_state(MemoryRegion *mr)
+{
+    RAMBlock *rb = mr->ram_block;
+    return (BlockState){
+        qemu_ram_get_used_length(rb),
+        qemu_ram_get_max_length(rb),
+        memory_region_size(mr),
+        resized_calls,
+        memory_region_get_dirty(mr, qemu_ram_get_used_length(rb) - 1, 1,
+                                DIRTY_MEMORY_VGA),
+    };
+}
+
+static void assert_unchanged(MemoryRegion *mr, BlockState was)
+{
+    BlockState now = block_state(mr);
+    ASSERT_ADDR_EQ(now.used, was.used);
+    ASSERT_ADDR_EQ(now.max, was.max);
+    ASSERT_ADDR_EQ(now.size, was.size);
+    ASSERT_EQ(now.calls, was.calls);
+    ASSERT_EQ(now.dirty_last_page, was.dirty_last_page);
+}
+
+/* Resizes @mr to @size and expects error @code with exactly @msg. */
+static void resize_fails(MemoryRegion *mr, uint64_t size, GmErrorCode code,
+                         const char *msg)
+{
+    BlockState was = block_state(mr);
+    Error *err = NULL;
+    ASSERT_EQ(qemu_ram_resize(mr->ram_block, size, &err), -(int)code);
+    ASSERT_EQ(gm_error_code(err), code);
+    if (msg) {
+        ASSERT_STR_EQ(error_get_pretty(err), msg);
+    }
+    error_free(err);
+    assert_unchanged(mr, was);
+}
+
+/* api/01-ram-resize-wrap.c: UINT64_MAX rounded up to the page wraps to 0;
+ * it must be "too large", with the block, its size and its contents as
+ * they were. */
+TEST(resize_past_2_64_is_too_large)
+{
+    test_capture_errors();
+    static MemoryRegion r;
+    ASSERT(memory_region_init_resizeable_ram(&r, NULL, "rr", 0x1000, 0x4000,
+                                             on_resized, NULL));
+    uint8_t *p = memory_region_get_ram_ptr(&r);
+    memset(p, 0xab, 0x1000);
+    memory_region_reset_dirty(&r, 0, 0x1000, DIRTY_MEMORY_VGA);
+    resize_fails(&r, UINT64_MAX, GM_ERR_INVALID_ARG,
+                 "Size too large: rr: 0xffffffffffffffff > 0x4000 (the "
+                 "block's maximum)");
+    /* Every size whose rounding wraps, and the first one past the
+     * maximum. */
+    resize_fails(&r, UINT64_MAX - 0xffe, GM_ERR_INVALID_ARG, NULL);
+    resize_fails(&r, UINT64_MAX - 0xfff, GM_ERR_INVALID_ARG, NULL);
+    resize_fails(&r, 0x4001, GM_ERR_INVALID_ARG,
+                 "Size too large: rr: 0x4001 > 0x4000 (the block's "
+                 "maximum)");
+    resize_fails(&r, 0, GM_ERR_INVALID_ARG,
+                 "cannot resize 'rr' to 0 bytes (1 byte to its maximum of "
+                 "0x4000)");
+    ASSERT_EQ(p[0], 0xab);
+    ASSERT_EQ(p[0xfff], 0xab);
+    ASSERT_EQ(resized_calls, 0);
+    /* The maximum itself is fine. */
+    ASSERT_EQ(qemu_ram_resize(r.ram_block, 0x4000, NULL), 0);
+    ASSERT_EQ(memory_region_size(&r), 0x4000);
+    ASSERT_EQ(p[0xfff], 0xab);
+}
+
+/* ram/resize-errors.c: QEMU's errors name the block and the request as
+ * given, with QEMU's words ("Size mismatch", "Size too large"). */
+TEST(resize_errors_name_the_request)
+{
+    test_capture_errors();
+    static MemoryRegion rom, acpi;
+    ASSERT(memory_region_init_rom(&rom, NULL, "0000:00:03.0/virtio-net-pci.rom",
+                                  0x80000, NULL));
+    ASSERT(memory_region_init_resizeable_ram(&acpi, NULL, "etc/acpi/tables",
+                                             0x1000, 0x10000, NULL, NULL));
+    resize_fails(&rom, 0x40000, GM_ERR_WRONG_KIND,
+                 "Size mismatch: 0000:00:03.0/virtio-net-pci.rom: 0x40000 != "
+                 "0x80000 (the block is not resizeable: only a size within "
+                 "its 0x80000 bytes of host pages is accepted)");
+    /* Its own size: fine, as in QEMU (migration resizes every block to
+     * the length in the stream). */
+    Error *err = NULL;
+    memory_region_ram_resize(&rom, 0x80000, &err);
+    ASSERT(err == NULL);
+    ASSERT_EQ(memory_region_size(&rom), 0x80000);
+    resize_fails(&acpi, 0x20000, GM_ERR_INVALID_ARG,
+                 "Size too large: etc/acpi/tables: 0x20000 > 0x10000 (the "
+                 "block's maximum)");
+    resize_fails(&acpi, 0x300000, GM_ERR_INVALID_ARG,
+                 "Size too large: etc/acpi/tables: 0x300000 > 0x10000 (the "
+                 "block's maximum)");
+    /* A region without a block. */
+    static MemoryRegion io;
+    memory_region_init_io(&io, NULL, NULL, NULL, "io", 0x10);
+    memory_region_ram_resize(&io, 0x10, &err);
+    ASSERT_EQ(gm_error_code(err), GM_ERR_WRONG_KIND);
+    error_free(err);
+    ASSERT_EQ(qemu_ram_resize(NULL, 0x1000, NULL), -GM_ERR_INVALID_ARG);
+}
+
+/* ram/resize-within-same-pages.c: a byte-exact size within the same host
+ * pages sets the region's size and calls the hook (QEMU's "exec: Fix for
+ * qemu_ram_resize() callback"); only the same size is a no-op. */
+TEST(resize_within_same_pages)
+{
+    test_capture_errors();
+    static MemoryRegion mr;
+    ASSERT(memory_region_init_resizeable_ram(
+        &mr, NULL, "etc/acpi/tables", 0x1000, 0x10000, on_resized, NULL));
+    Error *err = NULL;
+    memory_region_ram_resize(&mr, 0x1800, &err);
+    ASSERT(err == NULL);
+    ASSERT_EQ(resized_calls, 1);
+    ASSERT_EQ(resized_len, 0x1800);
+    ASSERT_EQ(memory_region_size(&mr), 0x1800);
+    ASSERT_EQ(qemu_ram_get_used_length(mr.ram_block), 0x2000);
+    /* Still two pages: the size and the hook follow, the block does not;
+     * nothing is dirtied. */
+    memory_region_reset_dirty(&mr, 0, 0x2000, DIRTY_MEMORY_VGA);
+    memory_region_ram_resize(&mr, 0x1c00, &err);
+    ASSERT(err == NULL);
+    ASSERT_EQ(resized_calls, 2);
+    ASSERT_EQ(resized_len, 0x1c00);
+    ASSERT_EQ(memory_region_size(&mr), 0x1c00);
+    ASSERT_EQ(qemu_ram_get_used_length(mr.ram_block), 0x2000);
+    ASSERT(!memory_region_get_dirty(&mr, 0, 0x1c00, DIRTY_MEMORY_VGA));
+    /* The same size: a no-op, no hook. */
+    memory_region_ram_resize(&mr, 0x1c00, &err);
+    ASSERT(err == NULL);
+    ASSERT_EQ(resized_calls, 2);
+    /* A fixed block accepts a size within its pages too, as in QEMU. */
+    static MemoryRegion fixed;
+    ASSERT(memory_region_init_ram(&fixed, NULL, "fixed", 0x800, NULL));
+    ASSERT_EQ(qemu_ram_resize(fixed.ram_block, 0x800, NULL), 0);
+    ASSERT_EQ(qemu_ram_resize(fixed.ram_block, 0xc00, NULL), 0);
+    ASSERT_EQ(memory_region_size(&fixed), 0xc00);
+    ASSERT_EQ(qemu_ram_get_used_length(fixed.ram_block), 0x1000);
+    resize_fails(&fixed, 0x1001, GM_ERR_WRONG_KIND, NULL);
+}
+
+/* A shrink keeps what lies past the new end, as in QEMU: growing again
+ * shows it. */
+TEST(resize_shrink_keeps_contents)
+{
+    test_capture_errors();
+    static MemoryRegion mr;
+    ASSERT(memory_region_init_resizeable_ram(&mr, NULL, "r", 0x4000, 0x4000,
+                                             NULL, NULL));
+    uint8_t *p = memory_region_get_ram_ptr(&mr);
+    p[0x3000] = 0x5a;
+    ASSERT_EQ(qemu_ram_resize(mr.ram_block, 0x1000, NULL), 0);
+    ASSERT_EQ(qemu_ram_resize(mr.ram_block, 0x4000, NULL), 0);
+    ASSERT_EQ(p[0x3000], 0x5a);
 }
 
 TEST(resizeable_ram)
@@ -268,6 +439,269 @@ TEST(failures_leave_nothing_behind)
     ASSERT(m.magic == 0); /* left uninitialised */
 }
 
+/* --- backing files: too small is refused, users' files stay as they were -- */
+
+/* A file's whole contents, to compare before and after. */
+typedef struct FileImage {
+    char path[96];
+    size_t size;
+    uint8_t *bytes;
+} FileImage;
+
+/* Makes a file of @size bytes of a pattern in a fresh directory. */
+static FileImage make_file(const char *name, size_t size)
+{
+    FileImage f = { { 0 }, size, malloc(size ? size : 1) };
+    char dir[] = "/tmp/gm-files-XXXXXX";
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(f.path, sizeof(f.path), "%s/%s", dir, name);
+    for (size_t i = 0; i < size; i++) {
+        f.bytes[i] = (uint8_t)(i * 7 + 3);
+    }
+    int fd = open(f.path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(write(fd, f.bytes, size), (ssize_t)size);
+    close(fd);
+    return f;
+}
+
+/* The file is byte for byte and size for size what make_file() wrote. */
+static void assert_file_unchanged(const FileImage *f)
+{
+    struct stat st;
+    ASSERT_EQ(stat(f->path, &st), 0);
+    ASSERT_EQ(st.st_size, (off_t)f->size);
+    uint8_t *now = malloc(f->size ? f->size : 1);
+    int fd = open(f->path, O_RDONLY);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(read(fd, now, f->size), (ssize_t)f->size);
+    close(fd);
+    ASSERT_EQ(memcmp(now, f->bytes, f->size), 0);
+    free(now);
+}
+
+static void remove_file(FileImage *f)
+{
+    unlink(f->path);
+    *strrchr(f->path, '/') = '\0';
+    rmdir(f->path);
+    free(f->bytes);
+}
+
+/* Opens @f as RAM of @size and expects the refusal @code with @needle in
+ * its message; nothing may be left: no block, an uninitialised region,
+ * the file as it was. */
+static void file_refused(FileImage *f, uint64_t size, uint32_t flags,
+                         bool readonly, const char *needle)
+{
+    static MemoryRegion m;
+    int before = nr_blocks();
+    Error *err = NULL;
+    ASSERT(!memory_region_init_ram_from_file(&m, NULL, "f", size, 0, flags,
+                                             f->path, readonly, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_INVALID_ARG);
+    if (!strstr(error_get_pretty(err), needle)) {
+        test_fail(__FILE__, __LINE__, "'%s' not in '%s'", needle,
+                  error_get_pretty(err));
+    }
+    error_free(err);
+    ASSERT(m.magic == 0);
+    ASSERT_EQ(nr_blocks(), before);
+    assert_file_unchanged(f);
+}
+
+/* api/03-ro-file-too-small-sigbus.c: a 5-byte file behind 64 KiB of RAM.
+ * Accepted, a guest read at 0x8000 raised SIGBUS; QEMU 7.2 refuses it
+ * ("backing store size 0x5 does not match 'size' option 0x10000"), and so
+ * does guestmem, read-only or not, shared or not. */
+TEST(file_smaller_than_region_is_refused)
+{
+    test_capture_errors();
+    FileImage f = make_file("small.bin", 5);
+    const char *qemu = "backing store size 0x5 does not match 'size' option "
+                       "0x10000";
+    file_refused(&f, 0x10000, 0, true, qemu);
+    file_refused(&f, 0x10000, RAM_SHARED, true, qemu);
+    file_refused(&f, 0x10000, 0, false, qemu);
+    file_refused(&f, 0x10000, RAM_SHARED, false, qemu);
+    file_refused(&f, 0x10000, 0, false, "never grown or truncated");
+    remove_file(&f);
+    /* The size is rounded up to the page first, as QEMU does: a 5000-byte
+     * file cannot back 5000 bytes of RAM (its second page would be partly
+     * missing); QEMU: "backing store size 0x1388 does not match 'size'
+     * option 0x2000". */
+    f = make_file("p5000.bin", 5000);
+    file_refused(&f, 5000, 0, false,
+                 "backing store size 0x1388 does not match 'size' option "
+                 "0x2000");
+    file_refused(&f, 5000, 0, true, "0x1388");
+    remove_file(&f);
+    /* An empty file read-only: nothing to map (QEMU 7.2 maps it anyway and
+     * the first guest access raises SIGBUS). */
+    f = make_file("empty.bin", 0);
+    file_refused(&f, 0x1000, 0, true,
+                 "backing store size 0x0 does not match 'size' option "
+                 "0x1000");
+    remove_file(&f);
+}
+
+/* The same through an fd and through a --mem-path backend. */
+TEST(small_fd_and_backend_file_are_refused)
+{
+    test_capture_errors();
+    FileImage f = make_file("guest.img", 5000);
+    static MemoryRegion m;
+    Error *err = NULL;
+    int fd = open(f.path, O_RDWR);
+    ASSERT(fd >= 0);
+    ASSERT(!memory_region_init_ram_from_fd(&m, NULL, "fd", 0x10000, RAM_SHARED,
+                                           fd, 0, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_INVALID_ARG);
+    error_free(err);
+    err = NULL;
+    /* An offset that leaves too little of a large enough file. */
+    ASSERT(!memory_region_init_ram_from_fd(&m, NULL, "fd", 0x1000, 0, fd,
+                                           0x1000, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_INVALID_ARG);
+    error_free(err);
+    err = NULL;
+    close(fd);
+    assert_file_unchanged(&f);
+    /* `guestmem ramblock --mem-path FILE -m 1G` grew a 5,000-byte file to
+     * 1 GiB; QEMU refuses it. */
+    GmBackendConfig cfg = { .kind = GM_BACKEND_FILE,
+                            .size = 1 << 30,
+                            .mem_path = f.path };
+    for (int share = 0; share < 2; share++) {
+        cfg.share = share;
+        cfg.prealloc = share;
+        ASSERT(!gm_memory_region_init_backend(&m, NULL, "pc.ram", &cfg, &err));
+        ASSERT_EQ(gm_error_code(err), GM_ERR_INVALID_ARG);
+        ASSERT(strstr(error_get_pretty(err),
+                      "backing store size 0x1388 does not match 'size' "
+                      "option 0x40000000") != NULL);
+        error_free(err);
+        err = NULL;
+        ASSERT(m.magic == 0);
+        assert_file_unchanged(&f);
+    }
+    remove_file(&f);
+}
+
+/* Files large enough are accepted and, opened without RAM_SHARED, stay
+ * byte for byte as they were whatever the guest does; read-only files
+ * also make the region read-only, as QEMU does, so that a store neither
+ * reaches the file nor faults. */
+TEST(accepted_files_stay_unchanged)
+{
+    test_capture_errors();
+    static MemoryRegion root, ro, priv, shared;
+    static AddressSpace as;
+    memory_region_init(&root, NULL, "root", UINT64_MAX);
+    address_space_init(&as, &root, "files");
+    FileImage exact = make_file("exact.bin", 0x10000);
+    FileImage big = make_file("big.bin", 70000);
+    /* Read-only: reads see the file, stores are dropped. */
+    ASSERT(memory_region_init_ram_from_file(&ro, NULL, "ro", 0x10000, 0, 0,
+                                            exact.path, true, NULL));
+    ASSERT(memory_region_is_rom(&ro));
+    memory_region_add_subregion(&root, 0, &ro);
+    MemTxResult res;
+    ASSERT_EQ(address_space_ldub(&as, 0x8000, A, &res), exact.bytes[0x8000]);
+    ASSERT_EQ(res, MEMTX_OK);
+    address_space_stb(&as, 0x8000, 0x55, A, &res);
+    ASSERT_EQ(address_space_ldub(&as, 0x8000, A, NULL), exact.bytes[0x8000]);
+    /* Even a store through the host pointer cannot fault or reach it. */
+    ((volatile uint8_t *)memory_region_get_ram_ptr(&ro))[0x10] = 0x77;
+    /* Private, on a larger file: the guest's stores stay in memory. */
+    ASSERT(memory_region_init_ram_from_file(&priv, NULL, "priv", 0x10000, 0, 0,
+                                            big.path, false, NULL));
+    memory_region_add_subregion(&root, 0x10000, &priv);
+    ASSERT_EQ(address_space_ldub(&as, 0x10000 + 0x1234, A, NULL),
+              big.bytes[0x1234]);
+    address_space_stl_le(&as, 0x10000 + 0x1234, 0xdeadbeef, A, &res);
+    ASSERT_EQ(res, MEMTX_OK);
+    ASSERT_ADDR_EQ(address_space_ldl_le(&as, 0x10000 + 0x1234, A, NULL),
+                   0xdeadbeef);
+    memory_region_del_subregion(&root, &ro);
+    memory_region_del_subregion(&root, &priv);
+    ASSERT_EQ(gm_memory_region_destroy(&ro, NULL), 0);
+    ASSERT_EQ(gm_memory_region_destroy(&priv, NULL), 0);
+    assert_file_unchanged(&exact);
+    assert_file_unchanged(&big);
+    /* Shared asks for the guest's stores to reach the file - and only
+     * them: its size does not change. */
+    ASSERT(memory_region_init_ram_from_file(&shared, NULL, "shared", 0x10000, 0,
+                                            RAM_SHARED, big.path, false, NULL));
+    ((uint8_t *)memory_region_get_ram_ptr(&shared))[0x20] = 0x99;
+    ASSERT_EQ(gm_memory_region_destroy(&shared, NULL), 0);
+    big.bytes[0x20] = 0x99;
+    assert_file_unchanged(&big);
+    remove_file(&exact);
+    remove_file(&big);
+}
+
+/* What is sized: an empty file (as QEMU), a file created at a missing
+ * path (removed again on failure), and an empty memfd given by fd. */
+TEST(empty_and_new_files_are_sized)
+{
+    test_capture_errors();
+    static MemoryRegion e, n, m, d;
+    FileImage f = make_file("empty.bin", 0);
+    ASSERT(memory_region_init_ram_from_file(&e, NULL, "e", 0x3000, 0, 0, f.path,
+                                            false, NULL));
+    struct stat st;
+    ASSERT_EQ(stat(f.path, &st), 0);
+    ASSERT_EQ(st.st_size, 0x3000);
+    /* A path that does not exist yet is created; a failure removes it. */
+    char fresh[128];
+    snprintf(fresh, sizeof(fresh), "%s.new", f.path);
+    ASSERT(memory_region_init_ram_from_file(&n, NULL, "n", 0x2000, 0, 0, fresh,
+                                            false, NULL));
+    ASSERT_EQ(stat(fresh, &st), 0);
+    ASSERT_EQ(st.st_size, 0x2000);
+    ASSERT_EQ(gm_memory_region_destroy(&n, NULL), 0);
+    unlink(fresh);
+    /* 2^62 bytes: created, then it cannot be sized or mapped. */
+    Error *err = NULL;
+    ASSERT(!memory_region_init_ram_from_file(&d, NULL, "n", UINT64_C(1) << 62,
+                                             0, 0, fresh, false, &err));
+    ASSERT(gm_error_code(err) == GM_ERR_IO ||
+           gm_error_code(err) == GM_ERR_NO_MEMORY);
+    error_free(err);
+    err = NULL;
+    ASSERT(stat(fresh, &st) != 0);
+    int fd = memfd_create("gm", MFD_CLOEXEC);
+    ASSERT(memory_region_init_ram_from_fd(&m, NULL, "m", 0x5000, RAM_SHARED, fd,
+                                          0, NULL));
+    ASSERT_EQ(fstat(fd, &st), 0);
+    ASSERT_EQ(st.st_size, 0x5000);
+    close(fd);
+    /* A read-only open of a missing file: refused, nothing created. */
+    ASSERT(!memory_region_init_ram_from_file(&d, NULL, "d", 0x1000, 0, 0, fresh,
+                                             true, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_IO);
+    error_free(err);
+    ASSERT(stat(fresh, &st) != 0);
+    ASSERT_EQ(gm_memory_region_destroy(&e, NULL), 0);
+    remove_file(&f);
+}
+
+/* A memfd backend of a size that is not a multiple of the page works (its
+ * memfd is sized to whole pages; QEMU 7.2 refuses it with "backing store
+ * size 0x1388 does not match 'size' option 0x2000"). */
+TEST(memfd_backend_of_odd_size)
+{
+    test_capture_errors();
+    static MemoryRegion m;
+    GmBackendConfig cfg = { .kind = GM_BACKEND_MEMFD, .size = 5000 };
+    ASSERT(gm_memory_region_init_backend(&m, NULL, "odd", &cfg, NULL));
+    struct stat st;
+    ASSERT_EQ(fstat(qemu_ram_get_fd(m.ram_block), &st), 0);
+    ASSERT_EQ(st.st_size, 0x2000);
+    ASSERT_EQ(memory_region_size(&m), 5000);
+}
+
 /* The first hugetlbfs mount, or NULL. */
 static char *hugetlbfs_mount(void)
 {
@@ -376,11 +810,20 @@ TEST(numa_system_memory)
 
 static const TestCase tests[] = {
     TEST_ENTRY(info_ramblock_order_and_format),
+    TEST_ENTRY(resize_past_2_64_is_too_large),
+    TEST_ENTRY(resize_errors_name_the_request),
+    TEST_ENTRY(resize_within_same_pages),
+    TEST_ENTRY(resize_shrink_keeps_contents),
     TEST_ENTRY(resizeable_ram),
     TEST_ENTRY(memfd_backend_round_trip),
     TEST_ENTRY(file_backend_round_trip_and_temp_file),
     TEST_ENTRY(prealloc_populates_lazy_does_not),
     TEST_ENTRY(failures_leave_nothing_behind),
+    TEST_ENTRY(file_smaller_than_region_is_refused),
+    TEST_ENTRY(small_fd_and_backend_file_are_refused),
+    TEST_ENTRY(accepted_files_stay_unchanged),
+    TEST_ENTRY(empty_and_new_files_are_sized),
+    TEST_ENTRY(memfd_backend_of_odd_size),
     TEST_ENTRY(hugetlbfs_mem_path),
     TEST_ENTRY(numa_system_memory),
 };
