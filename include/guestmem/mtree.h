@@ -127,9 +127,25 @@ GM_API bool gm_resolve(MemoryRegion *root, hwaddr addr,
                        MemoryRegionSection *out);
 
 /**
- * gm_parse_size: parse a size with QEMU's suffixes (K, M, G, T, P, E, in
- * powers of 1024; an optional trailing B; a plain number is bytes) into
- * *@out.  Errors: GM_ERR_PARSE for anything else or an overflow.
+ * gm_parse_size: read a size in bytes as QEMU 7.2 reads one (qemu_strtosz,
+ * the sizes of -object and -machine options) into *@out.
+ * @text: decimal digits with an optional fraction ("1.5G"), or 0x and hex
+ *   digits (no fraction), then at most one unit, B, K, M, G, T, P or E in
+ *   either case (powers of 1024); no unit is bytes.  Leading zeros are
+ *   decimal ("010" is 10).  Nothing may follow the unit ("1GB", "1GiB" are
+ *   refused, as in QEMU).  A fraction is exact, rounded half up to the
+ *   byte (QEMU 7.2 rounds it through a double first: the two agree up to
+ *   P, and differ by a few bytes at E, where QEMU 7.2 also drops a fraction
+ *   that rounds to 1.0: 15.99999999999999999E is 2^64 - 12 here, 15E there).
+ * @out: set only on success.
+ *
+ * Errors (*@out unchanged): GM_ERR_PARSE for empty text, a sign or space
+ * in front, an unknown unit or text after it, a fraction without a unit or
+ * after hex, and a value of 2^64 or more ("16E", "0x10000000000000000");
+ * GM_ERR_NO_MEMORY.  For -m, where a number without a unit is MiB, see
+ * gm_parse_ram_size() in ramblock.h.
+ * Context: any thread.
+ * Return: 0 or a negative GmErrorCode.
  */
 GM_API int gm_parse_size(const char *text, uint64_t *out, Error **errp);
 

@@ -234,6 +234,29 @@ GM_API bool gm_memory_region_allocate_system_memory(
     MemoryRegion *mr, Object *owner, const char *name, uint64_t ram_size,
     const GmNumaNode *nodes, unsigned nr_nodes, Error **errp);
 
+/* --- sizes on the command line ------------------------------------------ */
+
+/**
+ * gm_parse_ram_size: read QEMU's -m option as QEMU 7.2 does, into *@out
+ * (bytes).  @text is the size, optionally as "size=SIZE".  It must first
+ * be a valid size in bytes for gm_parse_size() (so "1.5" is refused: a
+ * fraction of a byte); then, when it ends in a digit, it is read again as
+ * MiB ("128" is 128 MiB, "010" is 10 MiB, "0x10" is 16 MiB: QEMU 7.2 reads
+ * it so and warns that a unit on hex is deprecated); with a unit it means
+ * what it says ("1.5G", "1B").  *@out is 0 for "0", which QEMU reads as
+ * the machine's default size (128 MiB for pc): the caller substitutes it.
+ * Rounding to the machine's granularity (8 KiB for pc) is the machine's.
+ * @out: set only on success.
+ *
+ * Errors (*@out unchanged): GM_ERR_PARSE (not a size; "17592186044416"
+ * MiB and more is 2^64 bytes or more), GM_ERR_UNSUPPORTED (",slots=",
+ * ",maxmem=": guestmem has no memory hotplug), GM_ERR_INVALID_ARG (@text
+ * or @out NULL), GM_ERR_NO_MEMORY.  The message starts with "-m".
+ * Context: any thread.
+ * Return: 0 or a negative GmErrorCode.
+ */
+GM_API int gm_parse_ram_size(const char *text, uint64_t *out, Error **errp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -360,17 +360,24 @@ static bool build(GmPcMachine *pc, Error **errp)
                       pc->cfg.ram_size);
         return false;
     }
+    /* pc.ram is reserved lazily (MAP_NORESERVE): describing a machine
+     * (mtree, e820, ramblock) must cost nothing even with more RAM than
+     * the host has; only the pages a guest touches take memory.  QEMU
+     * reserves swap here and fails for -m beyond RAM + swap; `guestmem run`
+     * refuses -m above the host's memory itself. */
     if (pc->cfg.ram_backend) {
         /* -mem-path / -mem-prealloc: the backend QEMU creates is called
          * "pc.ram" too. */
         GmBackendConfig be = *pc->cfg.ram_backend;
         be.size = pc->cfg.ram_size;
+        be.no_reserve = true;
         if (!gm_memory_region_init_backend(&pc->ram, NULL, "pc.ram", &be,
                                            errp)) {
             return false;
         }
-    } else if (!memory_region_init_ram(&pc->ram, NULL, "pc.ram",
-                                       pc->cfg.ram_size, errp)) {
+    } else if (!memory_region_init_ram_flags_nomigrate(
+                   &pc->ram, NULL, "pc.ram", pc->cfg.ram_size,
+                   RAM_MIGRATABLE | RAM_NORESERVE, errp)) {
         return false;
     }
     remember(pc, &pc->ram);

@@ -296,13 +296,13 @@ int cmd_run(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
-    uint64_t ram = 128ULL << 20;
+    /* -m as model_load reads it (which reports a bad one); 0: default. */
+    uint64_t ram = 0;
     Error *err = NULL;
-    if (o.mo.mem && gm_parse_size(o.mo.mem, &ram, &err) == 0 &&
-        !fits_host(ram)) {
+    if (o.mo.mem && gm_parse_ram_size(o.mo.mem, &ram, NULL) == 0 &&
+        !fits_host(ram ? ram : 128ULL << 20)) {
         return 1;
     }
-    error_free(err);
     Model m;
     if (!model_load(&o.mo, &m)) {
         return 1;

@@ -4,6 +4,7 @@
  * (imported dump or built machine) they share.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,11 +131,24 @@ bool model_load(const ModelOpts *mo, Model *m)
         tool_error("model", "--import-flat goes with --import");
         return false;
     }
-    uint64_t ram = 128ULL << 20; /* QEMU's default */
-    if (mo->mem && gm_parse_size(mo->mem, &ram, &err)) {
-        tool_error("machine", "-m: %s", error_get_pretty(err));
+    /* -m as QEMU reads it: no unit is MiB, 0 is the default. */
+    uint64_t ram = 0;
+    if (mo->mem && gm_parse_ram_size(mo->mem, &ram, &err)) {
+        tool_error("machine", "%s", error_get_pretty(err));
         error_free(err);
         return false;
+    }
+    const char *mv =
+        mo->mem && !strncmp(mo->mem, "size=", 5) ? mo->mem + 5 : mo->mem;
+    if (mv && (!strncmp(mv, "0x", 2) || !strncmp(mv, "0X", 2)) &&
+        strchr("0123456789", mv[strlen(mv) - 1])) {
+        fprintf(stderr,
+                "guestmem: warning: -m %s is %s MiB (%" PRIu64 " bytes), as "
+                "QEMU 7.2 reads it; QEMU deprecates a unit on hex numbers\n",
+                mv, mv, ram);
+    }
+    if (ram == 0) {
+        ram = 128ULL << 20; /* QEMU's default for pc */
     }
     GmPcConfig cfg;
     if (gm_pc_config_parse(&cfg, mo->machine, ram, &err)) {
