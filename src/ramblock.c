@@ -19,6 +19,10 @@
  * (unless the block is shared, where writing it is the point); only an
  * empty file - one made here, or an empty one given, as QEMU does - is
  * sized.
+ *
+ * Ids: blocks registered for migration (RAM_MIGRATABLE, what QEMU's
+ * vmstate_register_ram marks) must have distinct ids, as in QEMU, whose
+ * migration stream names blocks by id.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -48,6 +52,43 @@ static bool round_up_checked(uint64_t v, uint64_t align, uint64_t *out)
     }
     *out = (v + align - 1) & ~(align - 1);
     return true;
+}
+
+/* The registered block called @name other than @self, or NULL.  Only
+ * blocks registered for migration have ids in QEMU; the others (nomigrate,
+ * a caller's pointer) may repeat a name.  Under the update lock. */
+static RAMBlock *registered_twin(const char *name, uint32_t flags,
+                                 const RAMBlock *self)
+{
+    if (!(flags & RAM_MIGRATABLE)) {
+        return NULL;
+    }
+    for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
+        if (rb != self && (rb->flags & RAM_MIGRATABLE) &&
+            !strncmp(rb->idstr, name, IDSTR_MAX)) {
+            return rb;
+        }
+    }
+    return NULL;
+}
+
+static int duplicate_error(const char *name, Error **errp)
+{
+    return gm_error_setg(errp, GM_ERR_DUPLICATE,
+                         "RAMBlock \"%.*s\" already registered (the ids of "
+                         "migratable RAM blocks must be unique)",
+                         IDSTR_MAX, name);
+}
+
+/* Refuses a name that is taken before anything is mapped or created; the
+ * check that counts is repeated when the block is published. */
+static int check_name(MemoryRegion *mr, uint32_t flags, Error **errp)
+{
+    const char *name = memory_region_name(mr);
+    gm_update_lock();
+    bool taken = registered_twin(name, flags, NULL) != NULL;
+    gm_update_unlock();
+    return taken ? duplicate_error(name, errp) : 0;
 }
 
 static void block_delete(RAMBlock *rb)
@@ -91,6 +132,10 @@ static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
 
 static RAMBlock *block_publish_locked(RAMBlock *rb, Error **errp)
 {
+    if (registered_twin(rb->idstr, rb->flags, rb)) {
+        duplicate_error(rb->idstr, errp);
+        return NULL;
+    }
     ram_addr_t offset = gm__ram_offset_find(rb->max_length);
     if (offset == UINT64_MAX) {
         gm_error_setg(errp, GM_ERR_NO_MEMORY,
@@ -150,6 +195,9 @@ static void block_unmap(RAMBlock *rb)
 RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
                                 uint64_t max_size, uint32_t flags, Error **errp)
 {
+    if (check_name(mr, flags, errp)) {
+        return NULL;
+    }
     RAMBlock *rb = block_new(mr, size, max_size, flags, errp);
     if (!rb) {
         return NULL;
@@ -328,6 +376,9 @@ RAMBlock *gm__ramblock_new_fd(MemoryRegion *mr, uint64_t size, uint32_t flags,
                               int fd, uint64_t offset, bool readonly,
                               Error **errp)
 {
+    if (check_name(mr, flags, errp)) {
+        return NULL;
+    }
     char what[32];
     snprintf(what, sizeof(what), "fd %d", fd);
     return fd_block(mr, size, flags, fd, offset, readonly, what, errp);
@@ -365,6 +416,9 @@ RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size, uint64_t align,
                                 uint32_t flags, const char *path, bool readonly,
                                 Error **errp)
 {
+    if (check_name(mr, flags, errp)) {
+        return NULL;
+    }
     struct stat st;
     bool created = false;
     char *what = NULL;

@@ -19,6 +19,16 @@
  * fork() in the program that embeds it, and the kernels that needed it for
  * KVM are long gone.
  *
+ * Ids: a block's id is its region's name (up to 255 bytes).  Blocks
+ * registered for migration (memory_region_init_ram, _rom, _rom_device,
+ * any block made with RAM_MIGRATABLE, backends without @nomigrate) must
+ * have distinct ids, as in QEMU, which names
+ * blocks by id in its migration stream: a second one is refused with
+ * GM_ERR_DUPLICATE ('RAMBlock "pc.bios" already registered'; QEMU 7.2
+ * prints that and aborts).  Blocks not registered (_nomigrate, resizeable
+ * RAM, a caller's pointer) may share a name; qemu_ram_block_by_name()
+ * finds the newest.
+ *
  * Files (memory_region_init_ram_from_file, _from_fd, GM_BACKEND_FILE):
  *  - The file must hold every page the block maps: offset plus the size
  *    rounded up to the page size (QEMU 7.2's check).  A smaller file is
@@ -183,7 +193,8 @@ typedef struct GmBackendConfig {
  * changed, @mr stays uninitialised):
  * GM_ERR_INVALID_ARG (size 0 or above 2^62, a path missing for a file
  * backend, hugetlb on a non-memfd backend, an existing file smaller than
- * @size rounded up to its page: see "Files" above), GM_ERR_IO (the file or memfd
+ * @size rounded up to its page: see "Files" above), GM_ERR_DUPLICATE (a
+ * registered block is called @name already), GM_ERR_IO (the file or memfd
  * cannot be opened, created, sized or mapped; no hugepages; the host's
  * reason is in the message), GM_ERR_NO_MEMORY (the host cannot provide or
  * preallocate @size bytes).

@@ -702,6 +702,55 @@ TEST(memfd_backend_of_odd_size)
     ASSERT_EQ(memory_region_size(&m), 5000);
 }
 
+/* --- ids ------------------------------------------------------------------ */
+
+/* QEMU 7.2: 'RAMBlock "pc.bios" already registered, abort!' (for example
+ * -object memory-backend-ram,id=pc.bios,... -machine memory-backend=pc.bios).
+ * guestmem refuses the second block and changes nothing. */
+TEST(duplicate_ids_are_refused)
+{
+    test_capture_errors();
+    static MemoryRegion a, b, c, r, f, x, y;
+    ASSERT(memory_region_init_rom(&a, NULL, "pc.bios", 0x40000, NULL));
+    int before = nr_blocks();
+    Error *err = NULL;
+    ASSERT(!memory_region_init_ram(&b, NULL, "pc.bios", 0x1000, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_DUPLICATE);
+    ASSERT_STR_EQ(error_get_pretty(err),
+                  "RAMBlock \"pc.bios\" already registered (the ids of "
+                  "migratable RAM blocks must be unique)");
+    error_free(err);
+    err = NULL;
+    ASSERT(b.magic == 0);
+    ASSERT(!memory_region_init_ram_flags_nomigrate(&r, NULL, "pc.bios", 0x1000,
+                                                   RAM_MIGRATABLE, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_DUPLICATE);
+    error_free(err);
+    err = NULL;
+    /* A backend of that name: refused before its file is created. */
+    char path[] = "/tmp/gm-dup-XXXXXX";
+    ASSERT(mkdtemp(path) != NULL);
+    char file[64];
+    snprintf(file, sizeof(file), "%s/ram", path);
+    GmBackendConfig cfg = { .kind = GM_BACKEND_FILE,
+                            .size = 0x1000,
+                            .mem_path = file };
+    ASSERT(!gm_memory_region_init_backend(&f, NULL, "pc.bios", &cfg, &err));
+    ASSERT_EQ(gm_error_code(err), GM_ERR_DUPLICATE);
+    error_free(err);
+    err = NULL;
+    ASSERT(access(file, F_OK) != 0);
+    rmdir(path);
+    ASSERT_EQ(nr_blocks(), before);
+    ASSERT(qemu_ram_block_by_name("pc.bios") == a.ram_block);
+    /* Not registered for migration: no id in QEMU, so names may repeat. */
+    ASSERT(memory_region_init_ram_nomigrate(&x, NULL, "pc.bios", 0x1000, NULL));
+    ASSERT(memory_region_init_ram_nomigrate(&y, NULL, "pc.bios", 0x1000, NULL));
+    /* Once the first is gone the name is free again. */
+    ASSERT_EQ(gm_memory_region_destroy(&a, NULL), 0);
+    ASSERT(memory_region_init_ram(&c, NULL, "pc.bios", 0x1000, NULL));
+}
+
 /* The first hugetlbfs mount, or NULL. */
 static char *hugetlbfs_mount(void)
 {
@@ -824,6 +873,7 @@ static const TestCase tests[] = {
     TEST_ENTRY(accepted_files_stay_unchanged),
     TEST_ENTRY(empty_and_new_files_are_sized),
     TEST_ENTRY(memfd_backend_of_odd_size),
+    TEST_ENTRY(duplicate_ids_are_refused),
     TEST_ENTRY(hugetlbfs_mem_path),
     TEST_ENTRY(numa_system_memory),
 };
