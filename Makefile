@@ -33,4 +33,4 @@ bench-quick: build
 	./scripts/bench.sh $(BUILD) --quick
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-tests.sh BUILD: every test of guestmem, in the normal build and (unless
-# QUICK=1) again under AddressSanitizer + UndefinedBehaviorSanitizer, then
-# one closing line "N passed, N failed" over all of them.
+# QUICK=1) again under AddressSanitizer + UndefinedBehaviorSanitizer, the
+# concurrency tests under ThreadSanitizer, and a minute of each libFuzzer
+# target; then one closing line "N passed, N failed" over all of them.
 set -u
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,13 +36,40 @@ if [ "${QUICK:-0}" != 1 ]; then
     TSAN_OPTIONS="suppressions=$here/tests/tsan.supp halt_on_error=1" \
         run_suite "$tsan" --suite stress --suite unit --suite differential
     dirs="$build $san $tsan"
+    # Fuzzing: each libFuzzer target for a while (FUZZ_SECONDS, default
+    # 60) with clang, from a copy of its corpus; a crash fails the run and
+    # leaves the input in $fuzz/crashes.  The corpora themselves are
+    # replayed in every build above.
+    fuzz=build-fuzz
+    if [ ! -f "$fuzz/build.ninja" ]; then
+        CC=clang meson setup "$fuzz" -Dfuzz=true -Db_lundef=false \
+            -Dbuildtype=debugoptimized >/dev/null || status=1
+    fi
+    ninja -C "$fuzz" >/dev/null || status=1
+    mkdir -p "$fuzz/crashes"
+    for t in access ops mtree-import; do
+        work=$(mktemp -d)
+        cp "$here/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null
+        if "$fuzz/tests/fuzz/fuzz-$t" -max_total_time="${FUZZ_SECONDS:-60}" \
+            -artifact_prefix="$fuzz/crashes/$t-" -print_final_stats=1 \
+            "$work" >"$fuzz/fuzz-$t.log" 2>&1; then
+            echo "fuzz-$t: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' \
+                "$fuzz/fuzz-$t.log"), no crash"
+        else
+            echo "fuzz-$t: FAILED (see $fuzz/fuzz-$t.log)"
+            tail -30 "$fuzz/fuzz-$t.log"
+            status=1
+            fuzz_failed=1
+        fi
+        rm -rf "$work"
+    done
 else
     dirs="$build"
 fi
 
 # One total over every build: the TAP results of each test program, and
 # one result for each test that is not TAP.
-python3 - $dirs <<'PY'
+FUZZ_FAILED=${fuzz_failed:-} python3 - $dirs <<'PY'
 import json, re, sys
 passed = failed = skipped = 0
 for d in sys.argv[1:]:
@@ -68,6 +96,9 @@ for d in sys.argv[1:]:
         else:
             passed += ok
             failed += not ok
+import os
+if os.environ.get("FUZZ_FAILED"):
+    failed += 1
 print("%d passed, %d failed%s" % (passed, failed,
       ", %d skipped" % skipped if skipped else ""))
 sys.exit(1 if failed else 0)
