@@ -218,16 +218,22 @@ GM_API bool memory_region_init_resizeable_ram(
 
 /**
  * memory_region_init_ram_from_file: RAM backed by a file (mem-path).
- * @path: a regular file (created if missing, and truncated or extended to
- *        @size) or a directory (a temporary file is made in it and unlinked),
- *        including a hugetlbfs mount.
+ * @path: a regular file or a directory (a temporary file is made in it and
+ *        unlinked), including a hugetlbfs mount.  A missing file is created
+ *        and an empty one sized to @size, as QEMU 7.2 does; a file that
+ *        holds data must hold at least @size bytes (rounded up to its
+ *        pages) and is never grown, truncated or written by the call.
  * @align: alignment of the host mapping, 0 for the file's page size.
- * @ram_flags: RAM_SHARED for MAP_SHARED, RAM_PMEM, RAM_NORESERVE.
- * @readonly: open and map the file read-only (the guest still sees RAM, but
- *            writes to it fault on the host; use for ROM images).
- * Errors: GM_ERR_IO (the file cannot be opened, sized or mapped: the reason
- * from the host is in the message), GM_ERR_INVALID_ARG.  Nothing is left
- * behind on error: a file created by the call is removed again.
+ * @ram_flags: RAM_SHARED for MAP_SHARED (guest stores reach the file),
+ *             RAM_PMEM, RAM_NORESERVE.
+ * @readonly: open the file read-only and map it private; the region is
+ *            read-only (guest writes are refused), as in QEMU.  The file
+ *            must exist and hold @size bytes.
+ * Errors (docs/ERRORS.md, "Files and descriptors"): GM_ERR_INVALID_ARG (a
+ * file smaller than the region, an empty read-only file), GM_ERR_IO (the
+ * file cannot be opened, sized or mapped: the reason from the host is in
+ * the message), GM_ERR_DUPLICATE (the block's id is taken).  Nothing is
+ * left behind on error: a file created by the call is removed again.
  */
 GM_API bool memory_region_init_ram_from_file(MemoryRegion *mr, Object *owner,
                                              const char *name, uint64_t size,

@@ -413,7 +413,9 @@ TEST(ram_offsets_match_qemu)
             }
             blk[i].len = size;
             uint64_t want = naive_offset(blk, N, order, size);
-            ASSERT(memory_region_init_ram(&mrs[i], NULL, "b", size, NULL));
+            char name[16]; /* migratable blocks need unique ids */
+            snprintf(name, sizeof(name), "b%d", i);
+            ASSERT(memory_region_init_ram(&mrs[i], NULL, name, size, NULL));
             ASSERT_ADDR_EQ(memory_region_get_ram_addr(&mrs[i]), want);
             blk[i].off = want;
             blk[i].live = true;
