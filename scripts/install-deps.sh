@@ -6,7 +6,8 @@
 # offline) and perf.
 set -e
 PKGS="gcc make meson ninja-build pkg-config liburcu-dev libx86emu-dev seabios python3 \
-qemu-system-x86 clang clang-format cppcheck git"
+qemu-system-x86 clang clang-format cppcheck git \
+python3-cffi python3-dev python3-pytest"
 if [ "$1" = bench ]; then
     PKGS="$PKGS libunicorn-dev librust-vm-memory-dev cargo linux-perf"
 fi
