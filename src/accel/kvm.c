@@ -147,27 +147,33 @@ static void give_id(GmKvm *kvm, uint32_t id)
     kvm->free_ids[kvm->nfree++] = id;
 }
 
-static bool slot_insert(GmKvm *kvm, GmKvmSlotEntry *e)
+/* Room for one more slot and for every id, before an id is taken. */
+static bool slots_reserve(GmKvm *kvm)
 {
-    if (kvm->nslots == kvm->slots_alloc) {
-        size_t n = kvm->slots_alloc ? kvm->slots_alloc * 2 : 16;
-        GmKvmSlotEntry *s = realloc(kvm->slots, n * sizeof(*s));
-        if (!s) {
-            return false;
-        }
-        kvm->slots = s;
-        uint32_t *f = realloc(kvm->free_ids, n * sizeof(*f));
-        if (!f) {
-            return false;
-        }
-        kvm->free_ids = f;
-        kvm->slots_alloc = n;
+    if (kvm->nslots < kvm->slots_alloc) {
+        return true;
     }
+    size_t n = kvm->slots_alloc ? kvm->slots_alloc * 2 : 16;
+    GmKvmSlotEntry *s = realloc(kvm->slots, n * sizeof(*s));
+    if (!s) {
+        return false;
+    }
+    kvm->slots = s;
+    uint32_t *f = realloc(kvm->free_ids, n * sizeof(*f));
+    if (!f) {
+        return false;
+    }
+    kvm->free_ids = f;
+    kvm->slots_alloc = n;
+    return true;
+}
+
+static void slot_insert(GmKvm *kvm, GmKvmSlotEntry *e)
+{
     size_t i = slot_index(kvm, e->gpa);
     memmove(&kvm->slots[i + 1], &kvm->slots[i], (kvm->nslots - i) * sizeof(*e));
     kvm->slots[i] = *e;
     kvm->nslots++;
-    return true;
 }
 
 static bool section_wants_slot(const MemoryRegionSection *s)
@@ -239,6 +245,10 @@ static void region_add(MemoryListener *l, MemoryRegionSection *s)
         !section_pages(kvm, s, &e.gpa, &e.size, &e.host, &e.ram_addr)) {
         return;
     }
+    if (!slots_reserve(kvm)) {
+        kvm_fail(kvm, GM_ERR_NO_MEMORY, "out of memory for the slot table");
+        return;
+    }
     if (!take_id(kvm, &e.slot)) {
         kvm_fail(kvm, GM_ERR_UNSUPPORTED,
                  "KVM memory slots exhausted: '%s' at 0x%" PRIx64
@@ -256,11 +266,7 @@ static void region_add(MemoryListener *l, MemoryRegionSection *s)
                  memory_region_name(s->mr), e.gpa, e.size, strerror(-rc));
         return;
     }
-    if (!slot_insert(kvm, &e)) {
-        set_slot(kvm, &e, 0);
-        give_id(kvm, e.slot);
-        kvm_fail(kvm, GM_ERR_NO_MEMORY, "out of memory for the slot table");
-    }
+    slot_insert(kvm, &e);
 }
 
 /* The slot made for @s, or NULL. */
@@ -269,8 +275,7 @@ static GmKvmSlotEntry *slot_of(GmKvm *kvm, const MemoryRegionSection *s)
     uint64_t gpa, size;
     uint8_t *host;
     ram_addr_t ra;
-    if (!section_wants_slot(s) ||
-        !section_pages(kvm, s, &gpa, &size, &host, &ra)) {
+    if (!section_pages(kvm, s, &gpa, &size, &host, &ra)) {
         return NULL;
     }
     size_t i = slot_index(kvm, gpa);
@@ -587,7 +592,16 @@ static void replay_extras(GmKvm *kvm, AddressSpace *as, bool pio)
     gm_update_unlock();
 }
 
-static GmKvm *owners[8]; /* GmKvm by memory address space, for IN_USE */
+/* Whether a GmKvm already follows @as: its memory listener is there. */
+static bool has_kvm(const AddressSpace *as)
+{
+    for (const MemoryListener *l = as->listeners; l; l = l->as_next) {
+        if (l->region_add == region_add) {
+            return true;
+        }
+    }
+    return false;
+}
 
 GmKvm *gm_kvm_new(AddressSpace *mem, AddressSpace *io, Error **errp)
 {
@@ -595,12 +609,10 @@ GmKvm *gm_kvm_new(AddressSpace *mem, AddressSpace *io, Error **errp)
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "no memory address space");
         return NULL;
     }
-    for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
-        if (owners[i] && owners[i]->mem == mem) {
-            gm_error_setg(errp, GM_ERR_IN_USE,
-                          "address space '%s' already has a KVM VM", mem->name);
-            return NULL;
-        }
+    if (has_kvm(mem)) {
+        gm_error_setg(errp, GM_ERR_IN_USE,
+                      "address space '%s' already has a KVM VM", mem->name);
+        return NULL;
     }
     GmKvm *kvm = calloc(1, sizeof(*kvm));
     if (!kvm) {
@@ -635,12 +647,6 @@ GmKvm *gm_kvm_new(AddressSpace *mem, AddressSpace *io, Error **errp)
         gm_kvm_free(kvm);
         return NULL;
     }
-    for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
-        if (!owners[i]) {
-            owners[i] = kvm;
-            break;
-        }
-    }
     gm__state.kvm_eventfds++;
     kvm->counted = true;
     return kvm;
@@ -650,11 +656,6 @@ void gm_kvm_free(GmKvm *kvm)
 {
     if (!kvm) {
         return;
-    }
-    for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
-        if (owners[i] == kvm) {
-            owners[i] = NULL;
-        }
     }
     if (kvm->counted) {
         gm__state.kvm_eventfds--;

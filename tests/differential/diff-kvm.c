@@ -234,44 +234,12 @@ static void check_ids(size_t n)
     }
 }
 
-/* A bug of src/accel/kvm.c that is reported but not fixed yet: slot_of()
- * asks the region's current romd mode, so a ROM device that leaves romd
- * mode keeps its read-only slot (and the stale slot can later make KVM
- * refuse an overlapping one).  Its mark: a slot whose host memory is that
- * of a ROM device out of romd mode.  Seen, the run stops as a loud SKIP;
- * once the bug is fixed the mark never shows and the run goes on. */
-static void known_bug_check(void)
-{
-    size_t ng = gm_kvm_slots(kvm, got, MAX_SLOTS);
-    for (size_t i = 0; i < ng && i < MAX_SLOTS && !fault_active; i++) {
-        for (unsigned j = 0; j < nnodes; j++) {
-            Node *n = &nodes[j];
-            uint8_t *h = n->kind == K_ROMDEV && !n->mr.romd_mode
-                             ? memory_region_get_ram_ptr(&n->mr)
-                             : NULL;
-            uint8_t *a = got[i].userspace_addr;
-            if (h && a >= h && a < h + n->host_size) {
-                const char *why =
-                    "KNOWN BUG in src/accel/kvm.c: slot_of() asks the "
-                    "region's current romd mode, so a ROM device leaving "
-                    "romd mode keeps its read-only KVM slot";
-                fprintf(stderr, "diff-kvm: SKIP after %llu operations: %s\n",
-                        ops_done, why);
-                printf("1..1\nok 1 # SKIP %s (seen after %llu operations)\n",
-                       why, ops_done);
-                exit(EXIT_SKIP);
-            }
-        }
-    }
-}
-
 static void check_slots(void)
 {
     Error *err = NULL;
     if (gm_kvm_check(kvm, &err) < 0) {
         fprintf(stderr, "  gm_kvm_check: %s\n", error_get_pretty(err));
         error_free(err);
-        known_bug_check();
         die("a KVM listener met an error");
     }
     size_t nw = expected_slots();
@@ -285,7 +253,6 @@ static void check_slots(void)
     }
     if (!same) {
         print_tables(nw, ng);
-        known_bug_check();
         die("the slot table differs from the flat view");
     }
     check_ids(ng);
@@ -721,7 +688,6 @@ static void reattach(void)
     kvm = gm_kvm_new(&as, NULL, &err);
     if (!kvm) {
         fprintf(stderr, "  gm_kvm_new: %s\n", error_get_pretty(err));
-        known_bug_check();
         die("a new VM could not be made for the view");
     }
     reattaches++;
