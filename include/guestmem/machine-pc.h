@@ -18,6 +18,19 @@
  *   if ram >= lowmem-limit and the machine type aligns to gigabytes (all but
  *   pc-i440fx-1.7 and older), lowmem = min(lowmem, 3 GiB);
  *   below = min(ram, lowmem); above = ram - below, mapped at 4 GiB.
+ *
+ * The same machine with the q35 chipset (`q35`, pc-q35-2.4 .. 7.2) is QEMU
+ * 7.2's pc_q35_init with the Q35 host bridge (MCH, 00:00.0, 8086:29c0):
+ * the same RAM, firmware, PCI window and PAM, then the MCH's smram-region,
+ * smram-open-high (0xfeda0000), the smram container (smram-low, smram-high,
+ * tseg-window, smbase-window), tseg-blackhole and smbase-blackhole, the
+ * MMCONFIG window `pcie-mmcfg-mmio` that PCIEXBAR maps, and the bus-master
+ * address spaces of bus 0 (mch, ICH9-LPC, ich9-ahci, ICH9-SMB).  The MCH's
+ * configuration registers (gm_pc_mch_config_write) reshape the map as in
+ * QEMU.  Its RAM split:
+ *   lowmem = 2 GiB if ram >= 2.75 GiB (0xb0000000), else 2.75 GiB;
+ *   lowmem = min(lowmem, max-ram-below-4g (default 4 GiB));
+ *   below = min(ram, lowmem); above = ram - below, mapped at 4 GiB.
  */
 #ifndef GUESTMEM_MACHINE_PC_H
 #define GUESTMEM_MACHINE_PC_H
@@ -28,12 +41,19 @@
 extern "C" {
 #endif
 
+/** GmPcChipset: the host bridge and south bridge of a PC machine. */
+typedef enum GmPcChipset {
+    GM_PC_I440FX = 0, /* `pc`: i440fx + PIIX3 */
+    GM_PC_Q35 = 1,    /* `q35`: Q35 MCH + ICH9 */
+} GmPcChipset;
+
 /**
- * GmPcConfig: what `-M TYPE[,max-ram-below-4g=SIZE] -m SIZE [-bios FILE]`
- * says.  Fill it with gm_pc_config_parse(), or by hand.
+ * GmPcConfig: what `-M TYPE[,max-ram-below-4g=SIZE][,smm=on|off]
+ * -m SIZE [-bios FILE]` says.  Fill it with gm_pc_config_parse(), or by hand.
  * @ram_size: guest RAM in bytes (QEMU's default is 128 MiB).
  * @max_ram_below_4g: 0 for QEMU's default (3.5 GiB); at most 4 GiB.
- * @gigabyte_align: true for `pc` and new types, false for pc-i440fx-1.7.
+ * @gigabyte_align: true for `pc` and new types, false for pc-i440fx-1.7
+ *                  (the i440fx split only).
  * @bios_path: the firmware image; NULL for the machine type's default
  *             (Debian's seabios: bios-256k.bin, or bios.bin for 1.7).
  * @machine_type: the canonical type name, for messages.
@@ -51,6 +71,21 @@ typedef struct GmPcConfig {
     /* Where pc.ram's host memory comes from (its size is @ram_size); NULL:
      * anonymous memory, as memory_region_init_ram(). */
     const struct GmBackendConfig *ram_backend;
+    /* The chipset (0, the i440fx, when filled by hand without it). */
+    GmPcChipset chipset;
+    /* smm=off.  Recorded only: QEMU 7.2 builds the same map (the MCH's
+     * SMRAM regions and cpu-smm-0 exist either way). */
+    bool smm_off;
+    /* The q35 compatibility switches of older machine types that change
+     * the map (false: QEMU 7.2's behaviour):
+     * @q35_no_smbase_smram: pc-q35-4.2 and older ("smbase-smram=off"):
+     *   F_SMBASE (0x9c) is a plain register; smbase-blackhole and
+     *   smbase-window exist but never turn on.
+     * @q35_no_ext_tseg: pc-q35-2.9 and older ("extended-tseg-mbytes=0"):
+     *   0x50 does not answer the 0xffff query, and ESMRAMC's TSEG size 3
+     *   means 0 MiB instead of 16. */
+    bool q35_no_smbase_smram;
+    bool q35_no_ext_tseg;
 } GmPcConfig;
 
 /** GM_PC_BIOS_DIR: where the default firmware images are looked up. */
@@ -58,8 +93,10 @@ typedef struct GmPcConfig {
 
 /**
  * gm_pc_config_parse: fill @cfg from a machine spec such as "pc",
- * "pc-i440fx-1.7" or "pc,max-ram-below-4g=2G", and @ram_size.
- * Known types: pc, pc-i440fx-1.7, pc-i440fx-2.0 .. pc-i440fx-7.2.
+ * "pc-i440fx-1.7", "q35,smm=off" or "pc,max-ram-below-4g=2G", and
+ * @ram_size.  Known types: pc, pc-i440fx-1.4 .. pc-i440fx-7.2, q35,
+ * pc-q35-2.4 .. pc-q35-7.2 (and pc-q35-4.0.1); options max-ram-below-4g=SIZE
+ * and smm=on|off|auto.
  * Errors: GM_ERR_NOT_FOUND (unknown type), GM_ERR_PARSE (bad option or
  * size), GM_ERR_INVALID_ARG (max-ram-below-4g above 4 GiB, RAM of 0 bytes).
  * @cfg is untouched on error.
@@ -104,7 +141,9 @@ GM_API int gm_pc_set_pam(GmPcMachine *pc, unsigned idx, unsigned attr,
 
 /**
  * gm_pc_set_smram: apply an i440fx SMRAM register value: D_OPEN (bit 6)
- * shows SMRAM to every CPU, G_SMRAME (bit 3) enables it for SMM.
+ * shows SMRAM to every CPU, G_SMRAME (bit 3) enables it for SMM.  On q35
+ * this writes the MCH's SMRAM register (0x9d) through
+ * gm_pc_mch_config_write(), with the MCH's rules.
  */
 GM_API void gm_pc_set_smram(GmPcMachine *pc, uint8_t smram);
 
@@ -116,10 +155,64 @@ typedef struct GmE820Entry {
 } GmE820Entry;
 
 /**
- * gm_pc_e820: the e820 table QEMU gives the firmware for this map.
+ * gm_pc_e820: the e820 table QEMU gives the firmware for this map
+ * (fw_cfg's etc/e820: the RAM below and above 4 GiB).
  * Return: the number of entries; at most @max are stored in @out.
  */
 GM_API size_t gm_pc_e820(const GmPcMachine *pc, GmE820Entry *out, size_t max);
+
+/**
+ * gm_pc_e820_reserved: the chipset's windows that firmware reserves in the
+ * e820 table it gives the OS (type 2), in the chipset's current state.
+ * q35: the MMCONFIG window where PCIEXBAR puts it (SeaBIOS and OVMF enable
+ * it at its reset address, 0xb0000000, 256 MiB; while it is disabled this
+ * reports that address and PCIEXBAR's length), then TSEG when ESMRAMC
+ * enables it (the top of the RAM below 4 GiB).  The i440fx: none.
+ * Return: the number of entries; at most @max are stored in @out.
+ */
+GM_API size_t gm_pc_e820_reserved(const GmPcMachine *pc, GmE820Entry *out,
+                                  size_t max);
+
+/** gm_pc_chipset: the machine's chipset (GM_PC_I440FX for NULL). */
+GM_API GmPcChipset gm_pc_chipset(const GmPcMachine *pc);
+
+/**
+ * gm_pc_mch_config_read / _write: the q35 MCH's configuration space
+ * (00:00.0, 256 bytes; @size 1, 2 or 4 at @reg, cut at the end of the
+ * space), as a guest reaches it through 0xcf8/0xcfc or MMCONFIG.  Reset
+ * contents and write masks are QEMU 7.2's; a write takes effect at once,
+ * in one transaction, as in QEMU's mch_write_config:
+ *   0x04     command: bit 2 enables the "mch" bus-master address space;
+ *   0x50     extended TSEG size in MiB: writing 0xffff reads back 16
+ *            (0 on pc-q35-2.9 and older);
+ *   0x60-67  PCIEXBAR: bit 0 maps `pcie-mmcfg-mmio` at bits 35:28 (27:26
+ *            for the 128 and 64 MiB lengths in bits 2:1; length 3 is
+ *            reserved and changes nothing); reads and writes there reach
+ *            the configuration space of bus 0's functions;
+ *   0x90-96  PAM0-6, as the i440fx's PAM;
+ *   0x9c     F_SMBASE: 0xff asks, then bit 1 locks SMRAM at SMBASE
+ *            (smbase-blackhole, smbase-window) on 4.2-and-newer types;
+ *   0x9d     SMRAM: D_OPEN, D_CLS, D_LCK (locks D_OPEN and ESMRAMC),
+ *            G_SMRAME;
+ *   0x9e     ESMRAMC: H_SMRAME (SMRAM at 0xfeda0000), TSEG size, T_EN
+ *            (tseg-blackhole and tseg-window below the top of low RAM).
+ * On a machine that is not q35 the read returns all ones and the write
+ * does nothing.  Context: update side (the vCPU thread in `guestmem run`).
+ */
+GM_API uint32_t gm_pc_mch_config_read(GmPcMachine *pc, unsigned reg,
+                                      unsigned size);
+GM_API void gm_pc_mch_config_write(GmPcMachine *pc, unsigned reg, uint32_t val,
+                                   unsigned size);
+
+/**
+ * gm_pc_mmcfg: where the q35 MMCONFIG window is mapped.
+ * Return: true with @base and @size set while PCIEXBAR enables it; false
+ * otherwise (and on the i440fx).
+ */
+GM_API bool gm_pc_mmcfg(const GmPcMachine *pc, uint64_t *base, uint64_t *size);
+
+/** gm_pc_tseg_size: the q35 TSEG size ESMRAMC enables now, 0 if none. */
+GM_API uint64_t gm_pc_tseg_size(const GmPcMachine *pc);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * machine/pc.c - the memory map of QEMU 7.2's `pc` machine (i440fx + PIIX).
+ * machine/pc.c - the memory map of QEMU 7.2's `pc` machine (i440fx + PIIX),
+ * and what the `q35` machine shares with it (q35.c adds the MCH's part).
  *
  * Built in the order QEMU builds it (pc_init1: pc_memory_init, firmware,
  * option ROM area, then i440fx_init with the PCI window, SMRAM and PAM),
@@ -16,85 +17,105 @@
  *   disabled but pam-pci into pci); ioapic, hpet and apic-msi (priority
  *   4096).
  */
-#include "../internal.h"
+#include "pc-internal.h"
 
 #include <errno.h>
 #include <sys/stat.h>
-
-#define GiB (UINT64_C(1) << 30)
-#define MiB (UINT64_C(1) << 20)
-#define KiB (UINT64_C(1) << 10)
 
 #define PAM_BIOS_BASE 0xf0000
 #define PAM_BIOS_SIZE 0x10000
 #define PAM_EXPAN_BASE 0xc0000
 #define PAM_EXPAN_SIZE 0x04000
-#define PAM_SEGMENTS 13
 #define SMRAM_D_OPEN 0x40
 #define SMRAM_G_SMRAME 0x08
 #define SMRAM_RESET 0x02
 
-struct GmPcMachine {
-    GmPcConfig cfg;
-    uint64_t below_4g, above_4g;
-    Object *owner_i440fx, *owner_cpu, *owner_ioapic, *owner_hpet, *owner_apic;
-    MemoryRegion ram, ram_below_4g, ram_above_4g, pci;
-    MemoryRegion bios, isa_bios, option_rom;
-    MemoryRegion smram_region, smram, smram_low;
-    /* alias[0]: pam-pci into pci, [1]: pam-rom, [2]: pam-pci into RAM,
-     * [3]: pam-ram, indexed by the PAM attribute that enables them. */
-    MemoryRegion pam[PAM_SEGMENTS][4];
-    unsigned pam_current[PAM_SEGMENTS];
-    MemoryRegion ioapic, hpet, apic_msi;
-    MemoryRegion cpu_as_root, cpu_smram, cpu_as_mem;
-    AddressSpace cpu_memory, cpu_smm;
-    /* What was made, for teardown on error or free. */
-    MemoryRegion *made[PAM_SEGMENTS * 4 + 32];
-    size_t nmade;
-    bool as_made;
-};
-
 typedef struct MachineType {
     const char *name;
+    GmPcChipset chipset;
     bool gigabyte_align;
     const char *bios;
+    /* q35 compatibility switches (QEMU's pc_compat_* tables) */
+    bool no_smbase_smram, no_ext_tseg;
 } MachineType;
+
+/* Whether @v is a version QEMU 7.2 has machine types for, from
+ * @first_major.@first_minor on (1.x ends at 1.7, 2.x at 2.12, 3.x at 3.1,
+ * 4.x to 7.x at .2; and the one three-part version, 4.0.1, when
+ * @with_401).  Written as QEMU writes it: no leading zeros or signs. */
+static bool known_version(const char *v, int first_major, int first_minor,
+                          bool with_401, int *major, int *minor)
+{
+    static const int last_minor[] = { 0, 7, 12, 1, 2, 2, 2, 2 };
+    char tail, canon[16];
+    if (with_401 && !strcmp(v, "4.0.1")) {
+        *major = 4;
+        *minor = 0;
+        return true;
+    }
+    if (sscanf(v, "%d.%d%c", major, minor, &tail) != 2 ||
+        *major < first_major || *major > 7 || *minor < 0 ||
+        *minor > last_minor[*major] ||
+        (*major == first_major && *minor < first_minor)) {
+        return false;
+    }
+    snprintf(canon, sizeof(canon), "%d.%d", *major, *minor);
+    return !strcmp(canon, v);
+}
 
 static bool lookup_type(const char *name, size_t len, MachineType *out)
 {
-    static const char prefix[] = "pc-i440fx-";
+    static const char i440fx[] = "pc-i440fx-", q35[] = "pc-q35-";
+    static char canon[32];
     char buf[32];
+    int major, minor;
     if (len >= sizeof(buf)) {
         return false;
     }
     memcpy(buf, name, len);
     buf[len] = '\0';
     if (!strcmp(buf, "pc")) {
-        *out = (MachineType){ "pc-i440fx-7.2", true, "bios-256k.bin" };
+        *out = (MachineType){ "pc-i440fx-7.2", GM_PC_I440FX, true,
+                              "bios-256k.bin", false, false };
         return true;
     }
-    if (strncmp(buf, prefix, sizeof(prefix) - 1)) {
-        return false;
+    if (!strcmp(buf, "q35")) {
+        *out = (MachineType){ "pc-q35-7.2", GM_PC_Q35, true, "bios-256k.bin",
+                              false, false };
+        return true;
     }
-    int major, minor;
-    char tail;
-    if (sscanf(buf + sizeof(prefix) - 1, "%d.%d%c", &major, &minor, &tail) !=
-        2) {
-        return false;
+    if (!strncmp(buf, i440fx, sizeof(i440fx) - 1)) {
+        /* 1.4-1.7, 2.0-2.12, 3.0-3.1, 4.0-4.2, 5.0-5.2, 6.0-6.2, 7.0-7.2.
+         * Up to 1.7 the RAM split is not gigabyte-aligned and the default
+         * firmware is the 128 KiB bios.bin. */
+        if (!known_version(buf + sizeof(i440fx) - 1, 1, 4, false, &major,
+                           &minor)) {
+            return false;
+        }
+        bool old = major == 1;
+        snprintf(canon, sizeof(canon), "%s", buf);
+        *out = (MachineType){ canon, GM_PC_I440FX, !old,
+                              old ? "bios.bin" : "bios-256k.bin", false, false };
+        return true;
     }
-    /* The types QEMU 7.2 knows: 1.4-1.7, 2.0-2.12, 3.0-3.1, 4.0-4.2,
-     * 5.0-5.2, 6.0-6.2, 7.0-7.2.  Up to 1.7 the RAM split is not
-     * gigabyte-aligned and the default firmware is the 128 KiB bios.bin. */
-    static const int last_minor[] = { 0, 7, 12, 1, 2, 2, 2, 2 };
-    if (major < 1 || major > 7 || minor < 0 || minor > last_minor[major] ||
-        (major == 1 && minor < 4)) {
-        return false;
+    if (!strncmp(buf, q35, sizeof(q35) - 1)) {
+        /* 2.4-2.12, 3.0-3.1, 4.0, 4.0.1, 4.1-4.2, 5.0-5.2, 6.0-6.2, 7.0-7.2.
+         * pc_compat_4_2 turns the MCH's SMRAM at SMBASE off, pc_compat_2_9
+         * its extended TSEG. */
+        if (!known_version(buf + sizeof(q35) - 1, 2, 4, true, &major,
+                           &minor)) {
+            return false;
+        }
+        snprintf(canon, sizeof(canon), "%s", buf);
+        *out = (MachineType){ canon,
+                              GM_PC_Q35,
+                              true,
+                              "bios-256k.bin",
+                              major < 5,
+                              major == 2 && minor <= 9 };
+        return true;
     }
-    bool old = major == 1;
-    static char canon[32];
-    snprintf(canon, sizeof(canon), "pc-i440fx-%d.%d", major, minor);
-    *out = (MachineType){ canon, !old, old ? "bios.bin" : "bios-256k.bin" };
-    return true;
+    return false;
 }
 
 int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
@@ -108,15 +129,33 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
     if (!lookup_type(spec, tlen, &mt)) {
         return gm_error_setg(errp, GM_ERR_NOT_FOUND,
                              "unknown machine type '%.*s' (known: pc, "
-                             "pc-i440fx-1.4 .. pc-i440fx-7.2)",
+                             "pc-i440fx-1.4 .. pc-i440fx-7.2, q35, "
+                             "pc-q35-2.4 .. pc-q35-7.2)",
                              (int)tlen, spec);
     }
     uint64_t max_below = 0;
+    bool smm_off = false;
     for (const char *p = spec + tlen; *p == ',';) {
         p++;
         size_t n = strcspn(p, ",");
         static const char key[] = "max-ram-below-4g=";
-        if (n > sizeof(key) - 1 && !strncmp(p, key, sizeof(key) - 1)) {
+        static const char smm[] = "smm=";
+        if (mt.chipset == GM_PC_Q35 && n > sizeof(smm) - 1 &&
+            !strncmp(p, smm, sizeof(smm) - 1)) {
+            const char *v = p + sizeof(smm) - 1;
+            size_t vl = n - (sizeof(smm) - 1);
+            if ((vl == 2 && !strncmp(v, "on", 2)) ||
+                (vl == 4 && !strncmp(v, "auto", 4))) {
+                smm_off = false;
+            } else if (vl == 3 && !strncmp(v, "off", 3)) {
+                smm_off = true;
+            } else {
+                return gm_error_setg(errp, GM_ERR_PARSE,
+                                     "smm: 'on', 'off' or 'auto', not "
+                                     "'%.*s'",
+                                     (int)vl, v);
+            }
+        } else if (n > sizeof(key) - 1 && !strncmp(p, key, sizeof(key) - 1)) {
             char val[64];
             size_t vl = n - (sizeof(key) - 1);
             if (vl >= sizeof(val)) {
@@ -138,8 +177,10 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
         } else {
             return gm_error_setg(errp, GM_ERR_PARSE,
                                  "unknown machine option '%.*s' (known: "
-                                 "max-ram-below-4g=SIZE)",
-                                 (int)n, p);
+                                 "max-ram-below-4g=SIZE%s)",
+                                 (int)n, p,
+                                 mt.chipset == GM_PC_Q35 ? ", smm=on|off|auto"
+                                                         : "");
         }
         p += n;
     }
@@ -157,6 +198,10 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
         .gigabyte_align = mt.gigabyte_align,
         .bios_path = NULL,
         .machine_type = mt.name,
+        .chipset = mt.chipset,
+        .smm_off = smm_off,
+        .q35_no_smbase_smram = mt.no_smbase_smram,
+        .q35_no_ext_tseg = mt.no_ext_tseg,
     };
     if (!mt.gigabyte_align) {
         cfg->bios_path = GM_PC_BIOS_DIR "/bios.bin";
@@ -183,14 +228,14 @@ static void split_ram(const GmPcConfig *cfg, uint64_t *below, uint64_t *above)
     }
 }
 
-static void remember(GmPcMachine *pc, MemoryRegion *mr)
+void gm__pc_remember(GmPcMachine *pc, MemoryRegion *mr)
 {
     gm_assert(pc->nmade < sizeof(pc->made) / sizeof(pc->made[0]));
     pc->made[pc->nmade++] = mr;
 }
 
-static bool add(GmPcMachine *pc, MemoryRegion *parent, hwaddr addr,
-                MemoryRegion *mr, int prio, Error **errp)
+bool gm__pc_add(MemoryRegion *parent, hwaddr addr, MemoryRegion *mr, int prio,
+                Error **errp)
 {
     return gm_memory_region_add_subregion(parent, addr, mr, prio, errp) == 0;
 }
@@ -290,7 +335,7 @@ static bool load_bios(GmPcMachine *pc, MemoryRegion *pci, Error **errp)
         free(image);
         return false;
     }
-    remember(pc, &pc->bios);
+    gm__pc_remember(pc, &pc->bios);
     memcpy(pc->bios.ram_block->host, image, (size_t)size);
     free(image);
     pc->bios.readonly = true;
@@ -299,44 +344,62 @@ static bool load_bios(GmPcMachine *pc, MemoryRegion *pci, Error **errp)
                                     size - isa_size, isa_size, errp)) {
         return false;
     }
-    remember(pc, &pc->isa_bios);
-    if (!add(pc, pci, 0x100000 - isa_size, &pc->isa_bios, 1, errp)) {
+    gm__pc_remember(pc, &pc->isa_bios);
+    if (!gm__pc_add(pci, 0x100000 - isa_size, &pc->isa_bios, 1, errp)) {
         return false;
     }
     pc->isa_bios.readonly = true;
-    return add(pc, pci, (uint32_t)(-(uint32_t)size), &pc->bios, 0, errp);
+    return gm__pc_add(pci, (uint32_t)(-(uint32_t)size), &pc->bios, 0, errp);
 }
 
-static bool make_alias(GmPcMachine *pc, MemoryRegion *mr, Object *owner,
-                       const char *name, MemoryRegion *orig, hwaddr off,
-                       uint64_t size, Error **errp)
+bool gm__pc_alias(GmPcMachine *pc, MemoryRegion *mr, Object *owner,
+                  const char *name, MemoryRegion *orig, hwaddr off,
+                  uint64_t size, Error **errp)
 {
     if (gm_memory_region_init_alias(mr, owner, name, orig, off, size, errp)) {
         return false;
     }
-    remember(pc, mr);
+    gm__pc_remember(pc, mr);
     return true;
 }
 
+/* One PAM segment: four aliases at the same address and priority, all
+ * disabled; the order of creation is QEMU's init_pam(), and it decides
+ * the order `info mtree` prints them in. */
 static bool init_pam(GmPcMachine *pc, unsigned seg, hwaddr start, uint64_t size,
                      MemoryRegion *system, Error **errp)
 {
     MemoryRegion *a = pc->pam[seg];
-    Object *o = pc->owner_i440fx;
-    if (!make_alias(pc, &a[3], o, "pam-ram", &pc->ram, start, size, errp) ||
-        !make_alias(pc, &a[1], o, "pam-rom", &pc->ram, start, size, errp) ||
-        !make_alias(pc, &a[0], o, "pam-pci", &pc->pci, start, size, errp) ||
-        !make_alias(pc, &a[2], o, "pam-pci", &pc->ram, start, size, errp)) {
+    Object *o = pc->owner_host;
+    if (!gm__pc_alias(pc, &a[3], o, "pam-ram", &pc->ram, start, size, errp) ||
+        !gm__pc_alias(pc, &a[1], o, "pam-rom", &pc->ram, start, size, errp) ||
+        !gm__pc_alias(pc, &a[0], o, "pam-pci", &pc->pci, start, size, errp) ||
+        !gm__pc_alias(pc, &a[2], o, "pam-pci", &pc->ram, start, size, errp)) {
         return false;
     }
     a[1].readonly = true;
     for (unsigned i = 0; i < 4; i++) {
         a[i].enabled = false;
-        if (!add(pc, system, start, &a[i], 1, errp)) {
+        if (!gm__pc_add(system, start, &a[i], 1, errp)) {
             return false;
         }
     }
     pc->pam_current[seg] = 0;
+    return true;
+}
+
+bool gm__pc_init_pams(GmPcMachine *pc, Error **errp)
+{
+    MemoryRegion *system = get_system_memory();
+    if (!init_pam(pc, 0, PAM_BIOS_BASE, PAM_BIOS_SIZE, system, errp)) {
+        return false;
+    }
+    for (unsigned i = 1; i < PAM_SEGMENTS; i++) {
+        if (!init_pam(pc, i, PAM_EXPAN_BASE + (i - 1) * PAM_EXPAN_SIZE,
+                      PAM_EXPAN_SIZE, system, errp)) {
+            return false;
+        }
+    }
     return true;
 }
 
@@ -345,14 +408,49 @@ static bool make_window(GmPcMachine *pc, MemoryRegion *mr, Object *owner,
                         hwaddr addr, int prio, Error **errp)
 {
     memory_region_init_io(mr, owner, &window_ops, pc, name, size);
-    remember(pc, mr);
-    return add(pc, system, addr, mr, prio, errp);
+    gm__pc_remember(pc, mr);
+    return gm__pc_add(system, addr, mr, prio, errp);
+}
+
+/* i440fx_init: the PCI window, SMRAM and PAM of the i440fx. */
+static bool i440fx_build(GmPcMachine *pc, Error **errp)
+{
+    MemoryRegion *system = get_system_memory();
+    Object *o = pc->owner_host;
+    if (!gm__pc_add(system, 0, &pc->pci, -1, errp)) {
+        return false;
+    }
+    if (!gm__pc_alias(pc, &pc->smram_region, o, "smram-region", &pc->pci,
+                      0xa0000, 0x20000, errp) ||
+        !gm__pc_add(system, 0xa0000, &pc->smram_region, 1, errp)) {
+        return false;
+    }
+    memory_region_init(&pc->smram, o, "smram", 4 * GiB);
+    gm__pc_remember(pc, &pc->smram);
+    if (!gm__pc_alias(pc, &pc->smram_low, o, "smram-low", &pc->ram, 0xa0000,
+                      0x20000, errp) ||
+        !gm__pc_add(&pc->smram, 0xa0000, &pc->smram_low, 0, errp)) {
+        return false;
+    }
+    if (!gm__pc_init_pams(pc, errp)) {
+        return false;
+    }
+    for (unsigned i = 0; i < PAM_SEGMENTS; i++) {
+        gm_pc_set_pam(pc, i, 0, NULL);
+    }
+    gm_pc_set_smram(pc, SMRAM_RESET);
+    return true;
 }
 
 static bool build(GmPcMachine *pc, Error **errp)
 {
     MemoryRegion *system = get_system_memory();
-    split_ram(&pc->cfg, &pc->below_4g, &pc->above_4g);
+    bool q35 = pc->cfg.chipset == GM_PC_Q35;
+    if (q35) {
+        gm__q35_split_ram(&pc->cfg, &pc->below_4g, &pc->above_4g);
+    } else {
+        split_ram(&pc->cfg, &pc->below_4g, &pc->above_4g);
+    }
     if (pc->above_4g > (UINT64_C(1) << 52)) {
         gm_error_setg(errp, GM_ERR_INVALID_ARG,
                       "0x%" PRIx64 " bytes of RAM do not fit the guest's "
@@ -371,31 +469,31 @@ static bool build(GmPcMachine *pc, Error **errp)
         GmBackendConfig be = *pc->cfg.ram_backend;
         be.size = pc->cfg.ram_size;
         be.no_reserve = true;
-        if (!gm_memory_region_init_backend(&pc->ram, NULL, "pc.ram", &be,
+        if (!gm_memory_region_init_backend(&pc->ram, pc->owner_ram, "pc.ram", &be,
                                            errp)) {
             return false;
         }
     } else if (!memory_region_init_ram_flags_nomigrate(
-                   &pc->ram, NULL, "pc.ram", pc->cfg.ram_size,
+                   &pc->ram, pc->owner_ram, "pc.ram", pc->cfg.ram_size,
                    RAM_MIGRATABLE | RAM_NORESERVE, errp)) {
         return false;
     }
-    remember(pc, &pc->ram);
+    gm__pc_remember(pc, &pc->ram);
     /* pc_memory_init */
-    if (!make_alias(pc, &pc->ram_below_4g, NULL, "ram-below-4g", &pc->ram, 0,
-                    pc->below_4g, errp) ||
-        !add(pc, system, 0, &pc->ram_below_4g, 0, errp)) {
+    if (!gm__pc_alias(pc, &pc->ram_below_4g, NULL, "ram-below-4g", &pc->ram,
+                      0, pc->below_4g, errp) ||
+        !gm__pc_add(system, 0, &pc->ram_below_4g, 0, errp)) {
         return false;
     }
     if (pc->above_4g) {
-        if (!make_alias(pc, &pc->ram_above_4g, NULL, "ram-above-4g", &pc->ram,
-                        pc->below_4g, pc->above_4g, errp) ||
-            !add(pc, system, 4 * GiB, &pc->ram_above_4g, 0, errp)) {
+        if (!gm__pc_alias(pc, &pc->ram_above_4g, NULL, "ram-above-4g",
+                          &pc->ram, pc->below_4g, pc->above_4g, errp) ||
+            !gm__pc_add(system, 4 * GiB, &pc->ram_above_4g, 0, errp)) {
             return false;
         }
     }
     memory_region_init(&pc->pci, NULL, "pci", UINT64_MAX);
-    remember(pc, &pc->pci);
+    gm__pc_remember(pc, &pc->pci);
     /* pc_system_firmware_init, then the option ROM area. */
     if (!load_bios(pc, &pc->pci, errp)) {
         return false;
@@ -404,40 +502,15 @@ static bool build(GmPcMachine *pc, Error **errp)
                                 errp)) {
         return false;
     }
-    remember(pc, &pc->option_rom);
+    gm__pc_remember(pc, &pc->option_rom);
     pc->option_rom.readonly = true;
-    if (!add(pc, &pc->pci, 0xc0000, &pc->option_rom, 1, errp)) {
+    if (!gm__pc_add(&pc->pci, 0xc0000, &pc->option_rom, 1, errp)) {
         return false;
     }
-    /* i440fx_init */
-    if (!add(pc, system, 0, &pc->pci, -1, errp)) {
+    /* The host bridge: i440fx_init, or the q35 host's MCH. */
+    if (!(q35 ? gm__q35_build(pc, errp) : i440fx_build(pc, errp))) {
         return false;
     }
-    if (!make_alias(pc, &pc->smram_region, pc->owner_i440fx, "smram-region",
-                    &pc->pci, 0xa0000, 0x20000, errp) ||
-        !add(pc, system, 0xa0000, &pc->smram_region, 1, errp)) {
-        return false;
-    }
-    memory_region_init(&pc->smram, pc->owner_i440fx, "smram", 4 * GiB);
-    remember(pc, &pc->smram);
-    if (!make_alias(pc, &pc->smram_low, pc->owner_i440fx, "smram-low", &pc->ram,
-                    0xa0000, 0x20000, errp) ||
-        !add(pc, &pc->smram, 0xa0000, &pc->smram_low, 0, errp)) {
-        return false;
-    }
-    if (!init_pam(pc, 0, PAM_BIOS_BASE, PAM_BIOS_SIZE, system, errp)) {
-        return false;
-    }
-    for (unsigned i = 1; i < PAM_SEGMENTS; i++) {
-        if (!init_pam(pc, i, PAM_EXPAN_BASE + (i - 1) * PAM_EXPAN_SIZE,
-                      PAM_EXPAN_SIZE, system, errp)) {
-            return false;
-        }
-    }
-    for (unsigned i = 0; i < PAM_SEGMENTS; i++) {
-        gm_pc_set_pam(pc, i, 0, NULL);
-    }
-    gm_pc_set_smram(pc, SMRAM_RESET);
     /* The chipset's fixed windows. */
     if (!make_window(pc, &pc->ioapic, pc->owner_ioapic, "ioapic", 0x1000,
                      system, 0xfec00000, 0, errp) ||
@@ -449,13 +522,13 @@ static bool build(GmPcMachine *pc, Error **errp)
     }
     /* The CPU's two address spaces (TCG): normal and SMM. */
     memory_region_init(&pc->cpu_as_root, pc->owner_cpu, "memory", UINT64_MAX);
-    remember(pc, &pc->cpu_as_root);
-    if (!make_alias(pc, &pc->cpu_as_mem, pc->owner_cpu, "memory", system, 0,
-                    UINT64_MAX, errp) ||
-        !add(pc, &pc->cpu_as_root, 0, &pc->cpu_as_mem, 0, errp) ||
-        !make_alias(pc, &pc->cpu_smram, pc->owner_cpu, "smram", &pc->smram, 0,
-                    4 * GiB, errp) ||
-        !add(pc, &pc->cpu_as_root, 0, &pc->cpu_smram, 1, errp)) {
+    gm__pc_remember(pc, &pc->cpu_as_root);
+    if (!gm__pc_alias(pc, &pc->cpu_as_mem, pc->owner_cpu, "memory", system, 0,
+                      UINT64_MAX, errp) ||
+        !gm__pc_add(&pc->cpu_as_root, 0, &pc->cpu_as_mem, 0, errp) ||
+        !gm__pc_alias(pc, &pc->cpu_smram, pc->owner_cpu, "smram", &pc->smram,
+                      0, 4 * GiB, errp) ||
+        !gm__pc_add(&pc->cpu_as_root, 0, &pc->cpu_smram, 1, errp)) {
         return false;
     }
     if (gm_address_space_init(&pc->cpu_memory, system, "cpu-memory-0", errp)) {
@@ -467,11 +540,20 @@ static bool build(GmPcMachine *pc, Error **errp)
         return false;
     }
     pc->as_made = true;
+    if (q35) {
+        /* The bus-master address spaces come at machine-done time in
+         * QEMU, then the MCH's reset programs the map. */
+        if (!gm__q35_build_bus_masters(pc, errp)) {
+            return false;
+        }
+        gm__q35_reset(pc);
+    }
     return true;
 }
 
 static void teardown(GmPcMachine *pc)
 {
+    gm__q35_free_address_spaces(pc);
     if (pc->as_made) {
         address_space_destroy(&pc->cpu_memory);
         address_space_destroy(&pc->cpu_smm);
@@ -487,17 +569,24 @@ static void teardown(GmPcMachine *pc)
     for (size_t i = pc->nmade; i-- > 0;) {
         gm_memory_region_destroy(pc->made[i], NULL);
     }
-    gm_object_unref(pc->owner_i440fx);
+    gm__q35_free(pc);
+    gm_object_unref(pc->owner_host);
     gm_object_unref(pc->owner_cpu);
     gm_object_unref(pc->owner_ioapic);
     gm_object_unref(pc->owner_hpet);
     gm_object_unref(pc->owner_apic);
+    gm_object_unref(pc->owner_ram);
 }
 
 GmPcMachine *gm_pc_machine_new(const GmPcConfig *cfg, Error **errp)
 {
     if (!cfg || cfg->ram_size == 0) {
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "no RAM size given");
+        return NULL;
+    }
+    if (cfg->chipset != GM_PC_I440FX && cfg->chipset != GM_PC_Q35) {
+        gm_error_setg(errp, GM_ERR_INVALID_ARG, "unknown chipset %d",
+                      (int)cfg->chipset);
         return NULL;
     }
     MemoryRegion *system = get_system_memory();
@@ -513,14 +602,21 @@ GmPcMachine *gm_pc_machine_new(const GmPcConfig *cfg, Error **errp)
         return NULL;
     }
     pc->cfg = *cfg;
-    pc->owner_i440fx = gm_object_new("/machine/i440fx", true);
+    /* The owners' QOM paths as QEMU 7.2 names them (`info mtree -o`). */
+    bool q35 = cfg->chipset == GM_PC_Q35;
+    pc->owner_host = gm_object_new(
+        q35 ? "/machine/q35/mch" : "/machine/unattached/device[2]", true);
     pc->owner_cpu = gm_object_new("/machine/unattached/device[0]", true);
-    pc->owner_ioapic = gm_object_new("/machine/ioapic", true);
-    pc->owner_hpet = gm_object_new("/machine/hpet", true);
+    pc->owner_ioapic = gm_object_new(
+        q35 ? "/machine/q35/ioapic" : "/machine/i440fx/ioapic", true);
+    pc->owner_hpet = gm_object_new(q35 ? "/machine/unattached/device[7]"
+                                       : "/machine/unattached/device[8]",
+                                   true);
     pc->owner_apic = gm_object_new("/machine/unattached/device[0]/lapic", true);
+    pc->owner_ram = gm_object_new("/objects/pc.ram", false);
     memory_region_transaction_begin();
-    bool ok = pc->owner_i440fx && pc->owner_cpu && pc->owner_ioapic &&
-              pc->owner_hpet && pc->owner_apic;
+    bool ok = pc->owner_host && pc->owner_cpu && pc->owner_ioapic &&
+              pc->owner_hpet && pc->owner_apic && pc->owner_ram;
     if (!ok) {
         gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
     } else {
@@ -580,6 +676,11 @@ void gm_pc_set_smram(GmPcMachine *pc, uint8_t smram)
     if (!pc) {
         return;
     }
+    if (pc->q35) {
+        /* The MCH's SMRAM register, with its own rules (D_LCK, H_SMRAME). */
+        gm_pc_mch_config_write(pc, 0x9d, smram, 1);
+        return;
+    }
     memory_region_transaction_begin();
     memory_region_set_enabled(&pc->smram_region, !(smram & SMRAM_D_OPEN));
     memory_region_set_enabled(&pc->smram, (smram & SMRAM_G_SMRAME) != 0);
@@ -600,4 +701,22 @@ size_t gm_pc_e820(const GmPcMachine *pc, GmE820Entry *out, size_t max)
         out[i] = e[i];
     }
     return n;
+}
+
+size_t gm_pc_e820_reserved(const GmPcMachine *pc, GmE820Entry *out, size_t max)
+{
+    return pc && pc->q35 ? gm__q35_e820_reserved(pc, out, max) : 0;
+}
+
+GmPcChipset gm_pc_chipset(const GmPcMachine *pc)
+{
+    return pc ? pc->cfg.chipset : GM_PC_I440FX;
+}
+
+void gm__pc_set_pci_bus(GmPcMachine *pc, GmPciConfigRead rd,
+                        GmPciConfigWrite wr, void *opaque)
+{
+    pc->pci_read = rd;
+    pc->pci_write = wr;
+    pc->pci_opaque = opaque;
 }
