@@ -55,8 +55,10 @@ WORKLOADS = [
     ("mmio-read-hpet", "4-byte MMIO read at 0xfed00000 (HPET window)"),
     ("pio-burst16-plain", "16 outb to 0x92 + inb 0x92"),
     ("pio-burst16-coalesced", "16 outb to 0xcf8 (coalesced in both) + inl 0xcfc"),
-    ("pio-burst16-cf8-dword", "16 outl to 0xcf8 + inl 0xcfc"),
-    ("pio-burst16-rtc", "16 outb to 0x70 + inb 0x71"),
+    ("pio-burst16-cf8-dword", "16 outl to 0xcf8 (coalesced in guestmem "
+                              "only) + inl 0xcfc"),
+    ("pio-burst16-rtc", "16 outb to 0x70 (coalesced in QEMU only) + "
+                        "inb 0x71"),
     ("pam-toggle", "PAM 0x5a 0x33<->0x00 + read of 0xc0000"),
     ("mmio-read-demo", "4-byte MMIO read, demo device"),
     ("mmio-write-demo", "4-byte MMIO write, demo doorbell, no match"),
@@ -497,28 +499,29 @@ def summarize(header, runs, put):
         return None if x is None or y is None else (x - times * y) / div
 
     derived = [
-        ("userspace MMIO round trip: mmio-read-hpet - ram-read",
+        ("mmio-read-hpet - ram-read (KVM: an MMIO read's round trip to "
+         "userspace)",
          "mmio-read-hpet", "ram-read", 1, 1),
-        ("userspace PIO round trip: pio-in - ram-read",
+        ("pio-in - ram-read (KVM: a port read's round trip to userspace)",
          "pio-in", "ram-read", 1, 1),
-        ("one write of a plain PIO burst: (pio-burst16-plain - pio-in) / 16",
+        ("(pio-burst16-plain - pio-in) / 16: one port write that exits",
          "pio-burst16-plain", "pio-in", 16, 1),
-        ("one coalesced PIO write: (pio-burst16-coalesced - pio-in) / 16",
+        ("(pio-burst16-coalesced - pio-in) / 16: one coalesced port write",
          "pio-burst16-coalesced", "pio-in", 16, 1),
-        ("one dword write to 0xcf8: (pio-burst16-cf8-dword - pio-in) / 16",
+        ("(pio-burst16-cf8-dword - pio-in) / 16: one dword write to 0xcf8",
          "pio-burst16-cf8-dword", "pio-in", 16, 1),
-        ("one write to 0x70: (pio-burst16-rtc - pio-in) / 16",
+        ("(pio-burst16-rtc - pio-in) / 16: one write to 0x70",
          "pio-burst16-rtc", "pio-in", 16, 1),
-        ("one MMIO write of a plain burst: (mmio-burst16-plain - "
-         "mmio-read-demo) / 16", "mmio-burst16-plain", "mmio-read-demo",
+        ("(mmio-burst16-plain - mmio-read-demo) / 16: one MMIO write that "
+         "exits", "mmio-burst16-plain", "mmio-read-demo",
          16, 1),
-        ("one coalesced MMIO write: (mmio-burst16-coalesced - "
-         "mmio-read-demo) / 16", "mmio-burst16-coalesced",
+        ("(mmio-burst16-coalesced - mmio-read-demo) / 16: one coalesced "
+         "MMIO write", "mmio-burst16-coalesced",
          "mmio-read-demo", 16, 1),
-        ("ioeventfd write, net: mmio-ioeventfd - ram-read",
+        ("mmio-ioeventfd - ram-read: an ioeventfd write, net",
          "mmio-ioeventfd", "ram-read", 1, 1),
-        ("PAM change, net of its 4 port accesses: pam-toggle - 4 x pio-in",
-         "pam-toggle", "pio-in", 1, 4),
+        ("pam-toggle - 2 x pio-in: a PAM change, net of its two port "
+         "writes", "pam-toggle", "pio-in", 1, 2),
     ]
     cols = [("guestmem KVM", seen, "gm-kvm"), ("QEMU KVM", seen, "qemu-kvm"),
             ("guestmem KVM, CPU", cpu, "gm-kvm"),
