@@ -44,6 +44,19 @@ static unsigned size_of(unsigned type)
     }
 }
 
+static uint32_t load(AddressSpace *as, uint32_t addr, unsigned size)
+{
+    const MemTxAttrs a = MEMTXATTRS_UNSPECIFIED;
+    switch (size) {
+    case 4:
+        return address_space_ldl_le(as, addr, a, NULL);
+    case 2:
+        return address_space_lduw_le(as, addr, a, NULL);
+    default:
+        return address_space_ldub(as, addr, a, NULL);
+    }
+}
+
 static unsigned memio(x86emu_t *emu, uint32_t addr, uint32_t *val,
                       unsigned type)
 {
@@ -53,12 +66,11 @@ static unsigned memio(x86emu_t *emu, uint32_t addr, uint32_t *val,
     switch (type & ~0xffu) {
     case X86EMU_MEMIO_R:
     case X86EMU_MEMIO_X:
-        /* Unassigned memory reads 0 (the access path's value); an x86 CPU
-         * does not fault on it, as in QEMU. */
-        address_space_read(v->head.mem, addr, MEMTXATTRS_UNSPECIFIED, buf,
-                           size);
-        *val = (uint32_t)buf[0] | (uint32_t)buf[1] << 8 |
-               (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 24;
+        /* One fixed-size load, as a CPU makes it (QEMU's TCG dispatches a
+         * load to MMIO at its size too); RAM takes the access path's inline
+         * fast path.  Unassigned memory reads 0 (the access path's value);
+         * an x86 CPU does not fault on it, as in QEMU. */
+        *val = load(v->head.mem, addr, size);
         return 0;
     case X86EMU_MEMIO_W:
         for (unsigned i = 0; i < size; i++) {
