@@ -185,10 +185,10 @@ GM_API GmPcChipset gm_pc_chipset(const GmPcMachine *pc);
  *   0x04     command: bit 2 enables the "mch" bus-master address space;
  *   0x50     extended TSEG size in MiB: writing 0xffff reads back 16
  *            (0 on pc-q35-2.9 and older);
- *   0x60-67  PCIEXBAR: bit 0 maps `pcie-mmcfg-mmio` at bits 35:28 (27:26
- *            for the 128 and 64 MiB lengths in bits 2:1; length 3 is
- *            reserved and changes nothing); reads and writes there reach
- *            the configuration space of bus 0's functions;
+ *   0x60-67  PCIEXBAR: bit 0 maps `pcie-mmcfg-mmio` at bits 35:28 (for
+ *            every length, as QEMU 7.2 does), 256, 128 or 64 MiB long by
+ *            bits 2:1 (3 is reserved and changes nothing); reads and
+ *            writes there reach the configuration space of bus 0;
  *   0x90-96  PAM0-6, as the i440fx's PAM;
  *   0x9c     F_SMBASE: 0xff asks, then bit 1 locks SMRAM at SMBASE
  *            (smbase-blackhole, smbase-window) on 4.2-and-newer types;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * machine/board-internal.h - the PC board's state, shared by its device
- * files: pci-host.c (configuration mechanism #1, i440fx, PIIX3), fw-cfg.c
- * and pc-board.c (CMOS, port 92, debug console and exit, setup).
+ * files: pci-host.c (configuration mechanism #1, i440fx, PIIX3; on q35 the
+ * MCH through the machine), ich9-lpc.c (q35's LPC bridge), fw-cfg.c and
+ * pc-board.c (CMOS, port 92, debug console and exit, setup).
  */
 #ifndef GUESTMEM_MACHINE_BOARD_INTERNAL_H
 #define GUESTMEM_MACHINE_BOARD_INTERNAL_H
@@ -18,7 +19,12 @@ typedef struct PciFunction {
     uint8_t w1cmask[PCI_CONFIG_SPACE]; /* bits a 1 clears */
     /* Called after a write that touched [reg, reg + size). */
     void (*written)(GmPcBoard *board, unsigned reg, unsigned size);
+    /* The same, with the configuration space as it was before it. */
+    void (*written_before)(GmPcBoard *board, unsigned reg, unsigned size,
+                           const uint8_t *before);
 } PciFunction;
+
+#define GM_RCRB_SIZE 0x4000 /* ICH9's chipset configuration block */
 
 typedef struct FwCfgFile {
     char name[56];
@@ -39,6 +45,11 @@ struct GmPcBoard {
     uint32_t pci_conf_reg;
     PciFunction i440fx, piix3;
     MemoryRegion conf_idx, conf_data;
+    /* q35: the ICH9 LPC bridge (00:1f.0), its reset control and RCRB */
+    PciFunction lpc;
+    MemoryRegion lpc_reset, rcrb;
+    uint8_t rst_cnt;
+    uint8_t rcrb_bytes[GM_RCRB_SIZE];
     /* CMOS */
     uint8_t cmos[128];
     uint8_t cmos_index;
@@ -66,6 +77,10 @@ struct GmPcBoard {
 /* pci-host.c */
 void gm__pci_host_init(GmPcBoard *b);
 extern const MemoryRegionOps gm__pci_conf_idx_ops, gm__pci_conf_data_ops;
+
+/* ich9-lpc.c */
+void gm__ich9_lpc_init(GmPcBoard *b);
+extern const MemoryRegionOps gm__lpc_rst_cnt_ops, gm__lpc_rcrb_ops;
 
 /* fw-cfg.c */
 bool gm__fw_cfg_init(GmPcBoard *b, Error **errp);

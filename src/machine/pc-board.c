@@ -7,8 +7,8 @@
  * CMOS contents are QEMU 7.2's pc_cmos_init() values, checked byte for byte
  * against a live QEMU (tests/oracle/test-board.py).
  */
-#include "../internal.h"
 #include "board-internal.h"
+#include "pc-internal.h"
 
 #include <time.h>
 
@@ -276,6 +276,17 @@ static bool build(GmPcBoard *b, Error **errp)
     }
     memory_region_add_coalescing(&b->conf_idx, 0, 4);
     memory_region_set_flush_coalesced(&b->conf_data);
+    if (gm_pc_chipset(b->pc) == GM_PC_Q35) {
+        /* ICH9's reset control sits inside pci-conf-idx, above it. */
+        memory_region_init_io(&b->lpc_reset, NULL, &gm__lpc_rst_cnt_ops, b,
+                              "lpc-reset-control", 1);
+        if (gm_memory_region_add_subregion(get_system_io(), 0xcf9,
+                                           &b->lpc_reset, 1, errp)) {
+            gm_memory_region_destroy(&b->lpc_reset, NULL);
+            return false;
+        }
+        b->placed[b->nplaced++] = &b->lpc_reset;
+    }
     return place(b, &b->rtc, &rtc_ops, "rtc", 0x70, 2, errp) &&
            place(b, &b->port92_mr, &port92_ops, "port92", 0x92, 1, errp) &&
            place(b, &b->fw_comb, &gm__fw_cfg_comb_ops, "fwcfg", 0x510, 2,
@@ -288,6 +299,20 @@ static bool build(GmPcBoard *b, Error **errp)
                  1, errp) &&
            place(b, &b->debug_exit, &debug_exit_ops, "isa-debug-exit", 0xf4, 4,
                  errp);
+}
+
+/* What is not in the I/O space: the RCRB (in the system memory while
+ * RCBA enables it), the machine's way to bus 0, fw_cfg's files. */
+static void free_rest(GmPcBoard *b)
+{
+    if (b->rcrb.container) {
+        gm_memory_region_del_subregion(b->rcrb.container, &b->rcrb, NULL);
+    }
+    gm_memory_region_destroy(&b->rcrb, NULL);
+    gm__pc_set_pci_bus(b->pc, NULL, NULL, NULL);
+    gm__q35_set_bus_master(b->pc, 0xf8, false);
+    gm__fw_cfg_free(b);
+    free(b);
 }
 
 GmPcBoard *gm_pc_board_new(GmPcMachine *pc, const GmPcBoardConfig *cfg,
@@ -309,11 +334,14 @@ GmPcBoard *gm_pc_board_new(GmPcMachine *pc, const GmPcBoardConfig *cfg,
     if (cfg) {
         b->cfg = *cfg;
     }
+    /* q35: the LPC bridge's chipset configuration block, placed in the
+     * system memory when firmware programs RCBA. */
+    memory_region_init_io(&b->rcrb, NULL, &gm__lpc_rcrb_ops, b, "lpc-rcrb-mmio",
+                          GM_RCRB_SIZE);
     gm__pci_host_init(b);
     cmos_init(b);
     if (!gm__fw_cfg_init(b, errp)) {
-        gm__fw_cfg_free(b);
-        free(b);
+        free_rest(b);
         return NULL;
     }
     memory_region_transaction_begin();
@@ -321,8 +349,7 @@ GmPcBoard *gm_pc_board_new(GmPcMachine *pc, const GmPcBoardConfig *cfg,
     memory_region_transaction_commit();
     if (!ok) {
         unplace(b);
-        gm__fw_cfg_free(b);
-        free(b);
+        free_rest(b);
         return NULL;
     }
     return b;
@@ -335,6 +362,5 @@ void gm_pc_board_free(GmPcBoard *b)
     }
     memory_region_clear_coalescing(&b->conf_idx);
     unplace(b);
-    gm__fw_cfg_free(b);
-    free(b);
+    free_rest(b);
 }

@@ -76,12 +76,12 @@ static bool lookup_type(const char *name, size_t len, MachineType *out)
     buf[len] = '\0';
     if (!strcmp(buf, "pc")) {
         *out = (MachineType){ "pc-i440fx-7.2", GM_PC_I440FX, true,
-                              "bios-256k.bin", false, false };
+                              "bios-256k.bin", false,        false };
         return true;
     }
     if (!strcmp(buf, "q35")) {
-        *out = (MachineType){ "pc-q35-7.2", GM_PC_Q35, true, "bios-256k.bin",
-                              false, false };
+        *out = (MachineType){ "pc-q35-7.2",    GM_PC_Q35, true,
+                              "bios-256k.bin", false,     false };
         return true;
     }
     if (!strncmp(buf, i440fx, sizeof(i440fx) - 1)) {
@@ -94,25 +94,22 @@ static bool lookup_type(const char *name, size_t len, MachineType *out)
         }
         bool old = major == 1;
         snprintf(canon, sizeof(canon), "%s", buf);
-        *out = (MachineType){ canon, GM_PC_I440FX, !old,
-                              old ? "bios.bin" : "bios-256k.bin", false, false };
+        *out = (MachineType){ canon, GM_PC_I440FX,
+                              !old,  old ? "bios.bin" : "bios-256k.bin",
+                              false, false };
         return true;
     }
     if (!strncmp(buf, q35, sizeof(q35) - 1)) {
         /* 2.4-2.12, 3.0-3.1, 4.0, 4.0.1, 4.1-4.2, 5.0-5.2, 6.0-6.2, 7.0-7.2.
          * pc_compat_4_2 turns the MCH's SMRAM at SMBASE off, pc_compat_2_9
          * its extended TSEG. */
-        if (!known_version(buf + sizeof(q35) - 1, 2, 4, true, &major,
-                           &minor)) {
+        if (!known_version(buf + sizeof(q35) - 1, 2, 4, true, &major, &minor)) {
             return false;
         }
         snprintf(canon, sizeof(canon), "%s", buf);
-        *out = (MachineType){ canon,
-                              GM_PC_Q35,
-                              true,
-                              "bios-256k.bin",
-                              major < 5,
-                              major == 2 && minor <= 9 };
+        *out = (MachineType){ canon,     GM_PC_Q35,
+                              true,      "bios-256k.bin",
+                              major < 5, major == 2 && minor <= 9 };
         return true;
     }
     return false;
@@ -175,12 +172,11 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
                                      max_below);
             }
         } else {
-            return gm_error_setg(errp, GM_ERR_PARSE,
-                                 "unknown machine option '%.*s' (known: "
-                                 "max-ram-below-4g=SIZE%s)",
-                                 (int)n, p,
-                                 mt.chipset == GM_PC_Q35 ? ", smm=on|off|auto"
-                                                         : "");
+            return gm_error_setg(
+                errp, GM_ERR_PARSE,
+                "unknown machine option '%.*s' (known: "
+                "max-ram-below-4g=SIZE%s)",
+                (int)n, p, mt.chipset == GM_PC_Q35 ? ", smm=on|off|auto" : "");
         }
         p += n;
     }
@@ -469,8 +465,8 @@ static bool build(GmPcMachine *pc, Error **errp)
         GmBackendConfig be = *pc->cfg.ram_backend;
         be.size = pc->cfg.ram_size;
         be.no_reserve = true;
-        if (!gm_memory_region_init_backend(&pc->ram, pc->owner_ram, "pc.ram", &be,
-                                           errp)) {
+        if (!gm_memory_region_init_backend(&pc->ram, pc->owner_ram, "pc.ram",
+                                           &be, errp)) {
             return false;
         }
     } else if (!memory_region_init_ram_flags_nomigrate(
@@ -480,14 +476,14 @@ static bool build(GmPcMachine *pc, Error **errp)
     }
     gm__pc_remember(pc, &pc->ram);
     /* pc_memory_init */
-    if (!gm__pc_alias(pc, &pc->ram_below_4g, NULL, "ram-below-4g", &pc->ram,
-                      0, pc->below_4g, errp) ||
+    if (!gm__pc_alias(pc, &pc->ram_below_4g, NULL, "ram-below-4g", &pc->ram, 0,
+                      pc->below_4g, errp) ||
         !gm__pc_add(system, 0, &pc->ram_below_4g, 0, errp)) {
         return false;
     }
     if (pc->above_4g) {
-        if (!gm__pc_alias(pc, &pc->ram_above_4g, NULL, "ram-above-4g",
-                          &pc->ram, pc->below_4g, pc->above_4g, errp) ||
+        if (!gm__pc_alias(pc, &pc->ram_above_4g, NULL, "ram-above-4g", &pc->ram,
+                          pc->below_4g, pc->above_4g, errp) ||
             !gm__pc_add(system, 4 * GiB, &pc->ram_above_4g, 0, errp)) {
             return false;
         }
@@ -526,8 +522,8 @@ static bool build(GmPcMachine *pc, Error **errp)
     if (!gm__pc_alias(pc, &pc->cpu_as_mem, pc->owner_cpu, "memory", system, 0,
                       UINT64_MAX, errp) ||
         !gm__pc_add(&pc->cpu_as_root, 0, &pc->cpu_as_mem, 0, errp) ||
-        !gm__pc_alias(pc, &pc->cpu_smram, pc->owner_cpu, "smram", &pc->smram,
-                      0, 4 * GiB, errp) ||
+        !gm__pc_alias(pc, &pc->cpu_smram, pc->owner_cpu, "smram", &pc->smram, 0,
+                      4 * GiB, errp) ||
         !gm__pc_add(&pc->cpu_as_root, 0, &pc->cpu_smram, 1, errp)) {
         return false;
     }

@@ -3,15 +3,18 @@
  * machine/pci-host.c - PCI configuration mechanism #1 on ports 0xcf8/0xcfc
  * and the two functions of the pc machine's bus 0 that firmware needs: the
  * i440fx host bridge (00:00.0), whose PAM and SMRAM registers reshape the
- * memory map, and the PIIX3 ISA bridge (00:01.0).
+ * memory map, and the PIIX3 ISA bridge (00:01.0).  On q35, 00:00.0 is the
+ * MCH, whose configuration space the machine keeps (q35.c), and 00:1f.0
+ * the ICH9 LPC bridge (ich9-lpc.c); the machine's MMCONFIG window reaches
+ * the same functions through gm_pc_pci_config_read/_write.
  *
  * Reset contents are QEMU 7.2's, read from a live QEMU over qtest; write
  * masks follow QEMU's pci_init_wmask (command bits, cache line size,
  * interrupt line, and all of the device-specific space 0x40-0xff) and its
  * write-1-to-clear status bits.
  */
-#include "../internal.h"
 #include "board-internal.h"
+#include "pc-internal.h"
 
 #define PCI_COMMAND 0x04
 #define PCI_STATUS 0x06
@@ -83,8 +86,25 @@ static void i440fx_written(GmPcBoard *b, unsigned reg, unsigned size)
     memory_region_transaction_commit();
 }
 
+static uint32_t bus0_read(void *opaque, unsigned devfn, unsigned reg,
+                          unsigned size)
+{
+    return gm_pc_pci_config_read(opaque, devfn, reg, size);
+}
+
+static void bus0_write(void *opaque, unsigned devfn, unsigned reg, uint32_t val,
+                       unsigned size)
+{
+    gm_pc_pci_config_write(opaque, devfn, reg, val, size);
+}
+
 void gm__pci_host_init(GmPcBoard *b)
 {
+    if (gm_pc_chipset(b->pc) == GM_PC_Q35) {
+        gm__ich9_lpc_init(b);
+        gm__pc_set_pci_bus(b->pc, bus0_read, bus0_write, b);
+        return;
+    }
     PciFunction *h = &b->i440fx;
     function_init(h, 0x8086, 0x1237, 0x02, 0x0600);
     h->config[I440FX_SMRAM] = 0x02;
@@ -113,6 +133,9 @@ void gm__pci_host_init(GmPcBoard *b)
 
 static PciFunction *function_at(GmPcBoard *b, unsigned devfn)
 {
+    if (gm_pc_chipset(b->pc) == GM_PC_Q35) {
+        return devfn == 0xf8 ? &b->lpc : NULL; /* 00:00.0: the machine's */
+    }
     switch (devfn) {
     case 0x00: return &b->i440fx;
     case 0x08: return &b->piix3;
@@ -133,6 +156,9 @@ static unsigned config_len(unsigned reg, unsigned size)
 uint32_t gm_pc_pci_config_read(GmPcBoard *b, unsigned devfn, unsigned reg,
                                unsigned size)
 {
+    if (b && devfn == 0 && gm_pc_chipset(b->pc) == GM_PC_Q35) {
+        return gm_pc_mch_config_read(b->pc, reg, size);
+    }
     PciFunction *f = b ? function_at(b, devfn) : NULL;
     unsigned n = config_len(reg, size);
     if (!f || !n) {
@@ -148,10 +174,18 @@ uint32_t gm_pc_pci_config_read(GmPcBoard *b, unsigned devfn, unsigned reg,
 void gm_pc_pci_config_write(GmPcBoard *b, unsigned devfn, unsigned reg,
                             uint32_t val, unsigned size)
 {
+    if (b && devfn == 0 && gm_pc_chipset(b->pc) == GM_PC_Q35) {
+        gm_pc_mch_config_write(b->pc, reg, val, size);
+        return;
+    }
     PciFunction *f = b ? function_at(b, devfn) : NULL;
     unsigned n = config_len(reg, size);
     if (!f || !n) {
         return;
+    }
+    uint8_t before[PCI_CONFIG_SPACE];
+    if (f->written_before) {
+        memcpy(before, f->config, sizeof(before));
     }
     for (unsigned i = 0; i < n; i++) {
         uint8_t byte = (uint8_t)(val >> (8 * i));
@@ -162,6 +196,9 @@ void gm_pc_pci_config_write(GmPcBoard *b, unsigned devfn, unsigned reg,
     }
     if (f->written) {
         f->written(b, reg, n);
+    }
+    if (f->written_before) {
+        f->written_before(b, reg, n, before);
     }
 }
 

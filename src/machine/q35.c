@@ -46,9 +46,10 @@
 #define MCH_PCIEXBAR 0x60 /* 8 bytes */
 #define MCH_PCIEXBAR_DEFAULT UINT64_C(0xb0000000)
 #define MCH_PCIEXBAR_EN UINT64_C(1)
-#define MCH_PCIEXBAR_ADMSK UINT64_C(0xff0000000) /* bits 35:28 */
-#define MCH_PCIEXBAR_128ADMSK (UINT64_C(1) << 27)
-#define MCH_PCIEXBAR_64ADMSK (UINT64_C(1) << 26)
+/* The base: bits 35:28, whatever the length.  (The datasheet adds bits
+ * 27 and 26 for the 128 and 64 MiB lengths; QEMU 7.2 does not use them:
+ * 0xe8000003 maps 128 MiB at 0xe0000000.  Checked live by test-q35.py.) */
+#define MCH_PCIEXBAR_ADMSK UINT64_C(0xff0000000)
 #define MCH_PAM0 0x90
 #define MCH_PAM_SIZE 7
 #define MCH_F_SMBASE 0x9c
@@ -232,18 +233,11 @@ static void update_pam(GmPcMachine *pc)
 static void update_pciexbar(GmPcMachine *pc)
 {
     GmQ35 *q = pc->q35;
-    uint64_t bar = get64(q->config + MCH_PCIEXBAR);
-    uint64_t mask = MCH_PCIEXBAR_ADMSK, length;
+    uint64_t bar = get64(q->config + MCH_PCIEXBAR), length;
     switch ((bar >> 1) & 3) {
     case 0: length = 256 * MiB; break;
-    case 1:
-        length = 128 * MiB;
-        mask |= MCH_PCIEXBAR_128ADMSK;
-        break;
-    case 2:
-        length = 64 * MiB;
-        mask |= MCH_PCIEXBAR_128ADMSK | MCH_PCIEXBAR_64ADMSK;
-        break;
+    case 1: length = 128 * MiB; break;
+    case 2: length = 64 * MiB; break;
     default: return; /* reserved: QEMU logs a guest error and keeps the map */
     }
     /* Unmapped and mapped again even where nothing moves: it becomes the
@@ -256,8 +250,8 @@ static void update_pciexbar(GmPcMachine *pc)
     if (bar & MCH_PCIEXBAR_EN) {
         memory_region_set_size(&q->mmcfg, length);
         q->mmcfg_mapped = gm_memory_region_add_subregion(
-                              get_system_memory(), bar & mask, &q->mmcfg, 0,
-                              NULL) == 0;
+                              get_system_memory(), bar & MCH_PCIEXBAR_ADMSK,
+                              &q->mmcfg, 0, NULL) == 0;
     }
     memory_region_transaction_commit();
 }
@@ -273,8 +267,7 @@ static uint64_t tseg_size(const GmPcMachine *pc)
     case 0: return 1 * MiB;
     case 1: return 2 * MiB;
     case 2: return 8 * MiB;
-    default:
-        return pc->cfg.q35_no_ext_tseg ? 0 : MCH_EXT_TSEG_DEFAULT * MiB;
+    default: return pc->cfg.q35_no_ext_tseg ? 0 : MCH_EXT_TSEG_DEFAULT * MiB;
     }
 }
 
@@ -402,8 +395,8 @@ void gm_pc_mch_config_write(GmPcMachine *pc, unsigned reg, uint32_t val,
     }
     /* pci_default_write_config, then mch_write_config's updates. */
     if (overlaps(reg, n, PCI_COMMAND, 2)) {
-        memory_region_set_enabled(
-            &q->bm[0].enable, q->config[PCI_COMMAND] & PCI_COMMAND_MASTER);
+        memory_region_set_enabled(&q->bm[0].enable,
+                                  q->config[PCI_COMMAND] & PCI_COMMAND_MASTER);
     }
     if (overlaps(reg, n, MCH_PAM0, MCH_PAM_SIZE)) {
         update_pam(pc);
@@ -472,8 +465,7 @@ void gm__q35_reset(GmPcMachine *pc)
 static bool io_region(GmPcMachine *pc, MemoryRegion *mr, const char *name,
                       uint64_t size)
 {
-    memory_region_init_io(mr, pc->owner_host, &blackhole_ops, NULL, name,
-                          size);
+    memory_region_init_io(mr, pc->owner_host, &blackhole_ops, NULL, name, size);
     gm__pc_remember(pc, mr);
     return true;
 }
@@ -525,14 +517,13 @@ bool gm__q35_build(GmPcMachine *pc, Error **errp)
     }
     q->tseg_blackhole.enabled = false;
     if (!gm__pc_add(system, below, &q->tseg_blackhole, 1, errp) ||
-        !gm__pc_alias(pc, &q->tseg_window, o, "tseg-window", &pc->ram, below,
-                      0, errp)) {
+        !gm__pc_alias(pc, &q->tseg_window, o, "tseg-window", &pc->ram, below, 0,
+                      errp)) {
         return false;
     }
     q->tseg_window.enabled = false;
     if (!gm__pc_add(&pc->smram, below, &q->tseg_window, 0, errp) ||
-        !io_region(pc, &q->smbase_blackhole, "smbase-blackhole",
-                   SMBASE_SIZE)) {
+        !io_region(pc, &q->smbase_blackhole, "smbase-blackhole", SMBASE_SIZE)) {
         return false;
     }
     q->smbase_blackhole.enabled = false;
@@ -660,13 +651,10 @@ size_t gm__q35_e820_reserved(const GmPcMachine *pc, GmE820Entry *out,
     static const uint64_t lengths[] = { 256 * MiB, 128 * MiB, 64 * MiB, 0 };
     uint64_t len = lengths[(bar >> 1) & 3];
     if (q->mmcfg_mapped) {
-        e[n++] = (GmE820Entry){ q->mmcfg.addr, memory_region_size(&q->mmcfg),
-                                2 };
+        e[n++] =
+            (GmE820Entry){ q->mmcfg.addr, memory_region_size(&q->mmcfg), 2 };
     } else if (len) {
-        uint64_t mask = MCH_PCIEXBAR_ADMSK;
-        mask |= len <= 128 * MiB ? MCH_PCIEXBAR_128ADMSK : 0;
-        mask |= len <= 64 * MiB ? MCH_PCIEXBAR_64ADMSK : 0;
-        e[n++] = (GmE820Entry){ bar & mask, len, 2 };
+        e[n++] = (GmE820Entry){ bar & MCH_PCIEXBAR_ADMSK, len, 2 };
     }
     if (q->tseg_size && q->tseg_size <= pc->below_4g) {
         e[n++] = (GmE820Entry){ pc->below_4g - q->tseg_size, q->tseg_size, 2 };
