@@ -244,6 +244,63 @@ def seabios():
                    (rc, "\n".join(want), out[:3000], err))
 
 
+def seabios_q35():
+    """SeaBIOS on the q35 machine: its early lines (up to and including
+    "Relocating init") as QEMU 7.2 (TCG) prints them with the same -m,
+    under both accelerators; at 2816M RAM splits at 2 GiB, at 5G some of
+    it is above 4 GiB."""
+    if not os.path.exists(SEABIOS):
+        for accel, _ in accels():
+            skip("SeaBIOS on q35 under %s" % accel, "%s is absent (package "
+                 "seabios)" % SEABIOS)
+        return
+    qemu = shutil.which("qemu-system-x86_64")
+    for mem in ("64M", "2816M", "5G"):
+        if not qemu:
+            for accel, _ in accels():
+                skip("SeaBIOS on q35 -m %s under %s against QEMU" %
+                     (mem, accel), "qemu-system-x86_64 is not installed")
+            continue
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "con.txt")
+            p = subprocess.Popen([qemu, "-M", "q35", "-m", mem, "-nodefaults",
+                                  "-display", "none", "-accel", "tcg",
+                                  "-bios", SEABIOS, "-device",
+                                  "isa-debugcon,iobase=0x402,chardev=c",
+                                  "-chardev", "file,id=c,path=" + log],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            ref = ""
+            try:
+                deadline = time.time() + 60
+                while time.time() < deadline:
+                    if os.path.exists(log):
+                        ref = open(log, errors="replace").read()
+                        if "Relocating init" in ref:
+                            break
+                    time.sleep(0.1)
+            finally:
+                p.kill()
+                p.wait()
+        want = early_lines(ref)
+        if not want or "Running on QEMU (q35)" not in want:
+            report(False, "QEMU 7.2 printed SeaBIOS's early lines on q35, "
+                   "-m " + mem, ref)
+            continue
+        for accel, why in accels():
+            title = ("SeaBIOS on q35 -m %s under %s prints QEMU 7.2's early "
+                     "lines" % (mem, accel))
+            if why:
+                skip(title, why)
+                continue
+            rc, out, err = run(["--machine", "q35", "--accel", accel, "-m",
+                                mem, "--bios", SEABIOS, "--timeout", "5"])
+            got = early_lines(out)
+            report(got == want and rc == 124, title,
+                   "status %d\n--- QEMU\n%s\n--- guestmem\n%s\n%s" %
+                   (rc, "\n".join(want), out[:3000], err))
+
+
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -319,6 +376,7 @@ def bad_input():
 guests()
 demo()
 seabios()
+seabios_q35()
 bad_input()
 print("1..%d" % len(results))
 sys.exit(0 if all(results) else 1)
