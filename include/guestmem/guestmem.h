@@ -35,5 +35,6 @@
 #include <guestmem/pc-board.h>
 #include <guestmem/kvm.h>
 #include <guestmem/vcpu.h>
+#include <guestmem/mmu.h>
 
 #endif /* GUESTMEM_GUESTMEM_H */

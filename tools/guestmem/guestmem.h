@@ -65,5 +65,9 @@ int cmd_e820(int argc, char **argv);
 int cmd_flat_hint(int argc, char **argv);
 int cmd_ramblock(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* cmd-tlb.c: guest page tables of a QEMU dump (mmu.h). */
+int cmd_tlb(int argc, char **argv);
+int cmd_mem(int argc, char **argv);
+int cmd_gva2gpa(int argc, char **argv);
 
 #endif

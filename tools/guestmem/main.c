@@ -26,6 +26,10 @@ static const struct {
       "run guest code on a PC machine (KVM or the software CPU)" },
     { "flat-hint", cmd_flat_hint,
       "distil from `info mtree -f` what an -D import needs" },
+    { "tlb", cmd_tlb, "QEMU's `info tlb` for a dump-guest-memory file" },
+    { "mem", cmd_mem, "QEMU's `info mem` for a dump-guest-memory file" },
+    { "gva2gpa", cmd_gva2gpa,
+      "QEMU's `gva2gpa ADDR` for a dump-guest-memory file" },
 };
 
 static void usage(FILE *f)
