@@ -20,6 +20,7 @@
 #define GUESTMEM_VERSION_PATCH 0
 #define GUESTMEM_VERSION_STRING "0.1.0"
 
+#include <guestmem/version.h>
 #include <guestmem/types.h>
 #include <guestmem/error.h>
 #include <guestmem/object.h>
@@ -27,6 +28,7 @@
 #include <guestmem/iommu.h>
 #include <guestmem/address-space.h>
 #include <guestmem/access.h>
+#include <guestmem/dma.h>
 #include <guestmem/listener.h>
 #include <guestmem/dirty.h>
 #include <guestmem/ramblock.h>
