@@ -304,15 +304,16 @@ static void update_smram(GmPcMachine *pc)
         memory_region_del_subregion(system, &q->tseg_blackhole);
     }
     memory_region_set_enabled(&q->tseg_blackhole, size != 0);
-    memory_region_set_size(&q->tseg_blackhole, size);
+    gm_memory_region_set_size(&q->tseg_blackhole, size, NULL);
     /* A TSEG larger than the RAM below 4 GiB would start below 0: QEMU
-     * maps it at the wrapped address; guestmem refuses that and leaves
-     * the blackhole out (see docs/design.md, section 6). */
+     * maps it at the wrapped address; guestmem's checks refuse that, so
+     * the blackhole stays out and the window where it was (the gm_ calls
+     * report nothing: the guest chose the size; docs/design.md, 6). */
     gm_memory_region_add_subregion(system, at, &q->tseg_blackhole, 1, NULL);
     memory_region_set_enabled(&q->tseg_window, size != 0);
-    memory_region_set_size(&q->tseg_window, size);
-    memory_region_set_address(&q->tseg_window, at);
-    memory_region_set_alias_offset(&q->tseg_window, at);
+    gm_memory_region_set_size(&q->tseg_window, size, NULL);
+    gm_memory_region_set_address(&q->tseg_window, at, NULL);
+    gm_memory_region_set_alias_offset(&q->tseg_window, at, NULL);
     memory_region_transaction_commit();
 }
 

@@ -246,6 +246,32 @@ TEST(smram_and_tseg)
     gm_pc_machine_free(pc);
 }
 
+static int reported;
+static void count_reports(const Error *err, void *opaque)
+{
+    reported++;
+}
+
+TEST(tseg_larger_than_low_ram)
+{
+    /* QEMU would map the blackhole at a wrapped address; guestmem leaves
+     * it out, reports nothing (the guest chose it), and recovers. */
+    GmPcMachine *pc = machine("q35", 8 * MiB);
+    gm_set_error_handler(count_reports, NULL);
+    gm_pc_mch_config_write(pc, 0x9d, 0x0a, 1);
+    gm_pc_mch_config_write(pc, 0x9e, 0x07, 1); /* 16 MiB */
+    ASSERT_EQ(gm_pc_tseg_size(pc), 16 * MiB);
+    ASSERT_AT("memory", 0, "pc.ram");
+    GmE820Entry e[4];
+    ASSERT_EQ(gm_pc_e820_reserved(pc, e, 4), 1); /* MMCONFIG only */
+    gm_pc_mch_config_write(pc, 0x9e, 0x01, 1); /* 1 MiB */
+    ASSERT_AT("memory", 7 * MiB, "tseg-blackhole");
+    ASSERT_AT("cpu-smm-0", 7 * MiB, "pc.ram");
+    ASSERT_EQ(reported, 0);
+    gm_set_error_handler(NULL, NULL);
+    gm_pc_machine_free(pc);
+}
+
 TEST(d_lck_locks_smram)
 {
     GmPcMachine *pc = machine("q35", GiB);
@@ -477,6 +503,7 @@ static const TestCase tests[] = {
     TEST_ENTRY(reset_state),
     TEST_ENTRY(pam),
     TEST_ENTRY(smram_and_tseg),
+    TEST_ENTRY(tseg_larger_than_low_ram),
     TEST_ENTRY(d_lck_locks_smram),
     TEST_ENTRY(smram_at_smbase),
     TEST_ENTRY(mmconfig_window),

@@ -83,9 +83,21 @@ int cmd_e820(int argc, char **argv)
     if (!model_load(&mo, &m)) {
         return 1;
     }
+    /* QEMU's table (etc/e820), then the chipset's windows that firmware
+     * reserves (q35: MMCONFIG, TSEG), in address order. */
     GmE820Entry e[8];
     size_t n = gm_pc_e820(m.pc, e, 8);
-    for (size_t i = 0; i < n && i < 8; i++) {
+    n = n > 8 ? 8 : n;
+    size_t r = gm_pc_e820_reserved(m.pc, e + n, 8 - n);
+    n = n + r > 8 ? 8 : n + r;
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0 && e[j].address < e[j - 1].address; j--) {
+            GmE820Entry t = e[j];
+            e[j] = e[j - 1];
+            e[j - 1] = t;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
         printf("%016" PRIx64 "-%016" PRIx64 " %s\n", e[i].address,
                e[i].address + e[i].length - 1,
                e[i].type == 1 ? "usable" : "reserved");

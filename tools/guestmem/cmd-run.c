@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * cmd-run.c - `guestmem run`: a PC machine built by guestmem, its board
- * devices, and one vCPU (KVM, or libx86emu where KVM is not usable) running
- * a firmware image from the reset vector.  Debug ports print to stdout; the
- * run ends on the guest's debug-exit write, `hlt` with interrupts off, a
- * triple fault, an error, or the timeout, each with its exit status.
+ * cmd-run.c - `guestmem run`: a PC machine (pc or q35) built by guestmem,
+ * its board devices, and one vCPU (KVM, or libx86emu where KVM is not
+ * usable) running a firmware image from the reset vector.  Debug ports
+ * print to stdout; the run ends on the guest's debug-exit write, `hlt` with
+ * interrupts off, a triple fault, an error, or the timeout, each with its
+ * exit status.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,10 +29,12 @@ typedef struct Run {
 static void help(FILE *f)
 {
     fputs(
-        "usage: guestmem run [--machine pc[,...]] [-m SIZE] [--bios FILE]\n"
+        "usage: guestmem run [--machine TYPE[,...]] [-m SIZE] [--bios FILE]\n"
         "                    [--accel kvm|emu] [--timeout SECONDS]\n"
         "                    [--demo-device] [--dirty-log] [--stats]\n"
-        "  Runs guest code from the x86 reset vector on guestmem's pc map.\n"
+        "  Runs guest code from the x86 reset vector on guestmem's pc map\n"
+        "  (TYPE pc, the default, or q35, and their versioned types; q35\n"
+        "  needs --bios: the demo guest programs the i440fx).\n"
         "  --bios FILE     firmware image (a multiple of 64 KiB, at most\n"
         "                  16 MiB), e.g. /usr/share/seabios/bios-256k.bin;\n"
         "                  without it, the built-in demo guest runs\n"
@@ -306,6 +309,14 @@ int cmd_run(int argc, char **argv)
     Model m;
     if (!model_load(&o.mo, &m)) {
         return 1;
+    }
+    if (gm_pc_chipset(m.pc) == GM_PC_Q35 && !o.mo.bios) {
+        model_free(&m);
+        return tool_error("run",
+                          "the built-in demo guest programs the "
+                          "i440fx's PAM registers: on q35 give "
+                          "--bios FILE (e.g. %s/bios-256k.bin)",
+                          GM_PC_BIOS_DIR);
     }
     Run r = { .last_console = -1 };
     GmPcBoardConfig bc = { on_console, on_exit_port, on_reset, &r };
