@@ -264,7 +264,7 @@ TEST(tseg_larger_than_low_ram)
     ASSERT_AT("memory", 0, "pc.ram");
     GmE820Entry e[4];
     ASSERT_EQ(gm_pc_e820_reserved(pc, e, 4), 1); /* MMCONFIG only */
-    gm_pc_mch_config_write(pc, 0x9e, 0x01, 1); /* 1 MiB */
+    gm_pc_mch_config_write(pc, 0x9e, 0x01, 1);   /* 1 MiB */
     ASSERT_AT("memory", 7 * MiB, "tseg-blackhole");
     ASSERT_AT("cpu-smm-0", 7 * MiB, "pc.ram");
     ASSERT_EQ(reported, 0);
