@@ -88,6 +88,24 @@ def invalidate_foreign(keep=()):
             _foreign.pop(key)._dead = True
 
 
+def _retry_finalize(mr):
+    if not _shutting_down and not mr._dead:
+        if in_callback():
+            _deferred.append(mr)
+        else:
+            mr._finalize()
+
+
+def retry_kept():
+    """Try again to destroy what the library was still using when its last
+    Python reference went (after gm_reset(), say)."""
+    kept = _kept_forever[:]
+    del _kept_forever[:]
+    for mr in kept:
+        if not mr._dead:
+            mr._finalize()
+
+
 def drain_deferred():
     """Finish what finalizers inside callbacks postponed."""
     while _deferred and not in_callback():
@@ -921,7 +939,14 @@ class MemoryRegion:
         """Destroy after the last Python reference went; keep everything if
         the library still uses the region."""
         try:
-            self._release_ram_views()
+            try:
+                self._release_ram_views()
+            except _errors.InUseError:
+                # Slices of its RAM are alive: try again when the last one
+                # is gone (they hold the exporter, nothing else does).
+                exporter, self._ram_exporter = self._ram_exporter, None
+                weakref.finalize(exporter, _retry_finalize, self)
+                return
             errp = ffi.new("Error **")
             if lib.gm_memory_region_destroy(self._ptr, errp) == 0:
                 self._after_destroy()

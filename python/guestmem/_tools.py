@@ -43,6 +43,7 @@ def resolve(root, addr):
 def _after_library_removed_regions():
     _regions.invalidate_foreign()
     _regions.recheck_pins()
+    _regions.retry_kept()
 
 
 class MtreeImport:
@@ -330,3 +331,4 @@ def reset():
     _spaces.forget_all_spaces()
     _regions.invalidate_foreign()
     _regions.recheck_pins()
+    _regions.retry_kept()

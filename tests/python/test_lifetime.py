@@ -57,10 +57,15 @@ def test_unreferenced_region_with_live_slice_is_kept():
     r = gm.MemoryRegion.ram("r", 0x1000)
     part = r.get_ram_ptr()[0:8]
     part[0] = 0x99
+    ref = weakref.ref(r)
     del r
     gc.collect()
     assert part[0] == 0x99  # the memory was not freed under the slice
+    assert ref() is not None
     part.release()
+    gc.collect()
+    assert ref() is None  # destroyed with the last slice
+    gm.MemoryRegion.ram("r", 0x1000).destroy()  # its RAM block id is free
 
 
 def test_alias_keeps_target(sysmem, mem):
