@@ -53,7 +53,9 @@ struct GmPcBoard {
     /* CMOS */
     uint8_t cmos[128];
     uint8_t cmos_index;
-    MemoryRegion rtc;
+    MemoryRegion rtc, rtc_index;
+    MemoryRegion piix_reset; /* i440fx machines: PIIX3's reset control */
+    uint8_t piix_rcr;
     /* small ISA devices */
     uint8_t port92;
     MemoryRegion port92_mr, debugcon_e9, debugcon_402, debug_exit;

@@ -128,6 +128,36 @@ static const MemoryRegionOps rtc_ops = {
     .impl = { .min_access_size = 1, .max_access_size = 1 },
 };
 
+/* --- PIIX3 reset control (0xcf9) ------------------------------------------- */
+
+/* QEMU's piix3-reset-control: bit 1 chooses a hard reset, bit 2 resets;
+ * the register keeps bit 1.  Placed at priority 1 inside pci-conf-idx's
+ * window, as QEMU does, which also splits its coalesced range. */
+static uint64_t piix_rcr_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return ((GmPcBoard *)opaque)->piix_rcr;
+}
+
+static void piix_rcr_write(void *opaque, hwaddr addr, uint64_t val,
+                           unsigned size)
+{
+    GmPcBoard *b = opaque;
+    if (val & 4) {
+        if (b->cfg.reset) {
+            b->cfg.reset(b->cfg.opaque);
+        }
+        return;
+    }
+    b->piix_rcr = (uint8_t)(val & 2);
+}
+
+static const MemoryRegionOps piix_rcr_ops = {
+    .read = piix_rcr_read,
+    .write = piix_rcr_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .impl = { .min_access_size = 1, .max_access_size = 1 },
+};
+
 /* --- port 92, debug consoles, debug exit --------------------------------- */
 
 static uint64_t port92_read(void *opaque, hwaddr addr, unsigned size)
@@ -254,6 +284,9 @@ static bool ports_free(Error **errp)
 static void unplace(GmPcBoard *b)
 {
     memory_region_transaction_begin();
+    if (b->rtc_index.container) {
+        gm_memory_region_del_subregion(&b->rtc, &b->rtc_index, NULL);
+    }
     for (size_t i = b->nplaced; i-- > 0;) {
         gm_memory_region_del_subregion(get_system_io(), b->placed[i], NULL);
     }
@@ -261,6 +294,7 @@ static void unplace(GmPcBoard *b)
     for (size_t i = b->nplaced; i-- > 0;) {
         gm_memory_region_destroy(b->placed[i], NULL);
     }
+    gm_memory_region_destroy(&b->rtc_index, NULL); /* NULL error: unmade */
     b->nplaced = 0;
 }
 
@@ -286,9 +320,28 @@ static bool build(GmPcBoard *b, Error **errp)
             return false;
         }
         b->placed[b->nplaced++] = &b->lpc_reset;
+    } else {
+        memory_region_init_io(&b->piix_reset, NULL, &piix_rcr_ops, b,
+                              "piix3-reset-control", 1);
+        if (gm_memory_region_add_subregion(get_system_io(), 0xcf9,
+                                           &b->piix_reset, 1, errp)) {
+            gm_memory_region_destroy(&b->piix_reset, NULL);
+            return false;
+        }
+        b->placed[b->nplaced++] = &b->piix_reset;
     }
-    return place(b, &b->rtc, &rtc_ops, "rtc", 0x70, 2, errp) &&
-           place(b, &b->port92_mr, &port92_ops, "port92", 0x92, 1, errp) &&
+    if (!place(b, &b->rtc, &rtc_ops, "rtc", 0x70, 2, errp)) {
+        return false;
+    }
+    /* QEMU's RTC: writes to the index port (rtc-index, the same callbacks)
+     * are coalesced, and the data port flushes them first. */
+    memory_region_init_io(&b->rtc_index, NULL, &rtc_ops, b, "rtc-index", 1);
+    if (gm_memory_region_add_subregion(&b->rtc, 0, &b->rtc_index, 0, errp)) {
+        return false;
+    }
+    memory_region_add_coalescing(&b->rtc_index, 0, 1);
+    memory_region_set_flush_coalesced(&b->rtc);
+    return place(b, &b->port92_mr, &port92_ops, "port92", 0x92, 1, errp) &&
            place(b, &b->fw_comb, &gm__fw_cfg_comb_ops, "fwcfg", 0x510, 2,
                  errp) &&
            place(b, &b->fw_dma, &gm__fw_cfg_dma_ops, "fwcfg.dma", 0x514, 8,
@@ -361,6 +414,7 @@ void gm_pc_board_free(GmPcBoard *b)
         return;
     }
     memory_region_clear_coalescing(&b->conf_idx);
+    memory_region_clear_coalescing(&b->rtc_index);
     unplace(b);
     free_rest(b);
 }

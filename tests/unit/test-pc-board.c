@@ -1053,6 +1053,20 @@ TEST(debug_console_exit_and_port92)
     ASSERT_EQ(seen.resets, 0);
     outb(0x92, 0x03);
     ASSERT_EQ(seen.resets, 1);
+    /* PIIX3's reset control at 0xcf9, above pci-conf-idx: bit 1 is kept,
+     * bit 2 resets (QEMU's piix3-reset-control). */
+    outb(0xcf9, 0x02);
+    ASSERT_EQ(seen.resets, 1);
+    ASSERT_ADDR_EQ(inb(0xcf9), 0x02);
+    outb(0xcf9, 0x06);
+    ASSERT_EQ(seen.resets, 2);
+    ASSERT_ADDR_EQ(inb(0xcf9), 0x02);
+    outb(0xcf9, 0x01);
+    ASSERT_ADDR_EQ(inb(0xcf9), 0x00);
+    /* The RTC's index port is its own region now; both still work. */
+    outb(0x70, 0x15);
+    ASSERT_ADDR_EQ(inb(0x71), 0x80);
+    seen.resets = 1;
     gm_pc_board_free(b);
 
     /* With no callbacks the output is dropped. */
@@ -1142,7 +1156,13 @@ TEST(free_removes_everything)
     GmPcBoard *b = board(pc, NULL);
     char *io_with = test_ranges(gm_address_space_io());
     ASSERT(strcmp(io_with, io_before));
-    ASSERT(strstr(io_with, "cf8-cfb pci-conf-idx@0"));
+    /* QEMU's pc: piix3-reset-control (priority 1) splits pci-conf-idx,
+     * and rtc-index takes the RTC's index port. */
+    ASSERT(strstr(io_with, "cf8-cf8 pci-conf-idx@0"));
+    ASSERT(strstr(io_with, "cf9-cf9 piix3-reset-control@0"));
+    ASSERT(strstr(io_with, "cfa-cfb pci-conf-idx@2"));
+    ASSERT(strstr(io_with, "70-70 rtc-index@0"));
+    ASSERT(strstr(io_with, "71-71 rtc@1"));
     ASSERT(strstr(io_with, "510-511 fwcfg@0"));
     ASSERT(strstr(io_with, "514-51b fwcfg.dma@0"));
     gm_pc_board_free(b);
