@@ -4,13 +4,16 @@
  *
  * guestmem is QEMU's guest memory model as a standalone library: region
  * trees (region.h), address spaces and flat views (address-space.h), IOMMU
- * regions (iommu.h), the access path (access.h), listeners, coalesced
+ * regions (iommu.h), the access path (access.h) and QEMU's DMA and
+ * cpu_physical_memory helpers on it (dma.h), listeners, coalesced
  * MMIO and ioeventfds (listener.h), dirty tracking (dirty.h), RAM blocks
  * and memory backends (ramblock.h), `info mtree` printing, importing and
  * explaining (mtree.h), the PC machine's memory map (machine-pc.h) and
  * devices (pc-board.h), and running guest code on it: the KVM backend
  * (kvm.h) and vCPUs, KVM or software (vcpu.h).  The API keeps
  * QEMU's names and signatures; what guestmem adds is prefixed gm_.
+ * The version of these headers is below; the library's is gm_version()
+ * (version.h).
  */
 #ifndef GUESTMEM_GUESTMEM_H
 #define GUESTMEM_GUESTMEM_H

@@ -3,6 +3,9 @@
 machine."""
 import os
 import pathlib
+import shutil
+import subprocess
+import time
 
 import pytest
 
@@ -141,3 +144,33 @@ def test_python_regions_on_the_pc_map():
     assert gm.address_space_memory().ldub(0xfed00010) == 0x5a
     gm.get_system_memory().del_subregion(dev)
     dev.destroy()
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
+                    reason="qemu-system-x86_64 is not installed")
+def test_import_from_a_live_qemu(tmp_path):
+    """gm_mtree_import_qmp against Debian's QEMU 7.2, started here."""
+    sock = str(tmp_path / "qmp.sock")
+    qemu = subprocess.Popen(
+        ["qemu-system-x86_64", "-M", "pc", "-m", "256M", "-S", "-nodefaults",
+         "-accel", "tcg", "-display", "none",
+         "-qmp", "unix:%s,server=on,wait=off" % sock],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        with gm.mtree_import_qmp(sock) as imp:
+            mem = gm.AddressSpace.find("memory")
+            assert mem.lookup(0x1000).mr.name == "pc.ram"
+            assert "pc.bios" in gm.explain(mem, 0xffff0000)
+            try:
+                assert "address-space: memory" in imp.format()
+            except gm.UnsupportedError:
+                pass
+        out = gm.qmp_hmp(sock, "info mtree -f")
+        assert "FlatView" in out
+    finally:
+        qemu.kill()
+        qemu.wait()
