@@ -81,6 +81,7 @@ fi
 (
     set -e
     if [ ! -f "$work/build/build.ninja" ]; then
+        rm -rf "$work/build" # an interrupted setup, if anything
         meson setup "$work/build" "$src" --prefix="$prefix" -Dtests=false
     fi
     ninja -C "$work/build"
@@ -216,8 +217,12 @@ if [ "$build_prefix" != /usr/local ]; then
 fi
 sys_libdir=/usr/local/$(meson introspect --buildoptions "$build" |
     $python -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="libdir"][0])')
+# The marker says this test installed what is there (a run interrupted
+# before it uninstalled): that is not a user's install.
+marker=$work/installed-into-usr-local
 preexisting=no
-[ -e "$sys_libdir/libguestmem.so" ] && preexisting=yes
+[ -e "$sys_libdir/libguestmem.so" ] && [ ! -e "$marker" ] && preexisting=yes
+[ $preexisting = no ] && touch "$marker"
 if [ $preexisting = no ] && ldconfig -p | grep -q libguestmem; then
     ldconfig # a stale cache entry from an earlier, interrupted run
 fi
@@ -259,6 +264,7 @@ if [ $preexisting = no ]; then
     if ldconfig -p | grep -q libguestmem || [ -e "$sys_libdir/libguestmem.so" ]; then
         not_ok "uninstalled again (the next run starts fresh)"
     else
+        rm -f "$marker"
         ok "uninstalled again (the next run starts fresh)"
     fi
 else
