@@ -96,12 +96,21 @@ class MtreeImport:
 
 
 def _forget_foreign_spaces():
+    """After a machine or an import was freed: the address spaces it made
+    are gone, and with them (address_space_destroy) their listeners."""
+    alive = {_regions.addr_of(p) for p in (lib.gm_address_space_memory(),
+                                           lib.gm_address_space_io())}
+    p = lib.gm_address_space_next(ffi.NULL)
+    while p != ffi.NULL:
+        alive.add(_regions.addr_of(p))
+        p = lib.gm_address_space_next(p)
     for key in list(_spaces._foreign_as):
-        a = _spaces._foreign_as[key]
-        if a._ptr not in (lib.gm_address_space_memory(),
-                          lib.gm_address_space_io()):
+        if key not in alive:
+            a = _spaces._foreign_as.pop(key)
             a._dead = True
-            del _spaces._foreign_as[key]
+            for listener in [l for l in _spaces._registered.values()
+                             if l.address_space is a]:
+                listener._forget()
 
 
 def _text(s):

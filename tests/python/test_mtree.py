@@ -57,6 +57,23 @@ def test_import_file_roundtrip():
     assert gm.AddressSpace.find("i440FX") is None
 
 
+def test_listener_on_an_imported_space():
+    d = DATA / "pc-1G"
+    adds = []
+
+    class L(gm.MemoryListener):
+        def region_add(self, s):
+            adds.append(s.mr.name)
+
+    imp = gm.mtree_import_file(d / "mtree-D.txt", d / "mtree-f.txt")
+    lis = L()
+    lis.register(gm.AddressSpace.find("memory"))
+    assert "pc.ram" in adds
+    imp.free()  # its address spaces go, and their listeners with them
+    assert not lis.registered
+    lis.unregister()  # a no-op now
+
+
 def test_import_text_and_errors():
     text = (DATA / "isapc-32M" / "mtree-D.txt").read_text()
     imp = gm.mtree_import(text)
