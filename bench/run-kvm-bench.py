@@ -55,9 +55,9 @@ WORKLOADS = [
     ("mmio-read-hpet", "4-byte MMIO read at 0xfed00000 (HPET window)"),
     ("pio-burst16-plain", "16 outb to 0x92 + inb 0x92"),
     ("pio-burst16-coalesced", "16 outb to 0xcf8 (coalesced in both) + inl 0xcfc"),
-    ("pio-burst16-cf8-dword", "16 outl to 0xcf8 (coalesced in guestmem "
-                              "only) + inl 0xcfc"),
-    ("pio-burst16-rtc", "16 outb to 0x70 (coalesced in QEMU only) + "
+    ("pio-burst16-cf8-dword", "16 outl to 0xcf8 (exits in both: 0xcf9's "
+                              "reset control splits the zone) + inl 0xcfc"),
+    ("pio-burst16-rtc", "16 outb to 0x70 (rtc-index, coalesced in both) + "
                         "inb 0x71"),
     ("pam-toggle", "PAM 0x5a 0x33<->0x00 + read of 0xc0000"),
     ("mmio-read-demo", "4-byte MMIO read, demo device"),
