@@ -34,14 +34,14 @@
 
 typedef struct Timer {
     MemoryRegion mmio;
-    uint64_t now_ns;    /* the virtual clock */
+    uint64_t now_ns; /* the virtual clock */
     uint64_t config;
     uint64_t status;
-    uint64_t counter;   /* while stopped; when started, at start_ns */
+    uint64_t counter; /* while stopped; when started, at start_ns */
     uint64_t start_ns;
     uint64_t cmp;
-    bool armed;         /* one shot: CMP written, not fired yet */
-    unsigned calls;     /* callbacks seen: each is a 4-byte access */
+    bool armed;     /* one shot: CMP written, not fired yet */
+    unsigned calls; /* callbacks seen: each is a 4-byte access */
     unsigned irqs;
 } Timer;
 
@@ -56,18 +56,12 @@ static uint64_t timer_counter(const Timer *t)
 static uint64_t timer_reg(const Timer *t, hwaddr reg)
 {
     switch (reg) {
-    case T_CAP:
-        return (uint64_t)(PERIOD_NS * 1000000) << 32 | 0 << 8 | 1;
-    case T_CONFIG:
-        return t->config;
-    case T_STATUS:
-        return t->status;
-    case T_COUNTER:
-        return timer_counter(t);
-    case T_CMP:
-        return t->cmp;
-    default:
-        return 0; /* reserved registers read as zero */
+    case T_CAP: return (uint64_t)(PERIOD_NS * 1000000) << 32 | 0 << 8 | 1;
+    case T_CONFIG: return t->config;
+    case T_STATUS: return t->status;
+    case T_COUNTER: return timer_counter(t);
+    case T_CMP: return t->cmp;
+    default: return 0; /* reserved registers read as zero */
     }
 }
 
@@ -92,8 +86,7 @@ static uint64_t timer_read(void *opaque, hwaddr addr, unsigned size)
     return (uint32_t)(timer_reg(t, addr & ~7) >> ((addr & 4) * 8));
 }
 
-static void timer_write(void *opaque, hwaddr addr, uint64_t data,
-                        unsigned size)
+static void timer_write(void *opaque, hwaddr addr, uint64_t data, unsigned size)
 {
     Timer *t = opaque;
     hwaddr reg = addr & ~7;
@@ -144,13 +137,13 @@ static void timer_advance(Timer *t, uint64_t ns)
     timer_update(t);
 }
 
-#define CHECK(cond)                                                    \
-    do {                                                               \
-        if (!(cond)) {                                                 \
+#define CHECK(cond)                                                      \
+    do {                                                                 \
+        if (!(cond)) {                                                   \
             fprintf(stderr, "05-timer: %s:%d: %s\n", __FILE__, __LINE__, \
-                    #cond);                                            \
-            exit(1);                                                   \
-        }                                                              \
+                    #cond);                                              \
+            exit(1);                                                     \
+        }                                                                \
     } while (0)
 
 int main(void)
@@ -164,8 +157,8 @@ int main(void)
     memory_region_add_subregion(get_system_memory(), base, &t.mmio);
 
     /* An 8-byte read is two 4-byte calls, combined in guest order. */
-    uint64_t cap = address_space_ldq_le(as, base + T_CAP,
-                                        MEMTXATTRS_UNSPECIFIED, &r);
+    uint64_t cap =
+        address_space_ldq_le(as, base + T_CAP, MEMTXATTRS_UNSPECIFIED, &r);
     CHECK(r == MEMTX_OK && t.calls == 2);
     CHECK(cap >> 32 == PERIOD_NS * 1000000 && (cap & 0xff) == 1);
     printf("CAP = 0x%016" PRIx64 " (period %" PRIu64 " fs), 2 calls\n", cap,

@@ -55,28 +55,28 @@
 
 typedef struct DmaDev {
     MemoryRegion bar;
-    MemoryRegion *pci_mem;   /* the window BARs are mapped in */
-    MemoryRegion bm_root;    /* bus master: container ... */
-    MemoryRegion bm_enable;  /* ... and the switchable alias in it */
+    MemoryRegion *pci_mem;  /* the window BARs are mapped in */
+    MemoryRegion bm_root;   /* bus master: container ... */
+    MemoryRegion bm_enable; /* ... and the switchable alias in it */
     AddressSpace bm_as;
     EventNotifier doorbell;
     EventNotifier stop;
     pthread_t iothread;
     uint16_t command;
-    uint64_t bar_addr;       /* what the BAR register says */
-    uint64_t bar_mapped;     /* where BAR 0 is mapped, or BAR_UNMAPPED */
-    uint64_t desc;           /* shared with the I/O thread */
-    uint32_t done;           /* shared with the I/O thread */
-    unsigned writes_seen;    /* write callbacks */
+    uint64_t bar_addr;    /* what the BAR register says */
+    uint64_t bar_mapped;  /* where BAR 0 is mapped, or BAR_UNMAPPED */
+    uint64_t desc;        /* shared with the I/O thread */
+    uint32_t done;        /* shared with the I/O thread */
+    unsigned writes_seen; /* write callbacks */
 } DmaDev;
 
-#define CHECK(cond)                                                   \
-    do {                                                              \
-        if (!(cond)) {                                                \
-            fprintf(stderr, "06-pci-dma: %s:%d: %s\n", __FILE__,      \
-                    __LINE__, #cond);                                 \
-            exit(1);                                                  \
-        }                                                             \
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "06-pci-dma: %s:%d: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                \
+            exit(1);                                                       \
+        }                                                                  \
     } while (0)
 
 /* --- the device's registers ---------------------------------------------- */
@@ -85,14 +85,10 @@ static uint64_t bar_read(void *opaque, hwaddr addr, unsigned size)
 {
     DmaDev *d = opaque;
     switch (addr) {
-    case R_ID:
-        return 0x1234abcd;
-    case R_DESC:
-        return __atomic_load_n(&d->desc, __ATOMIC_ACQUIRE);
-    case R_DONE:
-        return __atomic_load_n(&d->done, __ATOMIC_ACQUIRE);
-    default:
-        return 0;
+    case R_ID: return 0x1234abcd;
+    case R_DESC: return __atomic_load_n(&d->desc, __ATOMIC_ACQUIRE);
+    case R_DONE: return __atomic_load_n(&d->done, __ATOMIC_ACQUIRE);
+    default: return 0;
     }
 }
 
@@ -121,8 +117,8 @@ static uint32_t dma_copy(AddressSpace *as, uint64_t src, uint64_t dst,
 {
     while (len) {
         dma_addr_t plen = len;
-        void *p = dma_memory_map(as, src, &plen, DMA_DIRECTION_TO_DEVICE,
-                                 attrs);
+        void *p =
+            dma_memory_map(as, src, &plen, DMA_DIRECTION_TO_DEVICE, attrs);
         MemTxResult r;
         if (p) { /* RAM: straight from the guest's memory */
             r = dma_memory_write(as, dst, p, plen, attrs);
@@ -154,9 +150,8 @@ static void dma_run(DmaDev *d)
     r |= ldq_le_dma(&d->bm_as, desc + D_DST, &dst, attrs);
     r |= ldl_le_dma(&d->bm_as, desc + D_LEN, &len, attrs);
     if (r == MEMTX_OK) {
-        stl_le_dma(&d->bm_as, desc + D_FLAGS, dma_copy(&d->bm_as, src, dst,
-                                                       len, attrs),
-                   attrs);
+        stl_le_dma(&d->bm_as, desc + D_FLAGS,
+                   dma_copy(&d->bm_as, src, dst, len, attrs), attrs);
     } /* else: it cannot even read its descriptor; nothing to report to */
     __atomic_add_fetch(&d->done, 1, __ATOMIC_RELEASE);
 }
@@ -185,8 +180,8 @@ static void *iothread_main(void *opaque)
 
 static void pci_update_mappings(DmaDev *d)
 {
-    uint64_t want = (d->command & PCI_COMMAND_MEMORY) ? d->bar_addr
-                                                      : BAR_UNMAPPED;
+    uint64_t want =
+        (d->command & PCI_COMMAND_MEMORY) ? d->bar_addr : BAR_UNMAPPED;
     if (want == d->bar_mapped) {
         return;
     }

@@ -26,14 +26,20 @@
 #define BLOCK_SIZE (64 << 10)
 #define FLASH_BASE (0x100000000ull - FLASH_SIZE)
 
-enum { MODE_ARRAY, MODE_ID, MODE_STATUS, MODE_PROGRAM, MODE_ERASE };
+enum {
+    MODE_ARRAY,
+    MODE_ID,
+    MODE_STATUS,
+    MODE_PROGRAM,
+    MODE_ERASE
+};
 
 typedef struct Flash {
     MemoryRegion mem;
     uint8_t *storage; /* the region's host memory */
     int mode;
-    uint8_t status;   /* bit 7: ready; bit 5: erase error; bit 4: program error */
-    unsigned reads;   /* read callbacks (none in array mode) */
+    uint8_t status; /* bit 7: ready; bit 5: erase error; bit 4: program error */
+    unsigned reads; /* read callbacks (none in array mode) */
 } Flash;
 
 static uint64_t flash_read(void *opaque, hwaddr addr, unsigned size)
@@ -48,8 +54,7 @@ static uint64_t flash_read(void *opaque, hwaddr addr, unsigned size)
         memcpy(&v, f->storage + addr, size);
         return v;
     }
-    default:
-        return f->status;
+    default: return f->status;
     }
 }
 
@@ -60,8 +65,7 @@ static void flash_set_mode(Flash *f, int mode)
     memory_region_rom_device_set_romd(&f->mem, mode == MODE_ARRAY);
 }
 
-static void flash_write(void *opaque, hwaddr addr, uint64_t data,
-                        unsigned size)
+static void flash_write(void *opaque, hwaddr addr, uint64_t data, unsigned size)
 {
     Flash *f = opaque;
     uint8_t cmd = data;
@@ -91,18 +95,10 @@ static void flash_write(void *opaque, hwaddr addr, uint64_t data,
         return;
     }
     switch (cmd) {
-    case 0xff: /* read array */
-        flash_set_mode(f, MODE_ARRAY);
-        break;
-    case 0x90: /* read identifier */
-        flash_set_mode(f, MODE_ID);
-        break;
-    case 0x70: /* read status */
-        flash_set_mode(f, MODE_STATUS);
-        break;
-    case 0x50: /* clear status */
-        f->status = 0x80;
-        break;
+    case 0xff: /* read array */ flash_set_mode(f, MODE_ARRAY); break;
+    case 0x90: /* read identifier */ flash_set_mode(f, MODE_ID); break;
+    case 0x70: /* read status */ flash_set_mode(f, MODE_STATUS); break;
+    case 0x50: /* clear status */ f->status = 0x80; break;
     case 0x10:
     case 0x40: /* program: the next write is the data */
         flash_set_mode(f, MODE_PROGRAM);
@@ -110,9 +106,7 @@ static void flash_write(void *opaque, hwaddr addr, uint64_t data,
     case 0x20: /* block erase: the next write confirms */
         flash_set_mode(f, MODE_ERASE);
         break;
-    default:
-        f->status |= 0x30;
-        flash_set_mode(f, MODE_STATUS);
+    default: f->status |= 0x30; flash_set_mode(f, MODE_STATUS);
     }
 }
 
@@ -136,13 +130,13 @@ static void on_add(MemoryListener *l, MemoryRegionSection *s)
     }
 }
 
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "07-flash: %s:%d: %s\n", __FILE__, __LINE__,     \
-                    #cond);                                                  \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK(cond)                                                      \
+    do {                                                                 \
+        if (!(cond)) {                                                   \
+            fprintf(stderr, "07-flash: %s:%d: %s\n", __FILE__, __LINE__, \
+                    #cond);                                              \
+            exit(1);                                                     \
+        }                                                                \
     } while (0)
 
 int main(void)

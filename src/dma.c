@@ -68,8 +68,8 @@ MemTxResult dma_memory_read(AddressSpace *as, dma_addr_t addr, void *buf,
     return dma_memory_rw(as, addr, buf, len, DMA_DIRECTION_TO_DEVICE, attrs);
 }
 
-MemTxResult dma_memory_write(AddressSpace *as, dma_addr_t addr,
-                             const void *buf, dma_addr_t len, MemTxAttrs attrs)
+MemTxResult dma_memory_write(AddressSpace *as, dma_addr_t addr, const void *buf,
+                             dma_addr_t len, MemTxAttrs attrs)
 {
     dma_barrier(as, DMA_DIRECTION_FROM_DEVICE);
     return address_space_write(as, addr, attrs, buf, len);
@@ -98,23 +98,23 @@ void dma_memory_unmap(AddressSpace *as, void *buffer, dma_addr_t len,
 
 /* One barrier, then the access path's own fixed-size access, so that an
  * MMIO target sees one access of the full width, as in QEMU. */
-#define DMA_LOAD(name, type, asname)                                         \
-    MemTxResult name##_dma(AddressSpace *as, dma_addr_t addr, type *pval,    \
-                           MemTxAttrs attrs)                                 \
-    {                                                                        \
-        MemTxResult r = MEMTX_OK;                                            \
-        dma_barrier(as, DMA_DIRECTION_TO_DEVICE);                            \
-        *pval = (type)address_space_##asname(as, addr, attrs, &r);           \
-        return r;                                                            \
+#define DMA_LOAD(name, type, asname)                                      \
+    MemTxResult name##_dma(AddressSpace *as, dma_addr_t addr, type *pval, \
+                           MemTxAttrs attrs)                              \
+    {                                                                     \
+        MemTxResult r = MEMTX_OK;                                         \
+        dma_barrier(as, DMA_DIRECTION_TO_DEVICE);                         \
+        *pval = (type)address_space_##asname(as, addr, attrs, &r);        \
+        return r;                                                         \
     }
-#define DMA_STORE(name, type, asname)                                        \
-    MemTxResult name##_dma(AddressSpace *as, dma_addr_t addr, type val,      \
-                           MemTxAttrs attrs)                                 \
-    {                                                                        \
-        MemTxResult r = MEMTX_OK;                                            \
-        dma_barrier(as, DMA_DIRECTION_FROM_DEVICE);                          \
-        address_space_##asname(as, addr, val, attrs, &r);                    \
-        return r;                                                            \
+#define DMA_STORE(name, type, asname)                                   \
+    MemTxResult name##_dma(AddressSpace *as, dma_addr_t addr, type val, \
+                           MemTxAttrs attrs)                            \
+    {                                                                   \
+        MemTxResult r = MEMTX_OK;                                       \
+        dma_barrier(as, DMA_DIRECTION_FROM_DEVICE);                     \
+        address_space_##asname(as, addr, val, attrs, &r);               \
+        return r;                                                       \
     }
 
 DMA_LOAD(ldub, uint8_t, ldub)
@@ -147,8 +147,8 @@ void cpu_physical_memory_read(hwaddr addr, void *buf, hwaddr len)
 
 void cpu_physical_memory_write(hwaddr addr, const void *buf, hwaddr len)
 {
-    address_space_write(gm_address_space_memory(), addr,
-                        MEMTXATTRS_UNSPECIFIED, buf, len);
+    address_space_write(gm_address_space_memory(), addr, MEMTXATTRS_UNSPECIFIED,
+                        buf, len);
 }
 
 void *cpu_physical_memory_map(hwaddr addr, hwaddr *plen, bool is_write)
@@ -168,9 +168,9 @@ bool cpu_physical_memory_is_io(hwaddr addr)
 {
     hwaddr xlat, len = 1;
     gm_rcu_read_lock();
-    MemoryRegion *mr = address_space_translate(gm_address_space_memory(), addr,
-                                               &xlat, &len, false,
-                                               MEMTXATTRS_UNSPECIFIED);
+    MemoryRegion *mr =
+        address_space_translate(gm_address_space_memory(), addr, &xlat, &len,
+                                false, MEMTXATTRS_UNSPECIFIED);
     bool io = !mr || !(memory_region_is_ram(mr) || memory_region_is_romd(mr));
     gm_rcu_read_unlock();
     return io;
@@ -247,18 +247,18 @@ void stq_phys(AddressSpace *as, hwaddr addr, uint64_t val)
 /* --- cached accessors ------------------------------------------------------------
  * The target-endian names of access.h's little-endian ones. */
 
-#define CACHED_NATIVE_LD(name, type)                                        \
+#define CACHED_NATIVE_LD(name, type)                                          \
     type address_space_##name##_cached(MemoryRegionCache *cache, hwaddr addr, \
                                        MemTxAttrs attrs, MemTxResult *result) \
-    {                                                                       \
-        return address_space_##name##_le_cached(cache, addr, attrs, result); \
+    {                                                                         \
+        return address_space_##name##_le_cached(cache, addr, attrs, result);  \
     }
-#define CACHED_NATIVE_ST(name, type)                                        \
+#define CACHED_NATIVE_ST(name, type)                                          \
     void address_space_##name##_cached(MemoryRegionCache *cache, hwaddr addr, \
-                                       type val, MemTxAttrs attrs,          \
-                                       MemTxResult *result)                 \
-    {                                                                       \
-        address_space_##name##_le_cached(cache, addr, val, attrs, result);  \
+                                       type val, MemTxAttrs attrs,            \
+                                       MemTxResult *result)                   \
+    {                                                                         \
+        address_space_##name##_le_cached(cache, addr, val, attrs, result);    \
     }
 
 CACHED_NATIVE_LD(lduw, uint32_t)
@@ -293,10 +293,10 @@ static void cached_store(MemoryRegionCache *cache, hwaddr addr, unsigned size,
     address_space_write_cached(cache, addr, b, size);
 }
 
-#define PHYS_CACHED_LD(name, type, size, big)                          \
-    type name##_phys_cached(MemoryRegionCache *cache, hwaddr addr)     \
-    {                                                                  \
-        return (type)cached_load(cache, addr, size, big);              \
+#define PHYS_CACHED_LD(name, type, size, big)                      \
+    type name##_phys_cached(MemoryRegionCache *cache, hwaddr addr) \
+    {                                                              \
+        return (type)cached_load(cache, addr, size, big);          \
     }
 #define PHYS_CACHED_ST(name, type, size, big)                                \
     void name##_phys_cached(MemoryRegionCache *cache, hwaddr addr, type val) \

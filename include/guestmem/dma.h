@@ -113,8 +113,8 @@ GM_API MemTxResult dma_memory_rw(AddressSpace *as, dma_addr_t addr, void *buf,
                                  MemTxAttrs attrs);
 
 /** dma_memory_read: dma_memory_rw() in direction TO_DEVICE. */
-GM_API MemTxResult dma_memory_read(AddressSpace *as, dma_addr_t addr,
-                                   void *buf, dma_addr_t len, MemTxAttrs attrs);
+GM_API MemTxResult dma_memory_read(AddressSpace *as, dma_addr_t addr, void *buf,
+                                   dma_addr_t len, MemTxAttrs attrs);
 
 /** dma_memory_write: dma_memory_rw() in direction FROM_DEVICE. */
 GM_API MemTxResult dma_memory_write(AddressSpace *as, dma_addr_t addr,
@@ -157,14 +157,14 @@ GM_API MemTxResult lduw_le_dma(AddressSpace *as, dma_addr_t addr,
                                uint16_t *pval, MemTxAttrs attrs);
 GM_API MemTxResult lduw_be_dma(AddressSpace *as, dma_addr_t addr,
                                uint16_t *pval, MemTxAttrs attrs);
-GM_API MemTxResult ldl_le_dma(AddressSpace *as, dma_addr_t addr,
-                              uint32_t *pval, MemTxAttrs attrs);
-GM_API MemTxResult ldl_be_dma(AddressSpace *as, dma_addr_t addr,
-                              uint32_t *pval, MemTxAttrs attrs);
-GM_API MemTxResult ldq_le_dma(AddressSpace *as, dma_addr_t addr,
-                              uint64_t *pval, MemTxAttrs attrs);
-GM_API MemTxResult ldq_be_dma(AddressSpace *as, dma_addr_t addr,
-                              uint64_t *pval, MemTxAttrs attrs);
+GM_API MemTxResult ldl_le_dma(AddressSpace *as, dma_addr_t addr, uint32_t *pval,
+                              MemTxAttrs attrs);
+GM_API MemTxResult ldl_be_dma(AddressSpace *as, dma_addr_t addr, uint32_t *pval,
+                              MemTxAttrs attrs);
+GM_API MemTxResult ldq_le_dma(AddressSpace *as, dma_addr_t addr, uint64_t *pval,
+                              MemTxAttrs attrs);
+GM_API MemTxResult ldq_be_dma(AddressSpace *as, dma_addr_t addr, uint64_t *pval,
+                              MemTxAttrs attrs);
 GM_API MemTxResult stb_dma(AddressSpace *as, dma_addr_t addr, uint8_t val,
                            MemTxAttrs attrs);
 GM_API MemTxResult stw_le_dma(AddressSpace *as, dma_addr_t addr, uint16_t val,
@@ -192,8 +192,7 @@ GM_API void cpu_physical_memory_rw(hwaddr addr, void *buf, hwaddr len,
 /** cpu_physical_memory_read: cpu_physical_memory_rw() reading. */
 GM_API void cpu_physical_memory_read(hwaddr addr, void *buf, hwaddr len);
 /** cpu_physical_memory_write: cpu_physical_memory_rw() writing. */
-GM_API void cpu_physical_memory_write(hwaddr addr, const void *buf,
-                                      hwaddr len);
+GM_API void cpu_physical_memory_write(hwaddr addr, const void *buf, hwaddr len);
 /**
  * cpu_physical_memory_map: address_space_map() on address_space_memory
  * with unspecified attributes.  Pair with cpu_physical_memory_unmap().
@@ -239,8 +238,8 @@ GM_API void stq_phys(AddressSpace *as, hwaddr addr, uint64_t val);
  * calls of access.h's.  @addr is relative to the cache's start.  Outside
  * the cached range, or a store through a cache made for reading:
  * MEMTX_DECODE_ERROR, nothing is done and loads return 0 (QEMU asserts). */
-GM_API uint32_t address_space_lduw_cached(MemoryRegionCache *cache,
-                                          hwaddr addr, MemTxAttrs attrs,
+GM_API uint32_t address_space_lduw_cached(MemoryRegionCache *cache, hwaddr addr,
+                                          MemTxAttrs attrs,
                                           MemTxResult *result);
 GM_API uint32_t address_space_ldl_cached(MemoryRegionCache *cache, hwaddr addr,
                                          MemTxAttrs attrs, MemTxResult *result);

@@ -28,7 +28,7 @@ extern "C" {
  * these expand them where they are used. */
 
 /** GUESTMEM_VERSION_NUMBER: the headers' version as 0xMMmmpp. */
-#define GUESTMEM_VERSION_NUMBER                                   \
+#define GUESTMEM_VERSION_NUMBER                                       \
     ((GUESTMEM_VERSION_MAJOR << 16) | (GUESTMEM_VERSION_MINOR << 8) | \
      GUESTMEM_VERSION_PATCH)
 

@@ -16,18 +16,17 @@
 
 static int n, failed;
 
-#define OK(cond, ...)                                                   \
-    do {                                                                \
-        n++;                                                            \
-        if (cond) {                                                     \
-            printf("ok %d - ", n);                                      \
-        } else {                                                        \
-            failed++;                                                   \
-            printf("not ok %d - (%s:%d: %s) ", n, __FILE__, __LINE__,   \
-                   #cond);                                              \
-        }                                                               \
-        printf(__VA_ARGS__);                                            \
-        printf("\n");                                                   \
+#define OK(cond, ...)                                                         \
+    do {                                                                      \
+        n++;                                                                  \
+        if (cond) {                                                           \
+            printf("ok %d - ", n);                                            \
+        } else {                                                              \
+            failed++;                                                         \
+            printf("not ok %d - (%s:%d: %s) ", n, __FILE__, __LINE__, #cond); \
+        }                                                                     \
+        printf(__VA_ARGS__);                                                  \
+        printf("\n");                                                         \
     } while (0)
 
 /* A device that records its last access and answers with a pattern. */
@@ -99,8 +98,7 @@ static void test_cpu_physical_memory(MemoryRegion *ram, Dev *dev)
 
     hwaddr len = 0x2000;
     uint8_t *p = cpu_physical_memory_map(0x3000, &len, true);
-    OK(p == (uint8_t *)memory_region_get_ram_ptr(ram) + 0x3000 &&
-           len == 0x2000,
+    OK(p == (uint8_t *)memory_region_get_ram_ptr(ram) + 0x3000 && len == 0x2000,
        "cpu_physical_memory_map gives RAM's host memory");
     memory_region_set_log(ram, true, DIRTY_MEMORY_VGA);
     memory_region_reset_dirty(ram, 0, 1 << 20, DIRTY_MEMORY_VGA);
@@ -135,8 +133,7 @@ static void test_native(void)
        "stw/stq/lduw/ldl/ldq_phys");
     address_space_stw(as, 0x2020, 0x1234, MEMTXATTRS_UNSPECIFIED, NULL);
     address_space_stq(as, 0x2028, 7, MEMTXATTRS_UNSPECIFIED, NULL);
-    OK(address_space_lduw(as, 0x2020, MEMTXATTRS_UNSPECIFIED, NULL) ==
-               0x1234 &&
+    OK(address_space_lduw(as, 0x2020, MEMTXATTRS_UNSPECIFIED, NULL) == 0x1234 &&
            address_space_ldq(as, 0x2028, MEMTXATTRS_UNSPECIFIED, NULL) == 7,
        "address_space_stw/stq/lduw/ldq");
     address_space_ldl(as, 0x20000000, MEMTXATTRS_UNSPECIFIED, &r);
@@ -164,8 +161,8 @@ static void test_dma(Dev *dev)
        "dma_memory_write, dma_memory_rw");
     OK(dma_memory_read(as, 0x7fffff0, buf, 32, a) == MEMTX_DECODE_ERROR,
        "a DMA reaching past RAM: MEMTX_DECODE_ERROR");
-    OK(dma_memory_rw_relaxed(as, 0x6100, buf, 4, DMA_DIRECTION_TO_DEVICE,
-                             a) == MEMTX_OK,
+    OK(dma_memory_rw_relaxed(as, 0x6100, buf, 4, DMA_DIRECTION_TO_DEVICE, a) ==
+           MEMTX_OK,
        "dma_memory_rw_relaxed");
 
     uint8_t b8;
@@ -181,8 +178,8 @@ static void test_dma(Dev *dev)
            lduw_le_dma(as, 0x6210, &b16, a) == MEMTX_OK && b16 == 0x3412,
        "st/ldw le/be _dma");
     OK(stl_le_dma(as, 0x6220, 0x11223344, a) == MEMTX_OK &&
-           ldl_be_dma(as, 0x6220, &b32, a) == MEMTX_OK &&
-           b32 == 0x44332211 && stl_be_dma(as, 0x6220, 1, a) == MEMTX_OK &&
+           ldl_be_dma(as, 0x6220, &b32, a) == MEMTX_OK && b32 == 0x44332211 &&
+           stl_be_dma(as, 0x6220, 1, a) == MEMTX_OK &&
            ldl_le_dma(as, 0x6220, &b32, a) == MEMTX_OK && b32 == 0x01000000,
        "st/ldl le/be _dma");
     OK(stq_le_dma(as, 0x6230, 1, a) == MEMTX_OK &&
@@ -199,15 +196,15 @@ static void test_dma(Dev *dev)
     OK(ldq_le_dma(as, 0x100008, &b64, a) == MEMTX_OK && dev->size == 8 &&
            dev->addr == 8 && b64 == UINT64_C(0x0807060504030201),
        "ldq_le_dma of MMIO: one 8-byte access");
-    OK(stl_be_dma(as, 0x100010, 0xaabbccdd, a) == MEMTX_OK &&
-           dev->size == 4 && dev->written == 0xddccbbaa,
+    OK(stl_be_dma(as, 0x100010, 0xaabbccdd, a) == MEMTX_OK && dev->size == 4 &&
+           dev->written == 0xddccbbaa,
        "stl_be_dma of MMIO: one 4-byte access, swapped for the LE device");
 
     /* dma_memory_map of MMIO: the bounce buffer, written back at unmap. */
     dma_addr_t len = 16;
     unsigned writes = dev->writes;
-    uint8_t *p = dma_memory_map(as, 0x100020, &len, DMA_DIRECTION_FROM_DEVICE,
-                                a);
+    uint8_t *p =
+        dma_memory_map(as, 0x100020, &len, DMA_DIRECTION_FROM_DEVICE, a);
     OK(p && len == 16, "dma_memory_map of MMIO: a bounce buffer");
     if (p) {
         memset(p, 0x42, len);
@@ -237,7 +234,8 @@ static void test_cached(void)
            ldub_phys(as, 0x800c) == 0x44 && ldub_phys(as, 0x8010) == 0xff &&
            ldub_phys(as, 0x8018) == 0x88,
        "st*_phys_cached: byte order in memory");
-    OK(ldub_phys_cached(&c, 0) == 0x11 && lduw_le_phys_cached(&c, 2) == 0x2233 &&
+    OK(ldub_phys_cached(&c, 0) == 0x11 &&
+           lduw_le_phys_cached(&c, 2) == 0x2233 &&
            lduw_be_phys_cached(&c, 4) == 0x2233 &&
            ldl_le_phys_cached(&c, 8) == 0x44556677 &&
            ldl_be_phys_cached(&c, 12) == 0x44556677 &&
@@ -249,8 +247,7 @@ static void test_cached(void)
     stq_phys_cached(&c, 40, 42);
     OK(lduw_phys_cached(&c, 32) == 0xbeef &&
            ldl_phys_cached(&c, 36) == 0xdeadbeef &&
-           ldq_phys_cached(&c, 40) == 42 &&
-           lduw_le_phys(as, 0x8020) == 0xbeef,
+           ldq_phys_cached(&c, 40) == 42 && lduw_le_phys(as, 0x8020) == 0xbeef,
        "target-endian *_phys_cached");
     address_space_stl_cached(&c, 48, 5, MEMTXATTRS_UNSPECIFIED, &r);
     OK(r == MEMTX_OK &&
