@@ -207,7 +207,9 @@ def in_callback():
     return getattr(_tls, "depth", 0) > 0
 
 
-class callback_scope:
+class _CallbackScope:
+    """``with CALLBACK_SCOPE:`` around the Python side of a callback."""
+
     __slots__ = ()
 
     def __enter__(self):
@@ -216,6 +218,9 @@ class callback_scope:
     def __exit__(self, *exc):
         _tls.depth -= 1
         return False
+
+
+CALLBACK_SCOPE = _CallbackScope()
 
 
 lib.gmpy_set_error_handler(1)

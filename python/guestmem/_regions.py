@@ -244,7 +244,7 @@ def _callback_failed(mr, what, exc):
 
 @ffi.def_extern()
 def gmpy_py_read(handle, addr, data, size, attrs):
-    with _errors.callback_scope():
+    with _errors.CALLBACK_SCOPE:
         mr = ffi.from_handle(handle)
         try:
             ops = mr._pyops
@@ -267,7 +267,7 @@ def gmpy_py_read(handle, addr, data, size, attrs):
 
 @ffi.def_extern()
 def gmpy_py_write(handle, addr, value, size, attrs):
-    with _errors.callback_scope():
+    with _errors.CALLBACK_SCOPE:
         mr = ffi.from_handle(handle)
         try:
             ops = mr._pyops
@@ -285,7 +285,7 @@ def gmpy_py_write(handle, addr, value, size, attrs):
 
 @ffi.def_extern()
 def gmpy_py_accepts(handle, addr, size, is_write, attrs):
-    with _errors.callback_scope():
+    with _errors.CALLBACK_SCOPE:
         mr = ffi.from_handle(handle)
         try:
             return 1 if mr._pyops.accepts(addr, size, bool(is_write),
@@ -347,10 +347,11 @@ class MemTxAttrs:
 
 MEMTXATTRS_UNSPECIFIED = MemTxAttrs()
 _UNSPEC = MEMTXATTRS_UNSPECIFIED._pack()
+_UNSPEC_C = lib.gmpy_attrs(_UNSPEC)  # a struct value, passed by copy
 
 
 def attrs_arg(attrs):
-    return lib.gmpy_attrs(_UNSPEC if attrs is None else attrs._pack())
+    return _UNSPEC_C if attrs is None else lib.gmpy_attrs(attrs._pack())
 
 
 # --- regions ---------------------------------------------------------------------

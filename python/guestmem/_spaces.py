@@ -68,10 +68,19 @@ class Section:
 
 # --- accesses ----------------------------------------------------------------------
 
+def _result_ptr():
+    """A MemTxResult out-parameter, one per thread (accesses are made
+    from any thread)."""
+    r = getattr(_errors._tls, "result", None)
+    if r is None:
+        r = _errors._tls.result = ffi.new("MemTxResult *")
+    return r
+
+
 def _ld(fn, size):
     def load(self, addr, attrs=None):
         self._check()
-        r = ffi.new("MemTxResult *")
+        r = _result_ptr()
         v = fn(self._ptr, addr, attrs_arg(attrs), r)
         if r[0] != lib.MEMTX_OK:
             raise MemTxError("%d-byte load at 0x%x of '%s': %s"
@@ -87,7 +96,7 @@ def _ld(fn, size):
 def _st(fn, size):
     def store(self, addr, value, attrs=None):
         self._check()
-        r = ffi.new("MemTxResult *")
+        r = _result_ptr()
         fn(self._ptr, addr, value, attrs_arg(attrs), r)
         if r[0] != lib.MEMTX_OK:
             raise MemTxError("%d-byte store at 0x%x of '%s': %s"
@@ -548,7 +557,7 @@ class MemoryListener:
 @ffi.def_extern()
 def gmpy_py_listener(handle, kind, s, old, new, match_data, data, e, addr,
                      length):
-    with _errors.callback_scope():
+    with _errors.CALLBACK_SCOPE:
         listener = ffi.from_handle(handle)
         name = _CALLBACKS[kind]
         try:
