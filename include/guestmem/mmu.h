@@ -557,7 +557,11 @@ GM_API void gm_shadow_stats(const GmShadowMmu *s, GmShadowStats *out);
 
 /**
  * GmLineFn: receives each line (with its '\n') of a monitor view; return
- * non-zero to stop the view early.
+ * non-zero to stop the view early.  It is also called with @line NULL
+ * after every 4096 entries read, so that a caller can give up on
+ * pathological tables: self-referencing IA-32e tables make `info tlb`
+ * print up to 2^36 lines, and tables of present entries over empty ones
+ * read as many entries without printing any, in QEMU as here.
  */
 typedef int (*GmLineFn)(void *opaque, const char *line);
 

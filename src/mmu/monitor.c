@@ -28,15 +28,21 @@ typedef struct View {
     const GmX86MmuState *st;
     GmLineFn fn;
     void *opaque;
-    int stop; /* what fn returned, once non-zero */
+    int stop;       /* what fn returned, once non-zero */
+    uint64_t reads; /* entries read, for the progress calls */
     /* info mem */
     uint64_t start;
     int last_prot;
 } View;
 
+#define PROGRESS_READS 4096
+
 static uint64_t rd(View *v, uint64_t addr, unsigned size)
 {
     uint8_t b[8] = { 0 };
+    if (v->fn && ++v->reads % PROGRESS_READS == 0 && !v->stop) {
+        v->stop = v->fn(v->opaque, NULL); /* a chance to give up */
+    }
     address_space_read(v->as, addr, MEMTXATTRS_UNSPECIFIED, b, size);
     uint64_t x = 0;
     for (unsigned i = 0; i < size; i++) {

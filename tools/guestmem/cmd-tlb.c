@@ -40,7 +40,12 @@ static void help(View v, FILE *f)
             "  --paging M    take the paging mode as M instead of what CR0, "
             "CR4 and\n"
             "                e_machine say: 32-bit, PAE, 4-level or 5-level\n",
-            view_name[v], v == VIEW_GVA2GPA ? " ADDR" : "", view_what[v]);
+            view_name[v], v == VIEW_GVA2GPA ? " ADDR..." : "", view_what[v]);
+    if (v == VIEW_GVA2GPA) {
+        fputs("  Each ADDR (0x... or decimal) gets QEMU's answer on a line of "
+              "its own.\n",
+              f);
+    }
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -60,7 +65,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 static int put_line(void *opaque, const char *line)
 {
-    return fputs(line, (FILE *)opaque) == EOF ? 1 : 0;
+    return line && fputs(line, (FILE *)opaque) == EOF ? 1 : 0;
 }
 
 /* Applies --paging to @st. */
@@ -96,7 +101,7 @@ static int run(View v, int argc, char **argv)
     };
     const char *cmd = view_name[v];
     const char *core_path = NULL, *paging = NULL, *cr3_arg = NULL;
-    uint64_t cpu_index = 0, cr3 = 0, addr = 0;
+    uint64_t cpu_index = 0, cr3 = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -118,28 +123,40 @@ static int run(View v, int argc, char **argv)
         default: help(v, stderr); return 2;
         }
     }
-    int want_args = v == VIEW_GVA2GPA ? 1 : 0;
-    if (argc - optind != want_args) {
+    if (v == VIEW_GVA2GPA ? optind == argc : optind != argc) {
         return tool_error(cmd,
-                          v == VIEW_GVA2GPA ? "give exactly one address"
+                          v == VIEW_GVA2GPA ? "give an address"
                                             : "unexpected argument '%s'",
                           argv[optind < argc ? optind : argc - 1]);
     }
-    if (v == VIEW_GVA2GPA && !parse_u64(argv[optind], &addr)) {
-        return tool_error(cmd, "bad address '%s' (0x... or decimal)",
-                          argv[optind]);
-    }
-    if (!core_path) {
-        return tool_error(cmd, "--core FILE is required");
+    int naddr = argc - optind;
+    uint64_t *addrs = NULL;
+    if (v == VIEW_GVA2GPA) {
+        addrs = calloc((size_t)naddr, sizeof(*addrs));
+        if (!addrs) {
+            return tool_error(cmd, "out of memory");
+        }
+        for (int i = 0; i < naddr; i++) {
+            if (!parse_u64(argv[optind + i], &addrs[i])) {
+                free(addrs);
+                return tool_error(cmd, "bad address '%s' (0x... or decimal)",
+                                  argv[optind + i]);
+            }
+        }
     }
     GmX86MmuState probe = { 0 };
-    if (paging && !set_paging(&probe, paging)) {
-        return tool_error(cmd, "--paging takes 32, pae, 4 or 5, not '%s'",
+    if (!core_path || (paging && !set_paging(&probe, paging))) {
+        free(addrs);
+        return tool_error(cmd,
+                          !core_path ? "--core FILE is required"
+                                     : "--paging takes 32, pae, 4 or 5, not "
+                                       "'%s'",
                           paging);
     }
     Error *err = NULL;
     GmCore *core = gm_core_open(core_path, &err);
     if (!core) {
+        free(addrs);
         tool_error(cmd, "%s", error_get_pretty(err));
         error_free(err);
         return 1;
@@ -162,9 +179,11 @@ static int run(View v, int argc, char **argv)
     }
     AddressSpace *as = gm_core_address_space(core);
     if (v == VIEW_GVA2GPA) {
-        char line[64];
-        gm_x86_format_gva2gpa(as, &st, addr, line, sizeof(line));
-        fputs(line, stdout);
+        for (int i = 0; i < naddr; i++) {
+            char line[64];
+            gm_x86_format_gva2gpa(as, &st, addrs[i], line, sizeof(line));
+            fputs(line, stdout);
+        }
     } else if (v == VIEW_TLB) {
         gm_x86_info_tlb(as, &st, put_line, stdout);
     } else {
@@ -174,6 +193,7 @@ static int run(View v, int argc, char **argv)
         rc = tool_error(cmd, "writing the output: %s", strerror(errno));
     }
     gm_core_free(core);
+    free(addrs);
     return rc;
 }
 
