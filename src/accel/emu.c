@@ -48,12 +48,9 @@ static uint32_t load(AddressSpace *as, uint32_t addr, unsigned size)
 {
     const MemTxAttrs a = MEMTXATTRS_UNSPECIFIED;
     switch (size) {
-    case 4:
-        return address_space_ldl_le(as, addr, a, NULL);
-    case 2:
-        return address_space_lduw_le(as, addr, a, NULL);
-    default:
-        return address_space_ldub(as, addr, a, NULL);
+    case 4: return address_space_ldl_le(as, addr, a, NULL);
+    case 2: return address_space_lduw_le(as, addr, a, NULL);
+    default: return address_space_ldub(as, addr, a, NULL);
     }
 }
 

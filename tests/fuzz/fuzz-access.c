@@ -56,14 +56,22 @@ static const MemoryRegionOps mmio_ops = {
     .valid = { .min_access_size = 1, .max_access_size = 8 },
 };
 
-enum { K_RAM, K_ROM, K_ROMD, K_MMIO, K_ALIAS, K_CONTAINER, K_KINDS };
+enum {
+    K_RAM,
+    K_ROM,
+    K_ROMD,
+    K_MMIO,
+    K_ALIAS,
+    K_CONTAINER,
+    K_KINDS
+};
 
 static MemoryRegion pool[N];
 static int kind[N];
 static MemoryRegion root;
 static AddressSpace as;
-static uint8_t *host[N];          /* host memory of RAM, ROM, ROM devices */
-static uint8_t shadow[N][BLOCK];  /* what it must still hold */
+static uint8_t *host[N];           /* host memory of RAM, ROM, ROM devices */
+static uint8_t shadow[N][BLOCK];   /* what it must still hold */
 static uint8_t writable[N][BLOCK]; /* shown by a writable range */
 
 /* Mark, per host byte, whether some writable range of the view shows it. */
@@ -103,8 +111,10 @@ static void check_and_resync(void)
         for (int b = 0; b < BLOCK; b++) {
             if (!writable[k][b] && host[k][b] != shadow[k][b]) {
                 if (getenv("FUZZ_DEBUG")) {
-                    fprintf(stderr, "region %d (kind %d) byte 0x%x changed "
-                            "after %s\n", k, kind[k], b, last_op);
+                    fprintf(stderr,
+                            "region %d (kind %d) byte 0x%x changed "
+                            "after %s\n",
+                            k, kind[k], b, last_op);
                     gm_mtree_fprint(stderr, false, false, false, true);
                     gm_mtree_fprint(stderr, true, false, false, false);
                 }
@@ -188,24 +198,12 @@ static void guest_write(In *in)
     snprintf(last_op, sizeof(last_op), "op %u at 0x%" PRIx64 " len %u", op,
              addr, len);
     switch (op) {
-    case 0:
-        address_space_write(&as, addr, A, buf, len);
-        break;
-    case 1:
-        address_space_set(&as, addr, 0xdd, len * 64, A);
-        break;
-    case 2:
-        address_space_stb(&as, addr, 0xcc, A, &r);
-        break;
-    case 3:
-        address_space_stw_le(&as, addr, 0xcccc, A, &r);
-        break;
-    case 4:
-        address_space_stl_be(&as, addr, 0xcccccccc, A, &r);
-        break;
-    case 5:
-        stq_le_phys(&as, addr, 0xccccccccccccccccull);
-        break;
+    case 0: address_space_write(&as, addr, A, buf, len); break;
+    case 1: address_space_set(&as, addr, 0xdd, len * 64, A); break;
+    case 2: address_space_stb(&as, addr, 0xcc, A, &r); break;
+    case 3: address_space_stw_le(&as, addr, 0xcccc, A, &r); break;
+    case 4: address_space_stl_be(&as, addr, 0xcccccccc, A, &r); break;
+    case 5: stq_le_phys(&as, addr, 0xccccccccccccccccull); break;
     case 6: {
         hwaddr l = len;
         void *p = address_space_map(&as, addr, &l, true, A);
@@ -224,9 +222,7 @@ static void guest_write(In *in)
         }
         break;
     }
-    default:
-        address_space_rw(&as, addr, A, buf, len, true);
-        break;
+    default: address_space_rw(&as, addr, A, buf, len, true); break;
     }
 }
 
@@ -234,12 +230,8 @@ static void topology(In *in)
 {
     int k = (int)take(in, N);
     switch (take(in, 4)) {
-    case 0:
-        memory_region_set_readonly(&pool[k], !pool[k].readonly);
-        break;
-    case 1:
-        memory_region_set_enabled(&pool[k], !pool[k].enabled);
-        break;
+    case 0: memory_region_set_readonly(&pool[k], !pool[k].readonly); break;
+    case 1: memory_region_set_enabled(&pool[k], !pool[k].enabled); break;
     case 2:
         if (kind[k] == K_ROMD) {
             memory_region_rom_device_set_romd(&pool[k], !pool[k].romd_mode);
