@@ -238,6 +238,31 @@ static int parse(GmCore *c, Error **errp)
     if (phnum == 0) {
         return fail(errp, "no program headers");
     }
+    /* QEMU 7.2 writes section headers too (a .shstrtab, last in the
+     * file): a dump cut anywhere, even in there, is refused. */
+    if (shnum) {
+        if (shentsize != (is64 ? 64u : 40u) ||
+            !inside(shoff, (uint64_t)shnum * shentsize, n)) {
+            return fail(errp,
+                        "section headers (%u at offset %#" PRIx64
+                        ") run past the end of the file (%zu bytes)",
+                        shnum, shoff, n);
+        }
+        for (unsigned i = 0; i < shnum; i++) {
+            const uint8_t *sh = d + shoff + (uint64_t)i * shentsize;
+            uint32_t stype = le32(sh + 4);
+            uint64_t soff = is64 ? le64(sh + 24) : le32(sh + 16);
+            uint64_t ssize = is64 ? le64(sh + 32) : le32(sh + 20);
+            if (stype != 0 && stype != 8 /* NOBITS */ &&
+                !inside(soff, ssize, n)) {
+                return fail(errp,
+                            "section %u: bytes %#" PRIx64 "+%#" PRIx64
+                            " lie past the end of the file (%zu bytes): "
+                            "truncated?",
+                            i, soff, ssize, n);
+            }
+        }
+    }
     if (phnum > MAX_SEGMENTS + 1) {
         return fail(errp, "%" PRIu64 " program headers: more than %u", phnum,
                     MAX_SEGMENTS + 1);

@@ -218,6 +218,27 @@ def main():
             tap.ok(r.returncode == 0 and r.stdout == got["tlb"],
                    "%s: --paging %s --cr3 %#x prints the same" %
                    (mode, flag, cr3), r.stderr)
+        # A dump cut short anywhere, or not a dump at all: one line on
+        # stderr, nothing on stdout, exit status 1.
+        if "PAE" in cores:
+            data = open(cores["PAE"][0], "rb").read()
+            cuts = [0, 10, 63, 100, 400, 1000, len(data) // 2, len(data) - 1]
+            for cut in cuts + ["junk"]:
+                bad = os.path.join(d, "bad.elf")
+                with open(bad, "wb") as f:
+                    f.write(data[:cut] if cut != "junk" else b"junk" * 100)
+                for view in (["tlb"], ["mem"], ["gva2gpa", "0x1000"]):
+                    r = subprocess.run([gm, view[0], "--core", bad] + view[1:],
+                                       capture_output=True, text=True)
+                    lines = r.stderr.splitlines()
+                    tap.ok(r.returncode == 1 and r.stdout == "" and
+                           len(lines) == 1,
+                           "a dump %s: guestmem %s says so in one line" %
+                           ("of junk" if cut == "junk" else
+                            "cut at %d of %d bytes" % (cut, len(data)),
+                            view[0]),
+                           "exit %d, stdout %r, stderr %r" %
+                           (r.returncode, r.stdout[:200], r.stderr))
     finally:
         shutil.rmtree(d, ignore_errors=True)
     tap.done()

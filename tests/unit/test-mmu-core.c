@@ -332,6 +332,12 @@ TEST(pn_xnum_count_in_section_zero)
     GmCore *c = open_ok(&b);
     ASSERT_EQ(gm_core_segments(c, NULL, 0), 1);
     gm_core_free(c);
+    /* A section whose bytes are not all there (QEMU's .shstrtab is last in
+     * the file): refused. */
+    set_le(b.p + 64 + 4, 3, 4);        /* SHT_STRTAB */
+    set_le(b.p + 64 + 24, b.n - 5, 8); /* sh_offset */
+    set_le(b.p + 64 + 32, 11, 8);      /* sh_size */
+    expect_error(&b, b.n, "section 0");
     /* Without the section: refused. */
     set_le(b.p + 60, 0, 2); /* e_shnum */
     expect_error(&b, b.n, "PN_XNUM");
