@@ -2,7 +2,10 @@
 /*
  * mmu/tlb.c - a software TLB for one vCPU.
  *
- * Direct-mapped on the 4 KiB linear page: slot = (va >> 12) & mask.  An
+ * Direct-mapped on the 4 KiB linear page and the PCID: slot = ((va >> 12)
+ * ^ pcid * K) & mask, so the same page of two address spaces can be cached
+ * at once; global entries live at their PCID-0 slot and a lookup that
+ * misses its own slot tries that one (a second probe on misses only).  An
  * entry keeps its page's base and size, so a 2 MiB, 4 MiB or 1 GiB page
  * sits in the slot of the 4 KiB page that was accessed (other 4 KiB pages of
  * it miss once and fill their own slots), exactly like QEMU's softmmu TLB.
@@ -78,12 +81,25 @@ static void drop(GmTlb *t, TlbEntry *e)
     e->valid = false;
 }
 
+#define PCID_MIX 0x9e5u /* spreads PCIDs over the slots */
+
+static TlbEntry *slot(GmTlb *t, uint64_t va, uint16_t pcid)
+{
+    return &t->e[((va >> 12) ^ (uint64_t)pcid * PCID_MIX) & t->mask];
+}
+
 static TlbEntry *find(GmTlb *t, const GmX86MmuState *st, uint64_t va)
 {
-    TlbEntry *e = &t->e[(va >> 12) & t->mask];
-    if (e->valid && va - e->vbase < e->size &&
-        (e->global || e->pcid == gm_x86_pcid(st))) {
+    uint16_t pcid = gm_x86_pcid(st);
+    TlbEntry *e = slot(t, va, pcid);
+    if (e->valid && va - e->vbase < e->size && (e->global || e->pcid == pcid)) {
         return e;
+    }
+    if (pcid) {
+        e = slot(t, va, 0);
+        if (e->valid && e->global && va - e->vbase < e->size) {
+            return e;
+        }
     }
     return NULL;
 }
@@ -108,7 +124,7 @@ bool gm_tlb_lookup(GmTlb *tlb, const GmX86MmuState *st, uint64_t va,
 static void fill(GmTlb *t, const GmX86MmuState *st, const GmX86Walk *w)
 {
     uint64_t va = linear(gm_x86_paging_mode(st), w->va);
-    TlbEntry *e = &t->e[(va >> 12) & t->mask];
+    TlbEntry *e = slot(t, va, w->global ? 0 : gm_x86_pcid(st));
     drop(t, e);
     uint64_t off = va & (w->page_size - 1);
     *e = (TlbEntry){
@@ -212,14 +228,15 @@ void gm_tlb_flush_pcid(GmTlb *tlb, uint16_t pcid)
  * @global_too). */
 static void flush_addr(GmTlb *t, uint16_t pcid, uint64_t va, bool global_too)
 {
-    TlbEntry *e = &t->e[(va >> 12) & t->mask];
-    bool match = e->valid && va - e->vbase < e->size &&
-                 (e->global ? global_too : e->pcid == pcid);
-    if (match) {
-        drop(t, e);
+    for (unsigned k = 0; k < 2; k++) {
+        TlbEntry *e = slot(t, va, k ? 0 : pcid);
+        if (e->valid && va - e->vbase < e->size &&
+            (e->global ? global_too : e->pcid == pcid)) {
+            drop(t, e);
+        }
     }
     for (uint64_t i = 0; t->nlarge && i <= t->mask; i++) {
-        e = &t->e[i];
+        TlbEntry *e = &t->e[i];
         if (e->valid && e->size > GM_PAGE_4K && va - e->vbase < e->size &&
             (e->global ? global_too : e->pcid == pcid)) {
             drop(t, e);
