@@ -9,9 +9,10 @@
  * first that serves the address wins, and a terminating region serves what
  * no child does.  It is deliberately simple, so that tests can trust it as
  * the reference for the flat views; gm_explain_fprint() is the same walk
- * with a commentary.
+ * with a commentary.  Both keep their own stack: a tree may be as deep as
+ * its caller makes it, and none of this recurses.
  */
-#include "internal.h"
+#include "mtree-internal.h"
 
 /* Whether @addr lies in @mr's window when @mr's container starts at @base;
  * also returns the window's base. */
@@ -43,6 +44,10 @@ typedef struct Misses {
     unsigned long budget; /* the most allowed */
     bool exhausted;
     GmResolvePath *path; /* if not NULL, receives the serving path */
+    /* If not NULL, receives the whole serving path, root first (malloc'd;
+     * NULL when out of memory). */
+    MemoryRegion ***full;
+    size_t *nfull;
 } Misses;
 
 /* Records @mr (window at @b) on the serving path, leaf first. */
@@ -104,71 +109,142 @@ static void miss_add(MissTable *m, const MemoryRegion *mr, Int128 off)
     m->n++;
 }
 
-static bool resolve(MemoryRegion *mr, Int128 base, hwaddr addr, bool ro,
-                    bool nv, MemoryRegionSection *out, Misses *misses)
-{
+/* One region on the walk's stack: its window start, what is inherited down
+ * to it, and where its walk stands (the next child to try, or whether its
+ * alias target was tried). */
+typedef struct RFrame {
+    MemoryRegion *mr;
     Int128 b;
-    if (++misses->steps > misses->budget) {
-        /* Overlapping aliases that all miss can make the walk exponential
-         * (only a crafted tree does that); give up rather than hang. */
-        misses->exhausted = true;
-        return false;
-    }
-    if (!mr->enabled || !covers(mr, base, addr, &b)) {
-        return false;
-    }
-    ro |= mr->readonly;
-    nv |= mr->nonvolatile;
-    if (mr->alias) {
-        Int128 tb = b - (Int128)mr->alias->addr - (Int128)mr->alias_offset;
-        Int128 key = (Int128)addr - tb;
-        if (miss_seen(&misses->t, mr->alias, key)) {
-            return false;
+    Int128 key; /* an alias: the address as an offset in its target */
+    MemoryRegion *next;
+    bool ro, nv, tried;
+} RFrame;
+
+/* The walk of gm_resolve(), depth first with its own stack (a caller's tree
+ * can be as deep as it likes).  A region that shows nothing at @addr pops
+ * with "no"; the first terminating region that does ends the walk, and the
+ * stack is then the serving path. */
+static bool resolve(MemoryRegion *root, Int128 base, hwaddr addr,
+                    MemoryRegionSection *out, Misses *misses)
+{
+    RFrame *st = NULL;
+    size_t n = 0, cap = 0;
+    bool found = false;
+    MemoryRegion *enter = root; /* the region to try next, if any */
+    Int128 enter_base = base;
+    bool ro = false, nv = false;
+    for (;;) {
+        if (enter) {
+            MemoryRegion *mr = enter;
+            Int128 b;
+            enter = NULL;
+            if (++misses->steps > misses->budget) {
+                /* Overlapping aliases that all miss can make the walk
+                 * exponential (only a crafted tree does that); give up
+                 * rather than hang. */
+                misses->exhausted = true;
+                break;
+            }
+            if (mr->enabled && covers(mr, enter_base, addr, &b)) {
+                if (n == cap) {
+                    size_t ncap = cap ? 2 * cap : 32;
+                    RFrame *s = realloc(st, ncap * sizeof(*s));
+                    if (!s) {
+                        misses->exhausted = true;
+                        break;
+                    }
+                    st = s;
+                    cap = ncap;
+                }
+                st[n++] = (RFrame){ .mr = mr,
+                                    .b = b,
+                                    .next = mr->alias ? NULL : mr->subregions,
+                                    .ro = ro || mr->readonly,
+                                    .nv = nv || mr->nonvolatile };
+            }
         }
-        if (resolve(mr->alias, tb, addr, ro, nv, out, misses)) {
-            path_push(misses, mr, b);
-            return true;
+        if (!n) {
+            break;
         }
-        if (!misses->exhausted) {
-            miss_add(&misses->t, mr->alias, key);
+        RFrame *t = &st[n - 1];
+        MemoryRegion *al = t->mr->alias;
+        if (al) {
+            if (!t->tried) {
+                t->tried = true;
+                Int128 tb =
+                    t->b - (Int128)al->addr - (Int128)t->mr->alias_offset;
+                t->key = (Int128)addr - tb;
+                if (!miss_seen(&misses->t, al, t->key)) {
+                    enter = al;
+                    enter_base = tb;
+                    ro = t->ro;
+                    nv = t->nv;
+                    continue;
+                }
+            } else {
+                /* The target showed nothing here: remember it. */
+                miss_add(&misses->t, al, t->key);
+            }
+            n--;
+            continue;
         }
-        return false;
+        if (t->next) {
+            enter = t->next;
+            t->next = enter->sibling_next;
+            enter_base = t->b;
+            ro = t->ro;
+            nv = t->nv;
+            continue;
+        }
+        if (t->mr->terminates) {
+            out->mr = t->mr;
+            out->offset_within_region = (hwaddr)((Int128)addr - t->b);
+            out->offset_within_address_space = addr;
+            out->size = 1;
+            out->readonly = t->ro;
+            out->nonvolatile = t->nv;
+            out->fv = NULL;
+            found = true;
+            break;
+        }
+        n--;
     }
-    for (MemoryRegion *c = mr->subregions; c; c = c->sibling_next) {
-        if (resolve(c, b, addr, ro, nv, out, misses)) {
-            path_push(misses, mr, b);
-            return true;
+    if (found) {
+        for (size_t i = n; i-- > 0;) {
+            path_push(misses, st[i].mr, st[i].b);
         }
-        if (misses->exhausted) {
-            return false;
+        if (misses->full) {
+            *misses->full = malloc(n * sizeof(MemoryRegion *));
+            *misses->nfull = *misses->full ? n : 0;
+            for (size_t i = 0; *misses->full && i < n; i++) {
+                (*misses->full)[i] = st[i].mr;
+            }
         }
     }
-    if (!mr->terminates) {
-        return false;
-    }
-    out->mr = mr;
-    out->offset_within_region = (hwaddr)((Int128)addr - b);
-    out->offset_within_address_space = addr;
-    out->size = 1;
-    out->readonly = ro;
-    out->nonvolatile = nv;
-    out->fv = NULL;
-    path_push(misses, mr, b);
-    return true;
+    free(st);
+    return found;
 }
 
-/* 1: something serves @addr (*@out), 0: nothing, -1: too intricate. */
+/* 1: something serves @addr (*@out), 0: nothing, -1: too intricate.
+ * @full (optional): receives the serving path, root first (free() it). */
 static int resolve_once(MemoryRegion *mr, Int128 base, hwaddr addr,
                         MemoryRegionSection *out, GmResolvePath *path,
-                        unsigned long *budget)
+                        unsigned long *budget, MemoryRegion ***full,
+                        size_t *nfull)
 {
     Misses misses = { .t = { NULL, 0, 0 },
                       .path = path,
+                      .full = full,
+                      .nfull = nfull,
                       .budget = budget ? *budget : GM_RESOLVE_BUDGET };
     if (path) {
         path->n = 0;
     }
-    bool r = resolve(mr, base, addr, false, false, out, &misses);
+    if (full) {
+        *full = NULL;
+        *nfull = 0;
+    }
+    bool r = resolve(mr, base, addr, out, &misses);
     free(misses.t.e);
     if (budget) {
         *budget = misses.steps >= *budget ? 0 : *budget - misses.steps;
@@ -180,7 +256,7 @@ int gm__resolve_at(MemoryRegion *mr, Int128 base, hwaddr addr,
                    MemoryRegionSection *out, GmResolvePath *path,
                    unsigned long *budget)
 {
-    return resolve_once(mr, base, addr, out, path, budget);
+    return resolve_once(mr, base, addr, out, path, budget, NULL, NULL);
 }
 
 bool gm_resolve(MemoryRegion *root, hwaddr addr, MemoryRegionSection *out)
@@ -189,7 +265,49 @@ bool gm_resolve(MemoryRegion *root, hwaddr addr, MemoryRegionSection *out)
     if (!gm__mr_valid(root)) {
         return false;
     }
-    return resolve_once(root, 0, addr, out ? out : &tmp, NULL, NULL) > 0;
+    return resolve_once(root, 0, addr, out ? out : &tmp, NULL, NULL, NULL,
+                        NULL) > 0;
+}
+
+/* The import's read-only hints (mtree-import.c) follow the same walk. */
+/* Marks read-only the alias nearest the leaf on the path that serves @addr
+ * (or, with no alias on it, the innermost container).  *@done receives the
+ * last address of the marked region's window, so that the caller can
+ * continue after it.
+ * Return: 1 when marked; 0 when nothing serves @addr or nothing could be
+ * marked (the hint does not fit the tree: the caller stops following it);
+ * -1 when the tree is too intricate to resolve. */
+int gm__mark_readonly_path(MemoryRegion *root, hwaddr addr, hwaddr *done,
+                           unsigned long *budget)
+{
+    MemoryRegionSection s;
+    GmResolvePath path;
+    int found = gm__resolve_at(root, 0, addr, &s, &path, budget);
+    if (found <= 0) {
+        return found;
+    }
+    /* path.mr[0] is the leaf; the deepest alias above it, or else its
+     * innermost container, is what a read-only hint speaks of. */
+    size_t pick = path.n;
+    for (size_t i = 1; i < path.n; i++) {
+        if (path.mr[i]->alias) {
+            pick = i;
+            break;
+        }
+    }
+    if (pick == path.n && path.n > 1) {
+        pick = 1;
+    }
+    if (pick == path.n) {
+        return 0;
+    }
+    MemoryRegion *mark = path.mr[pick];
+    mark->readonly = true;
+    Int128 last = path.base[pick] + mark->size - 1;
+    *done = last > (Int128)UINT64_MAX ? UINT64_MAX
+            : last > (Int128)addr     ? (hwaddr)last
+                                      : addr;
+    return 1;
 }
 
 /* --- explain ------------------------------------------------------------ */
@@ -217,10 +335,16 @@ static const char *kind_of(const MemoryRegion *mr)
     return "container";
 }
 
-static void indent(FILE *f, unsigned depth)
+#define SPACES16 "                "
+#define SPACES64 SPACES16 SPACES16 SPACES16 SPACES16
+
+static void indent(FILE *f, size_t depth)
 {
-    for (unsigned i = 0; i < depth; i++) {
-        fputs("  ", f);
+    static const char spaces[] = SPACES64 SPACES64 SPACES64 SPACES64;
+    for (size_t n = 2 * depth; n;) {
+        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        fwrite(spaces, 1, k, f);
+        n -= k;
     }
 }
 
@@ -232,91 +356,121 @@ static void describe(FILE *f, const MemoryRegion *mr, Int128 b)
             memory_region_name(mr), kind_of(mr), mr->priority, start, last);
 }
 
-static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
-                    unsigned depth, bool ro)
-{
-    ro |= mr->readonly;
-    if (mr->alias) {
-        MemoryRegion *t = mr->alias;
-        Int128 tb = b - (Int128)t->addr - (Int128)mr->alias_offset;
-        indent(f, depth);
-        fprintf(
-            f, "alias: address 0x%" PRIx64 " is offset 0x%" PRIx64 " in '%s'\n",
-            addr, (hwaddr)((Int128)addr - b) + mr->alias_offset,
-            memory_region_name(t));
-        Int128 tbase;
-        if (!t->enabled || !covers(t, tb, addr, &tbase)) {
-            indent(f, depth);
-            fprintf(f, "'%s' is %s there: nothing is visible\n",
-                    memory_region_name(t),
-                    t->enabled ? "not present" : "disabled");
-            return false;
-        }
-        indent(f, depth);
-        describe(f, t, tbase);
-        fputc('\n', f);
-        return explain(f, t, tbase, addr, depth, ro);
-    }
+/* What one walk from the root found: the serving path, root first (status
+ * 1), nothing (0), or too intricate to say (-1: then each candidate is
+ * resolved on its own, as far as its budget goes). */
+typedef struct Served {
+    MemoryRegion **mr;
+    size_t n;
+    int status;
+} Served;
 
-    MemoryRegion *winner = NULL;
-    bool any = false;
-    for (MemoryRegion *c = mr->subregions; c; c = c->sibling_next) {
-        Int128 cb;
-        if (!covers(c, b, addr, &cb)) {
+/* The commentary, one level per turn of the loop: down through aliases and
+ * the winning subregion until a region serves @addr or nothing does.
+ * @k: where @mr is on the serving path. */
+static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
+                    const Served *sv)
+{
+    size_t depth = 0, k = 0;
+    bool ro = false;
+    for (;;) {
+        bool on_path = sv->status == 1 && k + 1 < sv->n && sv->mr[k] == mr;
+        ro |= mr->readonly;
+        if (mr->alias) {
+            MemoryRegion *t = mr->alias;
+            Int128 tb = b - (Int128)t->addr - (Int128)mr->alias_offset;
+            indent(f, depth);
+            fprintf(f,
+                    "alias: address 0x%" PRIx64 " is offset 0x%" PRIx64
+                    " in '%s'\n",
+                    addr, (hwaddr)((Int128)addr - b) + mr->alias_offset,
+                    memory_region_name(t));
+            Int128 tbase;
+            if (!t->enabled || !covers(t, tb, addr, &tbase)) {
+                indent(f, depth);
+                fprintf(f, "'%s' is %s there: nothing is visible\n",
+                        memory_region_name(t),
+                        t->enabled ? "not present" : "disabled");
+                return false;
+            }
+            indent(f, depth);
+            describe(f, t, tbase);
+            fputc('\n', f);
+            k += on_path;
+            mr = t;
+            b = tbase;
             continue;
         }
-        if (!any) {
-            indent(f, depth + 1);
-            fputs("subregions covering the address, in the order they are "
-                  "tried (priority, then newest first):\n",
-                  f);
-            any = true;
+
+        /* The child the walk from the root went down, if it did. */
+        MemoryRegion *serving = on_path ? sv->mr[k + 1] : NULL;
+        MemoryRegion *winner = NULL;
+        bool any = false;
+        for (MemoryRegion *c = mr->subregions; c; c = c->sibling_next) {
+            Int128 cb;
+            if (!covers(c, b, addr, &cb)) {
+                continue;
+            }
+            if (!any) {
+                indent(f, depth + 1);
+                fputs("subregions covering the address, in the order they "
+                      "are tried (priority, then newest first):\n",
+                      f);
+                any = true;
+            }
+            indent(f, depth + 2);
+            describe(f, c, cb);
+            MemoryRegionSection s;
+            int found = sv->status < 0 ? resolve_once(c, b, addr, &s, NULL,
+                                                      NULL, NULL, NULL)
+                                       : c == serving;
+            if (winner) {
+                fprintf(f, ": hidden by '%s' (%s)\n",
+                        memory_region_name(winner),
+                        c->priority < winner->priority
+                            ? "higher priority"
+                            : "same priority, added later");
+            } else if (!c->enabled) {
+                fputs(": disabled\n", f);
+            } else if (found < 0) {
+                fputs(": too intricate to resolve (overlapping aliases)\n", f);
+            } else if (!found) {
+                fputs(": shows nothing at this address\n", f);
+            } else {
+                fputs(": SERVES IT\n", f);
+                winner = c;
+            }
         }
-        indent(f, depth + 2);
-        describe(f, c, cb);
-        MemoryRegionSection s;
-        int found;
         if (winner) {
-            fprintf(f, ": hidden by '%s' (%s)\n", memory_region_name(winner),
-                    c->priority < winner->priority
-                        ? "higher priority"
-                        : "same priority, added later");
-        } else if (!c->enabled) {
-            fputs(": disabled\n", f);
-        } else if ((found = resolve_once(c, b, addr, &s, NULL, NULL)) < 0) {
-            fputs(": too intricate to resolve (overlapping aliases)\n", f);
-        } else if (!found) {
-            fputs(": shows nothing at this address\n", f);
-        } else {
-            fputs(": SERVES IT\n", f);
-            winner = c;
-        }
-    }
-    if (winner) {
-        Int128 wb;
-        covers(winner, b, addr, &wb);
-        indent(f, depth + 1);
-        fputs("-> ", f);
-        describe(f, winner, wb);
-        fputc('\n', f);
-        return explain(f, winner, wb, addr, depth + 1, ro);
-    }
-    indent(f, depth + 1);
-    if (mr->terminates) {
-        if (any) {
-            fputs("no subregion serves it, so the region itself does\n", f);
+            Int128 wb;
+            covers(winner, b, addr, &wb);
             indent(f, depth + 1);
+            fputs("-> ", f);
+            describe(f, winner, wb);
+            fputc('\n', f);
+            k += winner == serving;
+            mr = winner;
+            b = wb;
+            depth++;
+            continue;
         }
-        fprintf(f, "'%s' serves the address at offset 0x%" PRIx64 "%s\n",
-                memory_region_name(mr), (hwaddr)((Int128)addr - b),
-                ro ? " (read-only on this path)" : "");
-        return true;
+        indent(f, depth + 1);
+        if (mr->terminates) {
+            if (any) {
+                fputs("no subregion serves it, so the region itself does\n", f);
+                indent(f, depth + 1);
+            }
+            fprintf(f, "'%s' serves the address at offset 0x%" PRIx64 "%s\n",
+                    memory_region_name(mr), (hwaddr)((Int128)addr - b),
+                    ro ? " (read-only on this path)" : "");
+            return true;
+        }
+        fprintf(f,
+                "'%s' is a pure container and no subregion serves the "
+                "address: what lies under it shows through\n",
+                memory_region_name(mr));
+        return false;
     }
-    fprintf(f,
-            "'%s' is a pure container and no subregion serves the "
-            "address: what lies under it shows through\n",
-            memory_region_name(mr));
-    return false;
 }
 
 bool gm_explain_fprint(FILE *f, AddressSpace *as, hwaddr addr)
@@ -335,7 +489,16 @@ bool gm_explain_fprint(FILE *f, AddressSpace *as, hwaddr addr)
     } else {
         describe(f, root, b);
         fputc('\n', f);
-        found = explain(f, root, b, addr, 0, false);
+        /* One walk finds the serving path; the commentary follows it (a
+         * walk per level would be quadratic in the depth). */
+        Served sv;
+        MemoryRegionSection s;
+        sv.status = resolve_once(root, 0, addr, &s, NULL, NULL, &sv.mr, &sv.n);
+        if (sv.status == 1 && !sv.mr) {
+            sv.status = -1; /* out of memory: the slow way */
+        }
+        found = explain(f, root, b, addr, &sv);
+        free(sv.mr);
     }
     FlatView *fv = address_space_get_flatview(as);
     MemoryRegionSection s;

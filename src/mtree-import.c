@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * mtree-import.c - rebuilding a region tree from `info mtree -D` text.
+ * mtree-import.c - rebuilding a region tree from `info mtree` text.
  *
  * The dump prints every address space's tree, then a "memory-region:" group
  * for each alias target.  The same region can therefore be printed several
@@ -8,248 +8,173 @@
  * target's group with its whole subtree.  Names are not unique (the pc
  * machine has two "pam-pci" per PAM segment), so occurrences are matched by
  * structure instead: two printed subtrees are the same region when their
- * name, relative address, size, priority, kind, flags and children all agree.
+ * name, relative address, size, priority, kind, flags, owner and children
+ * all agree.
+ *
+ * What kind of dump it is decides how lines are read.  A -D dump (any line
+ * " [disabled]") and a dump that cannot tell (no disabled region, no line
+ * indented two levels below the one above) are taken literally: each line
+ * is a region, a child of the line above it one level less indented, even
+ * where it lies outside that line's window (QEMU allows it and clips it when
+ * rendering).  Only a plain `info mtree` dump, which hides disabled regions
+ * and prints their children one level deeper, is read with guesses: stand-in
+ * "(hidden)" regions, disabled, just wide enough for what they hold.
  *
  * The steps:
- *   1. parse every line into occurrence trees (Node), one per group;
+ *   1. parse every line into occurrence nodes (in document order, which is
+ *      preorder: a subtree is a contiguous run of nodes), one tree per group;
  *   2. give every node a class (union-find): each "memory-region:" group and
  *      each address-space root is unioned with the first structurally equal
- *      occurrence elsewhere, and their children pairwise;
+ *      occurrence elsewhere (found through a hash of the subtree), and their
+ *      children pairwise;
  *   3. resolve each alias's "@target" to the class of a "memory-region:"
  *      group of that name (several groups of one name: the first whose size
  *      fits the alias window);
  *   4. create one MemoryRegion per class: RAM, ROM, ROM device, RAM device,
- *      MMIO or container (the -f facts decide between the last two);
- *      aliases after their targets; subregions in reverse print order, so
+ *      MMIO or container (the -f facts decide between the last two); aliases
+ *      after their targets;
+ *   5. link subregions top-down, each container's in reverse print order, so
  *      that siblings of equal address and priority keep their printed order;
- *   5. mark read-only the aliases the -f facts show as `rom`;
- *   6. create the address spaces, all in one transaction.
+ *   6. mark read-only the aliases the -f facts show as `rom`;
+ *   7. create the address spaces, all in one transaction;
+ *   8. check the result: printed again, the tree must give the dump's lines
+ *      (gm__mtree_compare), and with a whole -f dump, the rendered views its
+ *      ranges (gm__flat_check); what does not is refused, never returned.
  * On any error everything made so far is destroyed again.
+ *
+ * Every step is linear in the size of the text (hash tables instead of
+ * scans, no recursion: dumps can be 100 MB wide or 100,000 levels deep).
+ * The grammar of a line and the -f form are read by mtree-print.c, beside
+ * the code that prints them.
  */
-#include "internal.h"
+#include "mtree-internal.h"
 
-#include <ctype.h>
-#include <errno.h>
+#include <stdarg.h>
 
-typedef struct Node Node;
-struct Node {
-    char *name;
-    char *target; /* alias target name, NULL if not an alias */
-    hwaddr start, end;
-    hwaddr alias_start;
-    gm_u128 size;
-    int prio;
-    char kind[8];
-    bool nv, disabled, synthetic;
-    int line;
-    int level;
-    Node *parent;
-    Node **kids;
-    size_t nkids;
-    size_t index;  /* position in the flat node array */
-    uint64_t hash; /* structural hash of the subtree */
-};
+/* How the tree text is read (see the top of the file). */
+typedef enum {
+    MODE_LITERAL,
+    MODE_D,
+    MODE_PLAIN
+} Mode;
+
+typedef struct Node {
+    const char *name;   /* into the text; not NUL-terminated */
+    const char *target; /* alias target name, NULL if not an alias */
+    const char *owner;  /* " owner:{...}" etc., NULL if none */
+    uint32_t name_len, target_len, owner_len;
+    uint32_t line;
+    hwaddr start, end, alias_start;
+    int32_t prio;
+    uint8_t kind;
+    bool nv, disabled, synthetic, as_root;
+    uint32_t level;
+    uint32_t parent; /* node index, or GM_NONE */
+    uint32_t size;   /* nodes in the subtree, itself included */
+    uint32_t nkids;
+    uint64_t hash; /* of the subtree's structure */
+} Node;
 
 typedef struct Group {
     bool is_as;
-    char **names; /* address-space names, or the memory-region name */
-    size_t nnames;
-    Node *root;
+    uint32_t line;
+    size_t first_name, nnames; /* into Importer.names */
+    uint32_t root;             /* node, or GM_NONE */
 } Group;
 
-typedef struct Hint {
-    char **parent_names; /* i/o regions with subregions that fill gaps */
-    size_t nparents;
-    char **empty_names; /* childless i/o regions that render nothing */
-    size_t nempty;
-    struct RomRange {
-        char **as_names;
-        size_t nas;
-        hwaddr start;
-        hwaddr last;
-    } * roms;
-    size_t nroms;
-} Hint;
+typedef struct RomHint {
+    size_t block;
+    hwaddr start, last;
+} RomHint;
 
 typedef struct Importer {
-    Node **nodes;
-    size_t nnodes;
+    const char *text;
+    Mode mode;
+    bool has_owners;
+    Node *nodes;
+    size_t nnodes, cap_nodes;
     Group *groups;
-    size_t ngroups;
-    size_t *uf; /* union-find parent per node */
-    Hint hint;
-    bool have_hint;
+    size_t ngroups, cap_groups;
+    GmStr *names;
+    size_t nnames, cap_names;
+    uint32_t *uf;        /* union-find parent per node */
+    GmNameTab names_tab; /* the dump's region names */
+    GmFlat flat;         /* the -f dump, or its distilled facts */
+    bool have_hint, full_flat;
+    RomHint *roms;
+    size_t nroms, cap_roms;
     Error **errp;
     int err;
 } Importer;
 
-struct GmMtreeImport {
-    MemoryRegion *regions; /* one per class */
-    bool *made;
-    size_t nregions;
-    AddressSpace *spaces;
-    size_t nspaces;
-};
-
 /* --- small utilities ------------------------------------------------------ */
 
-static int fail(Importer *im, int line, const char *fmt, const char *arg)
+static int fail(Importer *im, uint32_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(Importer *im, uint32_t line, const char *fmt, ...)
 {
-    if (!im->err) {
-        if (line > 0) {
-            char *m = gm__asprintf(fmt, arg);
-            im->err = gm_error_setg(im->errp, GM_ERR_PARSE, "line %d: %s", line,
-                                    m ? m : "malformed input");
-            free(m);
-        } else {
-            im->err = gm_error_setg(im->errp, GM_ERR_PARSE, fmt, arg);
-        }
+    if (im->err) {
+        return im->err;
+    }
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (line) {
+        im->err = gm_error_setg(im->errp, GM_ERR_PARSE, "line %u: %s",
+                                (unsigned)line, msg);
+    } else {
+        im->err = gm_error_setg(im->errp, GM_ERR_PARSE, "%s", msg);
     }
     return im->err;
 }
 
-static bool push(void *vecp, size_t *n, size_t elem, const void *val)
+static int oom(Importer *im)
 {
-    char **vec = vecp;
-    char *v = realloc(*vec, (*n + 1) * elem);
-    if (!v) {
-        return false;
+    if (!im->err) {
+        im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY, "out of memory");
     }
-    memcpy(v + *n * elem, val, elem);
-    *vec = v;
-    (*n)++;
-    return true;
+    return im->err;
 }
 
-static bool parse_hex(const char *s, size_t len, hwaddr *out)
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-    if (len == 0 || len > 16) {
-        return false;
-    }
-    hwaddr v = 0;
-    for (size_t i = 0; i < len; i++) {
-        int c = (unsigned char)s[i];
-        int d = isdigit(c)               ? c - '0'
-                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                                         : -1;
-        if (d < 0) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint32_t name_flags(GmNameTab *t, const char *s, size_t len)
+{
+    GmNameEnt *e = gm__name_get(t, s, len, false);
+    return e ? e->flags : 0;
+}
+
+/* Fills the name, alias and owner part of @node from the text after the
+ * kind: "NAME" or "alias NAME @TARGET START-END", then " [disabled]", then
+ * the owner with -o. */
+static bool parse_rest(Importer *im, Node *node, const char *r, size_t n)
+{
+    if (im->has_owners) {
+        size_t o = gm__owner_suffix(r, n);
+        if (!o) {
             return false;
         }
-        v = (v << 4) | (hwaddr)d;
+        node->owner = r + n - o;
+        node->owner_len = (uint32_t)o;
+        n -= o;
     }
-    *out = v;
-    return true;
-}
-
-/* A parsed region line. */
-typedef struct Line {
-    int level;
-    hwaddr start, end;
-    int prio;
-    char kind[8];
-    bool nv;
-    const char *rest; /* after "): ", up to the end of line */
-    size_t restlen;
-} Line;
-
-/* Parses "START-END (prio P, KIND): REST"; false if it is not one. */
-static bool parse_range_line(const char *s, size_t len, Line *ln)
-{
-    size_t sp = 0;
-    while (sp < len && s[sp] == ' ') {
-        sp++;
-    }
-    ln->level = (int)(sp / 2);
-    const char *p = s + sp, *end = s + len;
-    static const char overflow[] = "[DETECTED OVERFLOW!] ";
-    if ((size_t)(end - p) > sizeof(overflow) - 1 &&
-        memcmp(p, overflow, sizeof(overflow) - 1) == 0) {
-        p += sizeof(overflow) - 1;
-    }
-    if (end - p < 34 || p[16] != '-' || !parse_hex(p, 16, &ln->start) ||
-        !parse_hex(p + 17, 16, &ln->end)) {
-        return false;
-    }
-    p += 33;
-    static const char prio[] = " (prio ";
-    if ((size_t)(end - p) < sizeof(prio) || memcmp(p, prio, 7) != 0) {
-        return false;
-    }
-    p += 7;
-    char *q;
-    long pr = strtol(p, &q, 10);
-    if (q == p || q >= end || *q != ',' || pr < INT32_MIN || pr > INT32_MAX) {
-        return false;
-    }
-    ln->prio = (int)pr;
-    p = q + 1;
-    if (p >= end || *p != ' ') {
-        return false;
-    }
-    p++;
-    ln->nv = false;
-    if (end - p > 3 && memcmp(p, "nv-", 3) == 0) {
-        ln->nv = true;
-        p += 3;
-    }
-    const char *k = p;
-    while (p < end && *p != ')') {
-        p++;
-    }
-    size_t klen = (size_t)(p - k);
-    if (p >= end || klen == 0 || klen >= sizeof(ln->kind)) {
-        return false;
-    }
-    memcpy(ln->kind, k, klen);
-    ln->kind[klen] = '\0';
-    if (strcmp(ln->kind, "ram") && strcmp(ln->kind, "rom") &&
-        strcmp(ln->kind, "romd") && strcmp(ln->kind, "ramd") &&
-        strcmp(ln->kind, "i/o")) {
-        return false;
-    }
-    if (end - p < 3 || p[1] != ':' || p[2] != ' ') {
-        return false;
-    }
-    ln->rest = p + 3;
-    ln->restlen = (size_t)(end - ln->rest);
-    return true;
-}
-
-static char *dupn(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
-static bool ends_with(const char *s, size_t len, const char *suffix,
-                      size_t *newlen)
-{
-    size_t n = strlen(suffix);
-    if (len >= n && memcmp(s + len - n, suffix, n) == 0) {
-        *newlen = len - n;
-        return true;
-    }
-    return false;
-}
-
-/* Fills the name/alias part of @node from the text after the kind. */
-static bool parse_rest(Node *node, const char *r, size_t n)
-{
-    node->disabled = ends_with(r, n, " [disabled]", &n);
+    node->disabled = gm__ends_with(r, n, " [disabled]", &n);
     if (n > 6 && memcmp(r, "alias ", 6) == 0) {
-        /* "alias NAME @TARGET OFFSTART-OFFEND" */
         if (n < 6 + 2 + 34) {
             return false;
         }
         const char *range = r + n - 33;
         hwaddr astart, aend;
         if (range[-1] != ' ' || range[16] != '-' ||
-            !parse_hex(range, 16, &astart) ||
-            !parse_hex(range + 17, 16, &aend)) {
+            !gm__parse_hex(range, 16, &astart) ||
+            !gm__parse_hex(range + 17, 16, &aend)) {
             return false;
         }
         const char *body = r + 6;
@@ -264,45 +189,17 @@ static bool parse_rest(Node *node, const char *r, size_t n)
         if (!at) {
             return false;
         }
-        node->name = dupn(body, (size_t)(at - body));
-        node->target = dupn(at + 2, blen - (size_t)(at - body) - 2);
+        node->name = body;
+        node->name_len = (uint32_t)(at - body);
+        node->target = at + 2;
+        node->target_len = (uint32_t)(blen - (size_t)(at - body) - 2);
         node->alias_start = astart;
-        return node->name && node->target;
+        /* The printed end is the window's: it must agree with the size. */
+        return aend - astart == node->end - node->start;
     }
-    node->name = dupn(r, n);
-    return node->name != NULL;
-}
-
-static void node_free(Node *n)
-{
-    if (!n) {
-        return;
-    }
-    free(n->name);
-    free(n->target);
-    free(n->kids);
-    free(n);
-}
-
-/* --- step 1: parsing -------------------------------------------------------- */
-
-static Node *add_node(Importer *im, Node *parent, int level, int line)
-{
-    Node *n = calloc(1, sizeof(*n));
-    if (!n || !push(&im->nodes, &im->nnodes, sizeof(n), &n)) {
-        free(n);
-        im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY, "out of memory");
-        return NULL;
-    }
-    n->index = im->nnodes - 1;
-    n->parent = parent;
-    n->level = level;
-    n->line = line;
-    if (parent && !push(&parent->kids, &parent->nkids, sizeof(n), &n)) {
-        im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY, "out of memory");
-        return NULL;
-    }
-    return n;
+    node->name = r;
+    node->name_len = (uint32_t)n;
+    return true;
 }
 
 static gm_u128 printed_size(hwaddr start, hwaddr end)
@@ -314,70 +211,153 @@ static gm_u128 printed_size(hwaddr start, hwaddr end)
     return ((gm_u128)1 << 64) - start + end + 1;
 }
 
+static gm_u128 node_size(const Node *n)
+{
+    return printed_size(n->start, n->end);
+}
+
+/* --- step 1: parsing -------------------------------------------------------- */
+
+static Node *add_node(Importer *im, uint32_t parent, uint32_t level,
+                      uint32_t line)
+{
+    if (im->nnodes >= GM_NONE - 1 ||
+        !gm__grow(&im->nodes, im->nnodes, &im->cap_nodes, sizeof(Node))) {
+        oom(im);
+        return NULL;
+    }
+    Node *n = &im->nodes[im->nnodes++];
+    memset(n, 0, sizeof(*n));
+    n->parent = parent;
+    n->level = level;
+    n->line = line;
+    n->size = 1;
+    return n;
+}
+
+static const char hidden_name[] = "(hidden)";
+
+/* What kind of dump it is, and whether it was printed with -o; refuses the
+ * flat form here, with a clear word. */
+static int classify(Importer *im, const char *text, size_t len)
+{
+    GmLines l = { text, text + len, 0 };
+    const char *s;
+    size_t n;
+    bool any = false, all_owners = true, jump = false;
+    /* " [disabled]" before an owner (as -o prints it), or at the end. */
+    bool disabled_o = false, disabled = false;
+    bool first = true, prev_alias = false;
+    uint32_t prev = 0;
+    while (gm__next_line(&l, &s, &n)) {
+        size_t m = gm__skip_marks(s, n);
+        s += m;
+        n -= m;
+        if (gm__is_blank(s, n)) {
+            continue;
+        }
+        if (first && n >= 10 && memcmp(s, "FlatView #", 10) == 0) {
+            return fail(im, l.lineno, "%s",
+                        "this is `info mtree -f` output (flat views); the "
+                        "tree to import is `info mtree -D` (the -f dump goes "
+                        "with it as the flat dump)");
+        }
+        first = false;
+        GmLine ln;
+        if (!gm__parse_range_line(s, n, &ln)) {
+            prev = 0; /* a header, or an error found by the parse */
+            continue;
+        }
+        any = true;
+        size_t o = gm__owner_suffix(ln.rest, ln.restlen), rl;
+        all_owners &= o != 0;
+        disabled_o |=
+            o && gm__ends_with(ln.rest, ln.restlen - o, " [disabled]", &rl);
+        disabled |= gm__ends_with(ln.rest, ln.restlen, " [disabled]", &rl);
+        /* Deeper than one level below the line above, or below an alias
+         * (which has no subregions of its own to print): only hidden
+         * regions make that. */
+        jump |= ln.level > prev + 1 || (ln.level == prev + 1 && prev_alias);
+        prev = ln.level;
+        prev_alias = ln.restlen > 6 && !memcmp(ln.rest, "alias ", 6);
+    }
+    im->has_owners = any && all_owners;
+    /* Without -o, owner-like ends are part of names. */
+    disabled = im->has_owners ? disabled_o : disabled;
+    im->mode = disabled ? MODE_D : jump ? MODE_PLAIN : MODE_LITERAL;
+    return 0;
+}
+
+static bool in_window(const Node *p, hwaddr start)
+{
+    return start >= p->start && start <= p->end;
+}
+
 static int parse_dump(Importer *im, const char *text)
 {
+    size_t len = strlen(text);
+    if (len > GM_MTREE_MAX_INPUT) {
+        return fail(im, 0, "the dump is larger than %zu MiB",
+                    GM_MTREE_MAX_INPUT >> 20);
+    }
+    if (classify(im, text, len)) {
+        return im->err;
+    }
     Group *g = NULL;
-    Node *stack[256];
-    int depth = 0; /* nodes on the stack */
-    int lineno = 0;
+    uint32_t *stack = NULL; /* the nodes above the current line */
+    size_t depth = 0, cap = 0;
     bool in_header = false;
-    for (const char *p = text; *p && !im->err;) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-        const char *next = eol ? eol + 1 : p + len;
-        lineno++;
-        if (len && p[len - 1] == '\r') {
-            len--;
-        }
-        bool blank = true;
-        for (size_t i = 0; i < len; i++) {
-            blank &= isspace((unsigned char)p[i]) != 0;
-        }
-        if (blank) {
+    GmLines l = { text, text + len, 0 };
+    const char *p;
+    size_t n;
+    char q[84];
+    while (!im->err && gm__next_line(&l, &p, &n)) {
+        uint32_t lineno = l.lineno;
+        size_t m = gm__skip_marks(p, n);
+        if (gm__is_blank(p + m, n - m)) {
             in_header = false;
-            p = next;
             continue;
         }
         static const char as_hdr[] = "address-space: ";
         static const char mr_hdr[] = "memory-region: ";
-        bool is_as = len >= 15 && memcmp(p, as_hdr, 15) == 0;
-        bool is_mr = len >= 15 && memcmp(p, mr_hdr, 15) == 0;
+        bool is_as = n - m >= 15 && memcmp(p + m, as_hdr, 15) == 0;
+        bool is_mr = n - m >= 15 && memcmp(p + m, mr_hdr, 15) == 0;
         if (is_as || is_mr) {
-            char *name = dupn(p + 15, len - 15);
-            if (!name) {
-                return im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY,
-                                               "out of memory");
-            }
-            if (!(is_as && in_header && g && g->is_as && !g->root)) {
-                Group ng = { .is_as = is_as };
-                if (!push(&im->groups, &im->ngroups, sizeof(ng), &ng)) {
-                    free(name);
-                    return im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY,
-                                                   "out of memory");
+            /* Consecutive address-space headers name one root. */
+            if (!(is_as && in_header && g && g->is_as && g->root == GM_NONE)) {
+                if (!gm__grow(&im->groups, im->ngroups, &im->cap_groups,
+                              sizeof(Group))) {
+                    oom(im);
+                    break;
                 }
-                g = &im->groups[im->ngroups - 1];
+                g = &im->groups[im->ngroups++];
+                *g = (Group){ .is_as = is_as,
+                              .line = lineno,
+                              .first_name = im->nnames,
+                              .root = GM_NONE };
             }
-            if (!push(&g->names, &g->nnames, sizeof(name), &name)) {
-                free(name);
-                return im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY,
-                                               "out of memory");
+            if (!gm__grow(&im->names, im->nnames, &im->cap_names,
+                          sizeof(GmStr))) {
+                oom(im);
+                break;
             }
+            im->names[im->nnames++] =
+                (GmStr){ p + m + 15, (uint32_t)(n - m - 15) };
+            g->nnames++;
             in_header = true;
             depth = 0;
-            p = next;
             continue;
         }
-        Line ln;
-        if (!parse_range_line(p, len, &ln)) {
-            char *t = dupn(p, len > 80 ? 80 : len);
-            fail(im, lineno, "not an `info mtree` line: '%s'", t ? t : "");
-            free(t);
+        GmLine ln;
+        if (!gm__parse_range_line(p, n, &ln)) {
+            fail(im, lineno, "not an `info mtree` line: '%s'",
+                 gm__quote(p, n, q));
             break;
         }
         if (!g) {
             fail(im, lineno, "%s",
-                 "region line before any address-space: "
-                 "or memory-region: header");
+                 "region line before any address-space: or memory-region: "
+                 "header");
             break;
         }
         in_header = false;
@@ -385,99 +365,169 @@ static int parse_dump(Importer *im, const char *text)
             fail(im, lineno, "%s", "region line without indentation");
             break;
         }
-        if (!g->root && ln.level != 1) {
+        if (g->root == GM_NONE && ln.level != 1) {
             fail(im, lineno, "%s",
-                 "the first region of a group must be at "
-                 "indentation level 1");
+                 im->mode == MODE_PLAIN
+                     ? "the group's root region is hidden (disabled): a plain "
+                       "`info mtree` dump cannot be imported exactly; import "
+                       "`info mtree -D`"
+                     : "the first region of a group must be at indentation "
+                       "level 1");
             break;
         }
-        if (g->root && ln.level == 1) {
+        if (g->root != GM_NONE && ln.level == 1) {
             fail(im, lineno, "%s",
-                 "a group has one root region; a second "
-                 "one at level 1 is not allowed");
+                 "a group has one root region; a second one at level 1 is "
+                 "not allowed");
             break;
         }
-        if (ln.level > 250) {
-            fail(im, lineno, "%s", "indentation too deep");
-            break;
-        }
-        while (depth > 0 && stack[depth - 1]->level >= ln.level) {
+        while (depth > 0 && im->nodes[stack[depth - 1]].level >= ln.level) {
             depth--;
         }
-        Node *parent = depth ? stack[depth - 1] : NULL;
-        /* Plain `info mtree` hides disabled regions but prints their
-         * children one level deeper.  A line one level below an alias, or
-         * outside the window of the line above, belongs to such a hidden
-         * sibling rather than to that line. */
-        if (parent && parent->level + 1 == ln.level && parent->parent &&
-            (parent->target || ln.start < parent->start ||
-             ln.start > parent->end)) {
-            depth--;
-            parent = parent->parent;
-        }
-        while (parent && parent->level + 1 < ln.level) {
-            Node *h = add_node(im, parent, parent->level + 1, lineno);
-            if (!h) {
+        uint32_t parent = depth ? stack[depth - 1] : GM_NONE;
+        if (im->mode != MODE_PLAIN) {
+            if (parent != GM_NONE && im->nodes[parent].level + 1 != ln.level) {
+                fail(im, lineno, "%s",
+                     "indented two levels or more below the line above, "
+                     "which `info mtree -D` never does");
                 break;
             }
-            h->name = gm__strdup("(hidden)");
-            h->start = ln.start;
-            h->end = parent->end;
-            h->size = printed_size(h->start, h->end);
-            strcpy(h->kind, "i/o");
-            h->disabled = true;
-            h->synthetic = true;
-            stack[depth++] = h;
-            parent = h;
-        }
-        if (im->err) {
-            break;
-        }
-        Node *n = add_node(im, parent, ln.level, lineno);
-        if (!n) {
-            break;
-        }
-        n->start = ln.start;
-        n->end = ln.end;
-        n->size = printed_size(ln.start, ln.end);
-        n->prio = ln.prio;
-        n->nv = ln.nv;
-        memcpy(n->kind, ln.kind, sizeof(n->kind));
-        if (!parse_rest(n, ln.rest, ln.restlen)) {
-            fail(im, lineno, "%s", "malformed region name or alias suffix");
-            break;
-        }
-        if (!g->root) {
-            g->root = n;
-        }
-        stack[depth++] = n;
-        p = next;
-    }
-    if (!im->err) {
-        for (size_t i = 0; i < im->ngroups; i++) {
-            if (!im->groups[i].root && !im->groups[i].is_as) {
-                return fail(im, 0, "memory-region: %s has no region line",
-                            im->groups[i].names[0]);
+        } else {
+            /* Plain `info mtree` hides disabled regions but prints their
+             * children one level deeper.  A line one level below an alias,
+             * or outside the window of the line above, belongs to such a
+             * hidden sibling rather than to that line. */
+            Node *pn = parent != GM_NONE ? &im->nodes[parent] : NULL;
+            if (pn && !pn->synthetic && pn->level + 1 == ln.level &&
+                pn->parent != GM_NONE &&
+                (pn->target || !in_window(pn, ln.start))) {
+                depth--;
+                parent = pn->parent;
+            }
+            while (parent != GM_NONE &&
+                   im->nodes[parent].level + 1 < ln.level) {
+                uint32_t lv = im->nodes[parent].level + 1;
+                Node *h = add_node(im, parent, lv, lineno);
+                if (!h) {
+                    break;
+                }
+                h->name = hidden_name;
+                h->name_len = sizeof(hidden_name) - 1;
+                h->kind = GM_K_IO;
+                h->disabled = true;
+                h->synthetic = true;
+                h->start = ln.start; /* the window is fixed later */
+                h->end = ln.end;
+                if (!gm__grow(&stack, depth, &cap, sizeof(*stack))) {
+                    oom(im);
+                    break;
+                }
+                parent = stack[depth++] = (uint32_t)(im->nnodes - 1);
+            }
+            if (im->err) {
+                break;
             }
         }
-        /* An address-space header with no tree shares the next group's
-         * root (QEMU prints all names of one root, then the tree once). */
-        if (im->ngroups && !im->groups[im->ngroups - 1].root) {
-            return fail(im, 0, "address-space: %s has no region tree",
-                        im->groups[im->ngroups - 1].names[0]);
+        Node *nd = add_node(im, parent, ln.level, lineno);
+        if (!nd) {
+            break;
         }
-        if (im->ngroups == 0) {
-            return fail(im, 0, "%s",
-                        "no address-space or memory-region "
-                        "group found");
+        nd->start = ln.start;
+        nd->end = ln.end;
+        nd->prio = ln.prio;
+        nd->nv = ln.nv;
+        nd->kind = ln.kind;
+        if (!parse_rest(im, nd, ln.rest, ln.restlen)) {
+            fail(im, lineno, "%s",
+                 im->has_owners ? "malformed region name, alias or owner"
+                                : "malformed region name or alias suffix");
+            break;
+        }
+        uint32_t idx = (uint32_t)(im->nnodes - 1);
+        if (g->root == GM_NONE) {
+            g->root = idx;
+            nd->as_root = g->is_as;
+        }
+        if (!gm__grow(&stack, depth, &cap, sizeof(*stack))) {
+            oom(im);
+            break;
+        }
+        stack[depth++] = idx;
+    }
+    free(stack);
+    if (im->err) {
+        return im->err;
+    }
+    if (im->ngroups == 0) {
+        return fail(im, 0, "%s",
+                    len ? "no address-space or memory-region group found"
+                        : "the dump is empty");
+    }
+    for (size_t i = 0; i < im->ngroups; i++) {
+        Group *gr = &im->groups[i];
+        if (gr->root == GM_NONE) {
+            GmStr *nm = &im->names[gr->first_name];
+            return fail(im, gr->line, "%s %.*s has no region tree%s",
+                        gr->is_as ? "address-space:" : "memory-region:",
+                        (int)(nm->len > 200 ? 200 : nm->len), nm->s,
+                        im->mode == MODE_PLAIN
+                            ? " (its root is disabled: import `info mtree -D`)"
+                            : "");
         }
     }
-    return im->err;
+    return 0;
+}
+
+/* Sizes, kid counts, the windows of stand-ins and the structural hashes,
+ * children before parents (reverse document order). */
+static void finish_nodes(Importer *im)
+{
+    for (size_t i = im->nnodes; i-- > 0;) {
+        Node *n = &im->nodes[i];
+        if (n->parent != GM_NONE) {
+            Node *p = &im->nodes[n->parent];
+            p->size += n->size;
+            p->nkids++;
+            if (p->synthetic) {
+                /* A stand-in is just wide enough for what it holds. */
+                if (n->start < p->start) {
+                    p->start = n->start;
+                }
+                if (n->end > p->end) {
+                    p->end = n->end;
+                }
+            }
+        }
+    }
+    /* Hashes need the final windows (relative addresses). */
+    for (size_t i = im->nnodes; i-- > 0;) {
+        Node *n = &im->nodes[i];
+        hwaddr rel = n->parent != GM_NONE
+                         ? n->start - im->nodes[n->parent].start
+                         : n->start;
+        gm_u128 size = node_size(n);
+        uint64_t h = gm__hash_bytes(n->name, n->name_len);
+        h = mix(h, n->target ? gm__hash_bytes(n->target, n->target_len) : 1);
+        h = mix(h, n->owner ? gm__hash_bytes(n->owner, n->owner_len) : 2);
+        h = mix(h, rel);
+        h = mix(h, (uint64_t)size);
+        h = mix(h, (uint64_t)(size >> 64));
+        h = mix(h, (uint64_t)(int64_t)n->prio);
+        h = mix(h, n->kind);
+        h = mix(h, n->alias_start);
+        h = mix(h, (uint64_t)n->nv | ((uint64_t)n->disabled << 1) |
+                       ((uint64_t)n->nkids << 2));
+        /* Children: their hashes in order. */
+        for (size_t k = i + 1; k < i + n->size; k += im->nodes[k].size) {
+            h = mix(h, im->nodes[k].hash);
+        }
+        n->hash = h;
+    }
 }
 
 /* --- step 2: classes ---------------------------------------------------------- */
 
-static size_t uf_find(Importer *im, size_t i)
+static uint32_t uf_find(Importer *im, uint32_t i)
 {
     while (im->uf[i] != i) {
         im->uf[i] = im->uf[im->uf[i]];
@@ -486,111 +536,138 @@ static size_t uf_find(Importer *im, size_t i)
     return i;
 }
 
-static hwaddr rel_addr(const Node *n)
+static hwaddr rel_addr(const Importer *im, const Node *n)
 {
-    return n->parent ? n->start - n->parent->start : n->start;
+    return n->parent != GM_NONE ? n->start - im->nodes[n->parent].start
+                                : n->start;
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
+static bool same_str(const char *a, uint32_t al, const char *b, uint32_t bl)
 {
-    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h;
-}
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; s && *s; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    if (!a || !b) {
+        return a == b;
     }
-    return h;
+    return gm__str_eq(a, al, b, bl);
 }
 
-static void compute_hashes(Node *n)
+/* Whether the subtrees at @a and @b print the same (both runs of nodes in
+ * preorder, so position by position). */
+static bool same_subtree(const Importer *im, uint32_t a, uint32_t b)
 {
-    uint64_t h = hash_str(n->name);
-    h = mix(h, hash_str(n->target));
-    h = mix(h, rel_addr(n));
-    h = mix(h, (uint64_t)n->size);
-    h = mix(h, (uint64_t)(n->size >> 64));
-    h = mix(h, (uint64_t)(int64_t)n->prio);
-    h = mix(h, hash_str(n->kind));
-    h = mix(h, n->alias_start);
-    h = mix(h, (uint64_t)n->nv | ((uint64_t)n->disabled << 1));
-    for (size_t i = 0; i < n->nkids; i++) {
-        compute_hashes(n->kids[i]);
-        h = mix(h, n->kids[i]->hash);
-    }
-    n->hash = h;
-}
-
-static bool same_node(const Node *a, const Node *b)
-{
-    if (a->hash != b->hash || a->nkids != b->nkids ||
-        rel_addr(a) != rel_addr(b) || a->size != b->size ||
-        a->prio != b->prio || a->nv != b->nv || a->disabled != b->disabled ||
-        a->alias_start != b->alias_start || strcmp(a->kind, b->kind) ||
-        strcmp(a->name, b->name) || (!a->target != !b->target) ||
-        (a->target && strcmp(a->target, b->target))) {
+    if (im->nodes[a].size != im->nodes[b].size) {
         return false;
     }
-    for (size_t i = 0; i < a->nkids; i++) {
-        if (!same_node(a->kids[i], b->kids[i])) {
+    for (uint32_t i = 0; i < im->nodes[a].size; i++) {
+        const Node *x = &im->nodes[a + i], *y = &im->nodes[b + i];
+        if (x->hash != y->hash || x->nkids != y->nkids ||
+            rel_addr(im, x) != rel_addr(im, y) ||
+            x->end - x->start != y->end - y->start || x->prio != y->prio ||
+            x->nv != y->nv || x->disabled != y->disabled ||
+            x->alias_start != y->alias_start || x->kind != y->kind ||
+            !same_str(x->name, x->name_len, y->name, y->name_len) ||
+            !same_str(x->target, x->target_len, y->target, y->target_len) ||
+            !same_str(x->owner, x->owner_len, y->owner, y->owner_len)) {
             return false;
         }
     }
     return true;
 }
 
-static void union_trees(Importer *im, Node *a, Node *b)
+static void union_subtrees(Importer *im, uint32_t a, uint32_t b)
 {
-    size_t ra = uf_find(im, a->index), rb = uf_find(im, b->index);
-    if (ra != rb) {
-        /* Keep the earlier node as representative. */
-        if (ra < rb) {
-            im->uf[rb] = ra;
-        } else {
-            im->uf[ra] = rb;
-        }
-    }
-    for (size_t i = 0; i < a->nkids; i++) {
-        union_trees(im, a->kids[i], b->kids[i]);
-    }
-}
-
-static bool in_subtree(const Node *n, const Node *root)
-{
-    for (; n; n = n->parent) {
-        if (n == root) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Unions the root of group @g with the first equal occurrence that is a
- * child somewhere (or, for a memory-region group, an address-space root). */
-static void match_group(Importer *im, Group *g)
-{
-    Node *r = g->root;
-    for (size_t i = 0; i < im->nnodes; i++) {
-        Node *c = im->nodes[i];
-        if (in_subtree(c, r)) {
-            continue;
-        }
-        bool candidate = c->parent != NULL;
-        if (!candidate && !g->is_as) {
-            for (size_t k = 0; k < im->ngroups; k++) {
-                if (im->groups[k].is_as && im->groups[k].root == c) {
-                    candidate = true;
-                }
+    for (uint32_t i = 0; i < im->nodes[a].size; i++) {
+        uint32_t ra = uf_find(im, a + i), rb = uf_find(im, b + i);
+        if (ra != rb) {
+            /* Keep the earlier node as representative. */
+            if (ra < rb) {
+                im->uf[rb] = ra;
+            } else {
+                im->uf[ra] = rb;
             }
         }
-        if (candidate && same_node(r, c)) {
-            union_trees(im, r, c);
-            return;
+    }
+}
+
+/* Open hash from subtree hashes to lists of nodes in document order. */
+typedef struct HashIdx {
+    uint32_t *head; /* per bucket */
+    uint32_t *next; /* per node */
+    size_t mask;
+} HashIdx;
+
+static bool hashidx_build(HashIdx *x, const Importer *im, bool as_roots)
+{
+    size_t cap = 64;
+    while (cap < 2 * im->nnodes) {
+        cap *= 2;
+    }
+    x->mask = cap - 1;
+    x->head = malloc(cap * sizeof(uint32_t));
+    x->next = malloc((im->nnodes ? im->nnodes : 1) * sizeof(uint32_t));
+    if (!x->head || !x->next) {
+        return false;
+    }
+    memset(x->head, 0xff, cap * sizeof(uint32_t));
+    for (size_t i = im->nnodes; i-- > 0;) {
+        const Node *n = &im->nodes[i];
+        if (as_roots ? n->as_root : n->parent != GM_NONE) {
+            size_t b = n->hash & x->mask;
+            x->next[i] = x->head[b];
+            x->head[b] = (uint32_t)i;
         }
     }
+    return true;
+}
+
+static void hashidx_free(HashIdx *x)
+{
+    free(x->head);
+    free(x->next);
+}
+
+/* The first node of @x's list for @r's hash, outside @r's subtree, equal
+ * to it; GM_NONE if there is none. */
+static uint32_t first_equal(const Importer *im, const HashIdx *x, uint32_t r)
+{
+    const Node *rn = &im->nodes[r];
+    for (uint32_t c = x->head[rn->hash & x->mask]; c != GM_NONE;
+         c = x->next[c]) {
+        if (c >= r && c < r + rn->size) {
+            continue;
+        }
+        if (im->nodes[c].hash == rn->hash && same_subtree(im, r, c)) {
+            return c;
+        }
+    }
+    return GM_NONE;
+}
+
+/* Unions the root of each group with the first equal occurrence that is a
+ * child somewhere (or, for a memory-region group, an address-space root). */
+static int match_groups(Importer *im)
+{
+    HashIdx kids = { 0 }, roots = { 0 };
+    if (!hashidx_build(&kids, im, false) || !hashidx_build(&roots, im, true)) {
+        hashidx_free(&kids);
+        hashidx_free(&roots);
+        return oom(im);
+    }
+    for (size_t k = 0; k < im->ngroups; k++) {
+        Group *g = &im->groups[k];
+        uint32_t c = first_equal(im, &kids, g->root);
+        if (!g->is_as) {
+            uint32_t c2 = first_equal(im, &roots, g->root);
+            if (c2 < c) {
+                c = c2;
+            }
+        }
+        if (c != GM_NONE) {
+            union_subtrees(im, g->root, c);
+        }
+    }
+    hashidx_free(&kids);
+    hashidx_free(&roots);
+    return 0;
 }
 
 /* --- step 3 and 4: building ---------------------------------------------------- */
@@ -614,504 +691,442 @@ static const MemoryRegionOps imported_io_ops = {
     .impl = { .min_access_size = 1, .max_access_size = 8 },
 };
 
-static bool name_in(char **v, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i], name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
+typedef struct Build {
+    Importer *im;
+    GmMtreeImport *res;
+    uint32_t *cls_of; /* node index -> class number */
+    uint32_t *rep;    /* class number -> representative node */
+    uint32_t *target; /* class number -> class of alias target, or GM_NONE */
+    bool *has_kids;   /* class number -> some occurrence has subregions */
+    size_t ncls;
+    GmNameTab groups_by_name; /* memory-region groups, listed via gnext */
+    uint32_t *gnext;
+} Build;
+
+/* How many groups of one name an alias looks through for one that fits. */
+#define ALIAS_TARGET_TRIES 64
 
 /* The class of the "memory-region:" group an alias @n points at. */
-static long alias_target_class(Importer *im, const Node *n)
+static uint32_t alias_target_class(Build *b, const Node *n)
 {
-    long first = -1;
-    for (size_t k = 0; k < im->ngroups; k++) {
-        Group *g = &im->groups[k];
-        if (g->is_as || strcmp(g->names[0], n->target) != 0) {
-            continue;
-        }
-        long cls = (long)uf_find(im, g->root->index);
-        if (first < 0) {
+    Importer *im = b->im;
+    GmNameEnt *e =
+        gm__name_get(&b->groups_by_name, n->target, n->target_len, false);
+    uint32_t first = GM_NONE;
+    unsigned tries = 0;
+    for (uint32_t k = e ? e->head : GM_NONE;
+         k != GM_NONE && tries < ALIAS_TARGET_TRIES; k = b->gnext[k], tries++) {
+        const Node *root = &im->nodes[im->groups[k].root];
+        uint32_t cls = b->cls_of[im->groups[k].root];
+        if (first == GM_NONE) {
             first = cls;
         }
-        if ((gm_u128)n->alias_start + n->size <= g->root->size &&
-            (strcmp(n->kind, g->root->kind) == 0 || g->root->target)) {
+        if ((gm_u128)n->alias_start + node_size(n) <= node_size(root) &&
+            (n->kind == root->kind || root->target)) {
             return cls;
         }
     }
     return first;
 }
 
-typedef struct Build {
-    Importer *im;
-    GmMtreeImport *res;
-    size_t *cls_of; /* node index -> class number */
-    Node **rep;     /* class number -> representative node */
-    long *target;   /* class number -> class of alias target, or -1 */
-    size_t ncls;
-} Build;
+/* A NUL-terminated copy of a name, in a buffer reused from call to call. */
+static const char *cname(Build *b, const char *s, uint32_t len, char **buf,
+                         size_t *cap)
+{
+    if (len + 1 > *cap) {
+        char *nb = realloc(*buf, len + 1);
+        if (!nb) {
+            oom(b->im);
+            return NULL;
+        }
+        *buf = nb;
+        *cap = len + 1;
+    }
+    memcpy(*buf, s, len);
+    (*buf)[len] = '\0';
+    return *buf;
+}
 
-static int init_class(Build *b, size_t c)
+static int init_class(Build *b, size_t c, char **buf, size_t *cap)
 {
     Importer *im = b->im;
-    Node *n = b->rep[c];
+    Node *n = &im->nodes[b->rep[c]];
     MemoryRegion *mr = &b->res->regions[c];
+    gm_u128 size128 = node_size(n);
     uint64_t size =
-        n->size == ((gm_u128)1 << 64) ? UINT64_MAX : (uint64_t)n->size;
+        size128 == ((gm_u128)1 << 64) ? UINT64_MAX : (uint64_t)size128;
     Error *err = NULL;
-    bool has_kids = false;
-    for (size_t i = 0; i < im->nnodes && !has_kids; i++) {
-        Node *k = im->nodes[i];
-        has_kids = k->parent && b->cls_of[k->parent->index] == c;
+    const char *name = cname(b, n->name, n->name_len, buf, cap);
+    if (!name) {
+        return im->err;
     }
     if (n->target) {
         MemoryRegion *orig = &b->res->regions[b->target[c]];
-        if (gm_memory_region_init_alias(mr, NULL, n->name, orig, n->alias_start,
+        if (gm_memory_region_init_alias(mr, NULL, name, orig, n->alias_start,
                                         size, &err)) {
             fail(im, n->line, "%s", error_get_pretty(err));
             error_free(err);
             return im->err;
         }
-    } else if (!strcmp(n->kind, "ram") || !strcmp(n->kind, "rom") ||
-               !strcmp(n->kind, "ramd") || !strcmp(n->kind, "romd")) {
-        if (!gm__region_init_ram_flags(mr, NULL, n->name, size, RAM_NORESERVE,
+    } else if (n->kind != GM_K_IO) {
+        if (!gm__region_init_ram_flags(mr, NULL, name, size, RAM_NORESERVE,
                                        &err)) {
             fail(im, n->line, "%s", error_get_pretty(err));
             error_free(err);
             return im->err;
         }
-        if (!strcmp(n->kind, "rom")) {
+        if (n->kind == GM_K_ROM) {
             mr->readonly = true;
-        } else if (!strcmp(n->kind, "ramd")) {
+        } else if (n->kind == GM_K_RAMD) {
             mr->ram_device = true;
             mr->ops = &gm__ram_device_ops;
             mr->opaque = mr;
-        } else if (!strcmp(n->kind, "romd")) {
+        } else if (n->kind == GM_K_ROMD) {
             mr->ram = false;
             mr->rom_device = true;
             mr->romd_mode = true;
             mr->ops = &imported_io_ops;
         }
     } else {
-        bool mmio;
-        if (has_kids) {
-            mmio = im->have_hint &&
-                   name_in(im->hint.parent_names, im->hint.nparents, n->name);
-        } else {
-            mmio = !(im->have_hint &&
-                     name_in(im->hint.empty_names, im->hint.nempty, n->name));
-        }
+        uint32_t fl = im->have_hint
+                          ? name_flags(&im->names_tab, n->name, n->name_len)
+                          : 0;
+        bool mmio = b->has_kids[c] ? (fl & GM_N_FILLS) : !(fl & GM_N_EMPTY);
         if (n->synthetic) {
             mmio = false;
         }
         if (mmio) {
-            memory_region_init_io(mr, NULL, &imported_io_ops, NULL, n->name,
-                                  size);
+            memory_region_init_io(mr, NULL, &imported_io_ops, NULL, name, size);
         } else {
-            memory_region_init(mr, NULL, n->name, size);
+            memory_region_init(mr, NULL, name, size);
         }
+        /* 2^64 - 1 bytes, which the uint64_t API cannot say. */
+        mr->size = (Int128)size128;
     }
     mr->nonvolatile = n->nv;
     mr->enabled = !n->disabled;
+    if (n->owner) {
+        if (!gm__import_intern(b->res, n->owner, n->owner_len,
+                               &b->res->owner[c])) {
+            return oom(im);
+        }
+    }
     b->res->made[c] = true;
+    b->res->made_order[b->res->nmade++] = c;
     return 0;
 }
 
+/* Non-aliases first, then each alias after the chain of aliases it points
+ * through. */
 static int build_regions(Build *b)
 {
     Importer *im = b->im;
-    /* Non-aliases first, then aliases whose target is ready, repeatedly. */
-    size_t left = 0;
-    for (size_t c = 0; c < b->ncls; c++) {
-        if (!b->rep[c]->target) {
-            if (init_class(b, c)) {
-                return im->err;
-            }
-        } else {
-            left++;
+    char *buf = NULL;
+    size_t cap = 0;
+    uint32_t *chain = malloc((b->ncls ? b->ncls : 1) * sizeof(uint32_t));
+    uint8_t *state = calloc(b->ncls ? b->ncls : 1, 1); /* 1: on a chain */
+    if (!chain || !state) {
+        oom(im);
+        goto out;
+    }
+    for (size_t c = 0; c < b->ncls && !im->err; c++) {
+        if (!im->nodes[b->rep[c]].target) {
+            init_class(b, c, &buf, &cap);
         }
     }
-    while (left) {
-        size_t done = 0;
-        for (size_t c = 0; c < b->ncls; c++) {
-            if (b->res->made[c] || !b->rep[c]->target ||
-                !b->res->made[b->target[c]]) {
+    for (size_t c = 0; c < b->ncls && !im->err; c++) {
+        size_t n = 0;
+        uint32_t x = (uint32_t)c;
+        while (!b->res->made[x]) {
+            if (state[x]) {
+                Node *rn = &im->nodes[b->rep[x]];
+                fail(im, rn->line, "alias '%.*s' is part of an alias cycle",
+                     (int)(rn->name_len > 200 ? 200 : rn->name_len), rn->name);
+                goto out;
+            }
+            state[x] = 1;
+            chain[n++] = x;
+            x = b->target[x];
+        }
+        while (n && !im->err) {
+            init_class(b, chain[--n], &buf, &cap);
+        }
+    }
+out:
+    free(buf);
+    free(chain);
+    free(state);
+    return im->err;
+}
+
+/* Links every class's children into it, top-down: a class's children go in
+ * before the children of any region under it or aliased from it (so that
+ * adding a subregion never has a filled subtree to search for cycles), and
+ * each container's in reverse print order (the first printed ends up
+ * newest, as QEMU prints equal siblings). */
+static int link_children(Build *b)
+{
+    Importer *im = b->im;
+    size_t nc = b->ncls;
+    uint32_t *indeg = calloc(nc ? nc : 1, sizeof(uint32_t));
+    uint32_t *queue = malloc((nc ? nc : 1) * sizeof(uint32_t));
+    bool *linked = calloc(nc ? nc : 1, sizeof(bool));
+    bool *done = calloc(nc ? nc : 1, sizeof(bool));
+    if (!indeg || !queue || !linked || !done) {
+        oom(im);
+        goto out;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        const Node *r = &im->nodes[b->rep[c]];
+        for (uint32_t k = b->rep[c] + 1; k < b->rep[c] + r->size;
+             k += im->nodes[k].size) {
+            indeg[b->cls_of[k]]++;
+        }
+        if (b->target[c] != GM_NONE) {
+            indeg[b->target[c]]++;
+        }
+    }
+    size_t qh = 0, qt = 0;
+    for (size_t c = 0; c < nc; c++) {
+        if (!indeg[c]) {
+            queue[qt++] = (uint32_t)c;
+        }
+    }
+    /* Classes left over sit on a containment cycle: add_subregion refuses
+     * those with a precise error, so take them in order. */
+    for (size_t next = 0; !im->err;) {
+        uint32_t c;
+        if (qh < qt) {
+            c = queue[qh++];
+        } else {
+            while (next < nc && done[next]) {
+                next++;
+            }
+            if (next == nc) {
+                break;
+            }
+            c = (uint32_t)next;
+        }
+        if (done[c]) {
+            continue;
+        }
+        done[c] = true;
+        const Node *r = &im->nodes[b->rep[c]];
+        MemoryRegion *parent = &b->res->regions[c];
+        /* The children of the representative, last printed first. */
+        uint32_t nk = 0;
+        uint32_t *kids = malloc((r->nkids ? r->nkids : 1) * sizeof(uint32_t));
+        if (!kids) {
+            oom(im);
+            break;
+        }
+        for (uint32_t k = b->rep[c] + 1; k < b->rep[c] + r->size;
+             k += im->nodes[k].size) {
+            kids[nk++] = k;
+        }
+        while (nk-- > 0 && !im->err) {
+            const Node *n = &im->nodes[kids[nk]];
+            uint32_t kc = b->cls_of[kids[nk]];
+            MemoryRegion *mr = &b->res->regions[kc];
+            if (--indeg[kc] == 0 && !done[kc]) {
+                queue[qt++] = kc;
+            }
+            if (linked[kc]) {
+                if (mr->container != parent) {
+                    fail(im, n->line,
+                         "region '%.*s' appears in two different containers",
+                         (int)(n->name_len > 200 ? 200 : n->name_len), n->name);
+                }
                 continue;
             }
-            if (init_class(b, c)) {
-                return im->err;
+            Error *err = NULL;
+            if (gm_memory_region_add_subregion(parent, rel_addr(im, n), mr,
+                                               n->prio, &err)) {
+                fail(im, n->line, "%s", error_get_pretty(err));
+                error_free(err);
             }
-            done++;
+            linked[kc] = true;
         }
-        if (!done) {
-            for (size_t c = 0; c < b->ncls; c++) {
-                if (!b->res->made[c]) {
-                    return fail(im, b->rep[c]->line,
-                                "alias '%s' is part of an alias cycle",
-                                b->rep[c]->name);
-                }
-            }
+        free(kids);
+        if (b->target[c] != GM_NONE && --indeg[b->target[c]] == 0 &&
+            !done[b->target[c]]) {
+            queue[qt++] = b->target[c];
         }
-        left -= done;
+    }
+    /* Roots of groups keep their printed address and priority too. */
+    for (size_t k = 0; k < im->ngroups && !im->err; k++) {
+        const Node *r = &im->nodes[im->groups[k].root];
+        MemoryRegion *mr = &b->res->regions[b->cls_of[im->groups[k].root]];
+        if (!mr->container) {
+            mr->priority = r->prio;
+            mr->addr = r->start;
+        }
+    }
+out:
+    free(indeg);
+    free(queue);
+    free(linked);
+    free(done);
+    return im->err;
+}
+
+/* --- the -f facts ---------------------------------------------------------- */
+
+/* The names of the dump's regions, with what the hints need to know. */
+static int index_names(Importer *im)
+{
+    for (size_t i = 0; i < im->nnodes; i++) {
+        const Node *n = &im->nodes[i];
+        if (n->target || n->synthetic) {
+            continue;
+        }
+        GmNameEnt *e = gm__name_get(&im->names_tab, n->name, n->name_len, true);
+        if (!e) {
+            return oom(im);
+        }
+        e->flags |= GM_N_REGION | (1u << n->kind);
+        e->flags |= n->nkids             ? GM_N_HAS_KIDS
+                    : n->kind == GM_K_IO ? GM_N_LEAF_IO
+                                         : 0;
     }
     return 0;
 }
 
-static int link_children(Build *b)
+/* What the -f text says that the tree cannot: which regions with
+ * subregions fill their gaps, which ranges are read-only through an alias,
+ * and (from a whole -f dump) which childless i/o regions render nothing. */
+static int apply_flat_facts(Importer *im)
 {
-    Importer *im = b->im;
-    bool *linked = calloc(b->ncls ? b->ncls : 1, sizeof(bool));
-    if (!linked) {
-        return im->err =
-                   gm_error_setg(im->errp, GM_ERR_NO_MEMORY, "out of memory");
-    }
-    /* Walk nodes in reverse document order: the last printed sibling is
-     * added first, so the first printed ends up newest. */
-    for (size_t i = im->nnodes; i-- > 0 && !im->err;) {
-        Node *n = im->nodes[i];
-        if (!n->parent) {
-            continue;
-        }
-        size_t c = b->cls_of[n->index], pc = b->cls_of[n->parent->index];
-        MemoryRegion *mr = &b->res->regions[c];
-        MemoryRegion *parent = &b->res->regions[pc];
-        if (linked[c]) {
-            if (mr->container != parent) {
-                fail(im, n->line,
-                     "region '%s' appears in two different "
-                     "containers",
-                     n->name);
+    GmFlat *f = &im->flat;
+    bool hintish_only = true;
+    for (size_t b = 0; b < f->nb; b++) {
+        for (size_t i = 0; i < f->b[b].nranges; i++) {
+            GmFlatRange *r = &f->r[f->b[b].first_range + i];
+            GmNameEnt *e =
+                gm__name_get(&im->names_tab, r->name.s, r->name.len, false);
+            uint32_t fl = e ? e->flags : 0;
+            bool rom_of_non_rom =
+                r->kind == GM_K_ROM && !(fl & (1u << GM_K_ROM));
+            hintish_only &= (fl & GM_N_HAS_KIDS) || rom_of_non_rom;
+            if (!e) {
+                continue;
             }
-            continue;
-        }
-        Error *err = NULL;
-        if (gm_memory_region_add_subregion(parent, rel_addr(n), mr, n->prio,
-                                           &err)) {
-            fail(im, n->line, "%s", error_get_pretty(err));
-            error_free(err);
-        }
-        linked[c] = true;
-    }
-    /* Roots of groups keep their printed priority too. */
-    for (size_t k = 0; k < im->ngroups; k++) {
-        Node *r = im->groups[k].root;
-        if (r) {
-            MemoryRegion *mr = &b->res->regions[b->cls_of[r->index]];
-            if (!mr->container) {
-                mr->priority = r->prio;
-                mr->addr = r->start;
+            e->flags |= GM_N_IN_FLAT | (fl & GM_N_HAS_KIDS ? GM_N_FILLS : 0);
+            if (rom_of_non_rom) {
+                if (!gm__grow(&im->roms, im->nroms, &im->cap_roms,
+                              sizeof(RomHint))) {
+                    return oom(im);
+                }
+                im->roms[im->nroms++] = (RomHint){ b, r->start, r->end };
             }
         }
     }
-    free(linked);
-    return im->err;
-}
-
-/* Marks read-only the alias nearest the leaf on the path that serves @addr
- * (or, with no alias on it, the innermost container).  *@done receives the
- * last address of the marked region's window, so that the caller can
- * continue after it.
- * Return: 1 when marked; 0 when nothing serves @addr or nothing could be
- * marked (the hint does not fit the tree: the caller stops following it);
- * -1 when the tree is too intricate to resolve. */
-static int mark_readonly_path(MemoryRegion *root, hwaddr addr, hwaddr *done,
-                              unsigned long *budget)
-{
-    MemoryRegionSection s;
-    GmResolvePath path;
-    int found = gm__resolve_at(root, 0, addr, &s, &path, budget);
-    if (found <= 0) {
-        return found;
-    }
-    /* path.mr[0] is the leaf; the deepest alias above it, or else its
-     * innermost container, is what a read-only hint speaks of. */
-    size_t pick = path.n;
-    for (size_t i = 1; i < path.n; i++) {
-        if (path.mr[i]->alias) {
-            pick = i;
-            break;
+    /* The distilled facts hold only those lines and "# not rendered:". */
+    im->full_flat = !f->has_not_rendered && !hintish_only;
+    if (im->full_flat) {
+        for (size_t i = 0; i < im->names_tab.cap; i++) {
+            GmNameEnt *e = &im->names_tab.e[i];
+            if (e->s && (e->flags & GM_N_LEAF_IO) &&
+                !(e->flags & GM_N_IN_FLAT)) {
+                e->flags |= GM_N_EMPTY;
+            }
         }
     }
-    if (pick == path.n && path.n > 1) {
-        pick = 1;
-    }
-    if (pick == path.n) {
-        return 0;
-    }
-    MemoryRegion *mark = path.mr[pick];
-    mark->readonly = true;
-    Int128 last = path.base[pick] + mark->size - 1;
-    *done = last > (Int128)UINT64_MAX ? UINT64_MAX
-            : last > (Int128)addr     ? (hwaddr)last
-                                      : addr;
-    return 1;
-}
-
-/* The tree of an address-space group: its own, or (for a header with no
- * tree, printed just before another group of the same root) the next one. */
-static Node *group_tree(Importer *im, Group *g)
-{
-    while (!g->root && g + 1 < im->groups + im->ngroups) {
-        g++;
-    }
-    return g->root;
+    return 0;
 }
 
 static int apply_rom_hints(Build *b)
 {
     Importer *im = b->im;
+    if (!im->nroms) {
+        return 0;
+    }
+    /* Address-space groups by name. */
+    GmNameTab by_name = { 0 };
+    uint32_t *next = malloc(im->ngroups * sizeof(uint32_t));
+    size_t *stamp = calloc(im->ngroups, sizeof(size_t));
+    if (!next || !stamp) {
+        oom(im);
+        goto out;
+    }
+    for (size_t k = 0; k < im->ngroups && !im->err; k++) {
+        Group *g = &im->groups[k];
+        next[k] = GM_NONE;
+        for (size_t a = 0; g->is_as && a < g->nnames; a++) {
+            GmStr *nm = &im->names[g->first_name + a];
+            GmNameEnt *e = gm__name_get(&by_name, nm->s, nm->len, true);
+            if (!e) {
+                oom(im);
+                goto out;
+            }
+            if (e->tail != k && e->head != k) {
+                if (e->tail == GM_NONE) {
+                    e->head = (uint32_t)k;
+                } else if (next[e->tail] == GM_NONE) {
+                    next[e->tail] = (uint32_t)k;
+                }
+                e->tail = (uint32_t)k;
+            }
+        }
+    }
     /* Resolving is cheap for any dump QEMU prints (a few hundred steps per
      * address); a crafted one could make it exponential, so all hints
      * together get a bounded number of steps. */
     unsigned long budget = GM_RESOLVE_BUDGET;
-    for (size_t i = 0; i < im->hint.nroms; i++) {
-        struct RomRange *rr = &im->hint.roms[i];
-        for (size_t k = 0; k < im->ngroups; k++) {
-            Group *g = &im->groups[k];
-            if (!g->is_as) {
-                continue;
-            }
-            bool match = false;
-            for (size_t a = 0; a < g->nnames; a++) {
-                match |= name_in(rr->as_names, rr->nas, g->names[a]);
-            }
-            Node *tree = group_tree(im, g);
-            if (!match || !tree) {
-                continue;
-            }
-            MemoryRegion *root = &b->res->regions[b->cls_of[tree->index]];
-            /* The range may span several aliases (PAM segments): mark each
-             * one that serves part of it. */
-            hwaddr a = rr->start, done = a;
-            int r;
-            while ((r = mark_readonly_path(root, a, &done, &budget)) > 0 &&
-                   done < rr->last) {
-                a = done + 1;
-            }
-            if (r < 0) {
-                return im->err = gm_error_setg(
-                           im->errp, GM_ERR_PARSE,
-                           "the read-only hint at 0x%" PRIx64
-                           " cannot be applied: the dump's aliases overlap "
-                           "too intricately to resolve an address",
-                           a);
-            }
-        }
-    }
-    return 0;
-}
-
-/* --- the -f facts ---------------------------------------------------------- */
-
-static void hint_free(Hint *h)
-{
-    for (size_t i = 0; i < h->nparents; i++) {
-        free(h->parent_names[i]);
-    }
-    for (size_t i = 0; i < h->nempty; i++) {
-        free(h->empty_names[i]);
-    }
-    for (size_t i = 0; i < h->nroms; i++) {
-        for (size_t k = 0; k < h->roms[i].nas; k++) {
-            free(h->roms[i].as_names[k]);
-        }
-        free(h->roms[i].as_names);
-    }
-    free(h->parent_names);
-    free(h->empty_names);
-    free(h->roms);
-    memset(h, 0, sizeof(*h));
-}
-
-/* Name of a flat-view line: "NAME" or "NAME @OFFSET". */
-static char *flat_line_name(const Line *ln)
-{
-    const char *r = ln->rest;
-    size_t n = ln->restlen;
-    if (n > 18 && r[n - 18] == ' ' && r[n - 17] == '@') {
-        hwaddr off;
-        if (parse_hex(r + n - 16, 16, &off)) {
-            n -= 18;
-        }
-    }
-    return dupn(r, n);
-}
-
-/* Kinds printed for each region name in the -D dump (non-alias lines). */
-static bool dump_has_kind(Importer *im, const char *name, const char *kind)
-{
-    for (size_t i = 0; i < im->nnodes; i++) {
-        Node *n = im->nodes[i];
-        if (!n->target && !strcmp(n->name, name) && !strcmp(n->kind, kind)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool dump_has_parent_named(Importer *im, const char *name)
-{
-    for (size_t i = 0; i < im->nnodes; i++) {
-        Node *n = im->nodes[i];
-        if (!n->target && n->nkids && !strcmp(n->name, name)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Reads hint text (or a whole -f dump, distilled first) into im->hint. */
-static int parse_hint(Importer *im, const char *text)
-{
-    Hint *h = &im->hint;
-    char **as_names = NULL;
-    size_t nas = 0;
-    bool in_header = false;
-    int lineno = 0;
-    for (const char *p = text; *p && !im->err;) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-        const char *next = eol ? eol + 1 : p + len;
-        lineno++;
-        Line ln;
-        static const char nr[] = "# not rendered: ";
-        if (len >= 10 && memcmp(p, "FlatView #", 10) == 0) {
-            in_header = true;
-            for (size_t i = 0; i < nas; i++) {
-                free(as_names[i]);
-            }
-            nas = 0;
-        } else if (len > 5 && memcmp(p, " AS \"", 5) == 0 && in_header) {
-            const char *q = memchr(p + 5, '"', len - 5);
-            char *name = q ? dupn(p + 5, (size_t)(q - p - 5)) : NULL;
-            if (!name || !push(&as_names, &nas, sizeof(name), &name)) {
-                free(name);
-                fail(im, lineno, "%s", "malformed AS line in the flat dump");
-            }
-        } else if (len >= sizeof(nr) - 1 &&
-                   memcmp(p, nr, sizeof(nr) - 1) == 0) {
-            char *name = dupn(p + sizeof(nr) - 1, len - (sizeof(nr) - 1));
-            if (!name ||
-                !push(&h->empty_names, &h->nempty, sizeof(name), &name)) {
-                free(name);
-                fail(im, lineno, "%s", "out of memory");
-            }
-        } else if (parse_range_line(p, len, &ln)) {
-            in_header = false;
-            char *name = flat_line_name(&ln);
-            if (!name) {
-                fail(im, lineno, "%s", "out of memory");
-                break;
-            }
-            if (!strcmp(ln.kind, "rom") && !dump_has_kind(im, name, "rom")) {
-                struct RomRange rr = { NULL, 0, ln.start, ln.end };
-                for (size_t i = 0; i < nas; i++) {
-                    char *d = gm__strdup(as_names[i]);
-                    if (d) {
-                        push(&rr.as_names, &rr.nas, sizeof(d), &d);
-                    }
+    for (size_t i = 0; i < im->nroms && !im->err; i++) {
+        RomHint *rr = &im->roms[i];
+        GmFlatBlock *fb = &im->flat.b[rr->block];
+        for (size_t a = 0; a < fb->nas && !im->err; a++) {
+            GmFlatAs *fa = &im->flat.as[fb->first_as + a];
+            GmNameEnt *e =
+                gm__name_get(&by_name, fa->name.s, fa->name.len, false);
+            for (uint32_t k = e ? e->head : GM_NONE; k != GM_NONE;
+                 k = next[k]) {
+                if (stamp[k] == i + 1) {
+                    continue;
                 }
-                push(&h->roms, &h->nroms, sizeof(rr), &rr);
+                stamp[k] = i + 1;
+                MemoryRegion *root =
+                    &b->res->regions[b->cls_of[im->groups[k].root]];
+                /* The range may span several aliases (PAM segments): mark
+                 * each one that serves part of it. */
+                hwaddr at = rr->start, done = at;
+                int r;
+                while ((r = gm__mark_readonly_path(root, at, &done, &budget)) >
+                           0 &&
+                       done < rr->last) {
+                    at = done + 1;
+                }
+                if (r < 0) {
+                    im->err = gm_error_setg(
+                        im->errp, GM_ERR_PARSE,
+                        "the read-only hint at 0x%" PRIx64
+                        " cannot be applied: the dump's aliases overlap "
+                        "too intricately to resolve an address",
+                        at);
+                    break;
+                }
             }
-            if (dump_has_parent_named(im, name) &&
-                !name_in(h->parent_names, h->nparents, name)) {
-                push(&h->parent_names, &h->nparents, sizeof(name), &name);
-                name = NULL;
-            }
-            free(name);
         }
-        p = next;
     }
-    for (size_t i = 0; i < nas; i++) {
-        free(as_names[i]);
-    }
-    free(as_names);
+out:
+    free(by_name.e);
+    free(next);
+    free(stamp);
     return im->err;
-}
-
-/* Whether @flat is a full `info mtree -f` dump rather than the hint: a hint
- * holds only lines of regions with subregions and `rom` lines of non-ROM
- * regions, plus "# not rendered:" lines. */
-static bool is_full_flat_dump(Importer *im, const char *flat)
-{
-    if (strstr(flat, "\n# not rendered: ") ||
-        !strncmp(flat, "# not rendered: ", 16)) {
-        return false;
-    }
-    for (const char *p = flat; *p;) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-        Line ln;
-        if (parse_range_line(p, len, &ln)) {
-            char *name = flat_line_name(&ln);
-            bool hintish =
-                name &&
-                (dump_has_parent_named(im, name) ||
-                 (!strcmp(ln.kind, "rom") && !dump_has_kind(im, name, "rom")));
-            free(name);
-            if (!hintish) {
-                return true;
-            }
-        }
-        p = eol ? eol + 1 : p + len;
-    }
-    return false;
-}
-
-/* Childless i/o names of the dump that no line of the full -f dump names. */
-static int add_unrendered(Importer *im, const char *flat)
-{
-    for (size_t i = 0; i < im->nnodes; i++) {
-        Node *n = im->nodes[i];
-        if (n->target || n->nkids || strcmp(n->kind, "i/o") ||
-            name_in(im->hint.empty_names, im->hint.nempty, n->name)) {
-            continue;
-        }
-        bool seen = false;
-        for (const char *p = flat; *p && !seen;) {
-            const char *eol = strchr(p, '\n');
-            size_t len = eol ? (size_t)(eol - p) : strlen(p);
-            Line ln;
-            if (parse_range_line(p, len, &ln)) {
-                char *name = flat_line_name(&ln);
-                seen = name && !strcmp(name, n->name);
-                free(name);
-            }
-            p = eol ? eol + 1 : p + len;
-        }
-        if (!seen) {
-            char *d = gm__strdup(n->name);
-            if (!d ||
-                !push(&im->hint.empty_names, &im->hint.nempty, sizeof(d), &d)) {
-                free(d);
-                return im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY,
-                                               "out of memory");
-            }
-        }
-    }
-    return 0;
 }
 
 /* --- driver ------------------------------------------------------------------ */
 
 static void importer_free(Importer *im)
 {
-    for (size_t i = 0; i < im->nnodes; i++) {
-        node_free(im->nodes[i]);
-    }
-    for (size_t i = 0; i < im->ngroups; i++) {
-        for (size_t k = 0; k < im->groups[i].nnames; k++) {
-            free(im->groups[i].names[k]);
-        }
-        free(im->groups[i].names);
-    }
     free(im->nodes);
     free(im->groups);
+    free(im->names);
     free(im->uf);
-    hint_free(&im->hint);
+    free(im->names_tab.e);
+    gm__flat_free(&im->flat);
+    free(im->roms);
 }
 
 void gm_mtree_import_free(GmMtreeImport *imp)
@@ -1130,130 +1145,227 @@ void gm_mtree_import_free(GmMtreeImport *imp)
         }
     }
     memory_region_transaction_commit();
-    /* Aliases before their targets: destroy whatever is free, repeatedly. */
-    bool progress = true;
-    while (progress) {
-        progress = false;
-        for (size_t c = 0; c < imp->nregions; c++) {
-            if (imp->made[c] && imp->regions[c].alias_users == 0 &&
-                gm_memory_region_destroy(&imp->regions[c], NULL) == 0) {
-                imp->made[c] = false;
-                progress = true;
-            }
+    /* Aliases were made after their targets: undo in reverse. */
+    for (size_t i = imp->nmade; i-- > 0;) {
+        size_t c = imp->made_order[i];
+        if (gm_memory_region_destroy(&imp->regions[c], NULL) == 0) {
+            imp->made[c] = false;
         }
     }
     free(imp->regions);
     free(imp->made);
+    free(imp->made_order);
     free(imp->spaces);
+    free(imp->strings);
+    free(imp->owner);
+    free(imp->flat_rank);
+    free(imp->block_of);
+    for (size_t i = 0; i < imp->nblocks; i++) {
+        free(imp->blocks[i].start);
+        free(imp->blocks[i].suffix);
+    }
+    free(imp->blocks);
     free(imp);
+}
+
+static int number_classes(Build *b)
+{
+    Importer *im = b->im;
+    size_t n = im->nnodes;
+    for (size_t i = 0; i < n; i++) {
+        b->cls_of[i] = GM_NONE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = uf_find(im, (uint32_t)i);
+        if (b->cls_of[r] == GM_NONE) {
+            b->cls_of[r] = (uint32_t)b->ncls;
+            b->rep[b->ncls++] = r;
+        }
+        b->cls_of[i] = b->cls_of[r];
+        if (im->nodes[i].nkids) {
+            b->has_kids[b->cls_of[i]] = true;
+        }
+    }
+    /* Memory-region groups by name, in document order. */
+    for (size_t k = im->ngroups; k-- > 0;) {
+        Group *g = &im->groups[k];
+        b->gnext[k] = GM_NONE;
+        if (g->is_as) {
+            continue;
+        }
+        GmStr *nm = &im->names[g->first_name];
+        GmNameEnt *e = gm__name_get(&b->groups_by_name, nm->s, nm->len, true);
+        if (!e) {
+            return oom(im);
+        }
+        b->gnext[k] = e->head;
+        e->head = (uint32_t)k;
+    }
+    for (size_t c = 0; c < b->ncls; c++) {
+        b->target[c] = GM_NONE;
+        Node *rn = &im->nodes[b->rep[c]];
+        if (rn->target) {
+            uint32_t t = alias_target_class(b, rn);
+            if (t == GM_NONE) {
+                char q[84];
+                return fail(im, rn->line,
+                            "alias target '%s' is never described by a "
+                            "memory-region: group",
+                            gm__quote(rn->target, rn->target_len, q));
+            }
+            b->target[c] = t;
+        }
+    }
+    return 0;
+}
+
+static int make_spaces(Build *b)
+{
+    Importer *im = b->im;
+    GmMtreeImport *res = b->res;
+    char *buf = NULL;
+    size_t cap = 0;
+    for (size_t k = 0; k < im->ngroups && !im->err; k++) {
+        Group *g = &im->groups[k];
+        MemoryRegion *root = &res->regions[b->cls_of[g->root]];
+        for (size_t a = 0; g->is_as && a < g->nnames; a++) {
+            GmStr *nm = &im->names[g->first_name + a];
+            const char *name = cname(b, nm->s, nm->len, &buf, &cap);
+            Error *err = NULL;
+            if (!name) {
+                break;
+            }
+            if (gm_address_space_init(&res->spaces[res->nspaces], root, name,
+                                      &err)) {
+                fail(im, g->line, "%s", error_get_pretty(err));
+                error_free(err);
+                break;
+            }
+            res->nspaces++;
+        }
+    }
+    free(buf);
+    return im->err;
+}
+
+/* Prints the import again and compares it with the dump, line by line. */
+static int verify_tree(Importer *im, GmMtreeImport *res)
+{
+    uint32_t line = 0;
+    char *got = NULL, *want = NULL;
+    int r = gm__mtree_compare(res, im->text, im->has_owners,
+                              im->mode != MODE_PLAIN, &line, &got, &want);
+    if (r < 0) {
+        oom(im);
+    } else if (r > 0) {
+        char q1[84], q2[84];
+        fail(im, line,
+             "the dump cannot be rebuilt exactly: it says '%s', the rebuilt "
+             "tree prints %s%s%s%s",
+             want ? gm__quote(want, strlen(want), q1) : "nothing more",
+             got ? "'" : "",
+             got ? gm__quote(got, strlen(got), q2) : "nothing more",
+             got ? "'" : "",
+             im->mode == MODE_PLAIN
+                 ? " (a plain `info mtree` dump hides disabled regions: "
+                   "import `info mtree -D`)"
+                 : "");
+    }
+    free(got);
+    free(want);
+    return im->err;
 }
 
 static GmMtreeImport *build(Importer *im)
 {
     size_t n = im->nnodes;
-    im->uf = malloc((n ? n : 1) * sizeof(size_t));
     Build b = { .im = im };
-    b.cls_of = malloc((n ? n : 1) * sizeof(size_t));
-    b.rep = malloc((n ? n : 1) * sizeof(Node *));
-    b.target = malloc((n ? n : 1) * sizeof(long));
     GmMtreeImport *res = calloc(1, sizeof(*res));
-    if (!im->uf || !b.cls_of || !b.rep || !b.target || !res) {
-        im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY, "out of memory");
+    im->uf = malloc((n ? n : 1) * sizeof(uint32_t));
+    b.cls_of = malloc((n ? n : 1) * sizeof(uint32_t));
+    b.rep = malloc((n ? n : 1) * sizeof(uint32_t));
+    b.target = malloc((n ? n : 1) * sizeof(uint32_t));
+    b.has_kids = calloc(n ? n : 1, sizeof(bool));
+    b.gnext = malloc((im->ngroups ? im->ngroups : 1) * sizeof(uint32_t));
+    if (!res || !im->uf || !b.cls_of || !b.rep || !b.target || !b.has_kids ||
+        !b.gnext) {
+        oom(im);
         goto out;
     }
     b.res = res;
-    for (size_t i = 0; i < n; i++) {
-        im->uf[i] = i;
-    }
-    for (size_t k = 0; k < im->ngroups; k++) {
-        if (im->groups[k].root) {
-            compute_hashes(im->groups[k].root);
-        }
-    }
-    for (size_t k = 0; k < im->ngroups; k++) {
-        if (im->groups[k].root) {
-            match_group(im, &im->groups[k]);
-        }
-    }
-    /* Number the classes. */
-    for (size_t i = 0; i < n; i++) {
-        b.cls_of[i] = SIZE_MAX;
+    res->has_owners = im->has_owners;
+    uint32_t none;
+    if (!gm__import_intern(res, "", 0, &none)) { /* offset 0: no text */
+        oom(im);
+        goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        size_t r = uf_find(im, i);
-        if (b.cls_of[r] == SIZE_MAX) {
-            b.cls_of[r] = b.ncls;
-            b.rep[b.ncls++] = im->nodes[r];
-        }
-        b.cls_of[i] = b.cls_of[r];
+        im->uf[i] = (uint32_t)i;
     }
-    for (size_t c = 0; c < b.ncls; c++) {
-        b.target[c] = -1;
-        Node *rn = b.rep[c];
-        if (rn->target) {
-            long t = alias_target_class(im, rn);
-            if (t < 0) {
-                fail(im, rn->line,
-                     "alias target '%s' is never described "
-                     "by a memory-region: group",
-                     rn->target);
-                goto out;
-            }
-            b.target[c] = (long)b.cls_of[t];
-        }
+    if (match_groups(im) || number_classes(&b)) {
+        goto out;
     }
-    res->regions = calloc(b.ncls ? b.ncls : 1, sizeof(MemoryRegion));
-    res->made = calloc(b.ncls ? b.ncls : 1, sizeof(bool));
-    res->nregions = b.ncls;
-    size_t nas = 0;
+    size_t ncls = b.ncls ? b.ncls : 1, nas = 0;
     for (size_t k = 0; k < im->ngroups; k++) {
-        if (im->groups[k].is_as) {
-            nas += im->groups[k].nnames;
-        }
+        nas += im->groups[k].is_as ? im->groups[k].nnames : 0;
     }
+    res->regions = calloc(ncls, sizeof(MemoryRegion));
+    res->made = calloc(ncls, sizeof(bool));
+    res->made_order = malloc(ncls * sizeof(size_t));
+    res->owner = calloc(ncls, sizeof(uint32_t));
     res->spaces = calloc(nas ? nas : 1, sizeof(AddressSpace));
-    if (!res->regions || !res->made || !res->spaces) {
-        im->err = gm_error_setg(im->errp, GM_ERR_NO_MEMORY, "out of memory");
+    res->nregions = b.ncls;
+    if (!res->regions || !res->made || !res->made_order || !res->owner ||
+        !res->spaces) {
+        oom(im);
         goto out;
     }
     memory_region_transaction_begin();
-    if (!build_regions(&b) && !link_children(&b)) {
-        apply_rom_hints(&b);
-        /* Address-space groups with no tree share the next group's root. */
-        for (size_t k = 0; k < im->ngroups && !im->err; k++) {
-            Group *g = &im->groups[k];
-            if (!g->is_as) {
-                continue;
-            }
-            Node *tree = group_tree(im, g);
-            if (!tree) {
-                fail(im, 0, "address-space: %s has no region tree",
-                     g->names[0]);
-                break;
-            }
-            MemoryRegion *root = &res->regions[b.cls_of[tree->index]];
-            for (size_t a = 0; a < g->nnames; a++) {
-                Error *err = NULL;
-                if (gm_address_space_init(&res->spaces[res->nspaces], root,
-                                          g->names[a], &err)) {
-                    fail(im, 0, "%s", error_get_pretty(err));
-                    error_free(err);
-                    break;
-                }
-                res->nspaces++;
-            }
-        }
+    if (!build_regions(&b) && !link_children(&b) && !apply_rom_hints(&b)) {
+        make_spaces(&b);
     }
     memory_region_transaction_commit();
+    if (!im->err && im->full_flat) {
+        im->err = gm__flat_check(res, &im->flat, im->errp);
+    }
+    if (!im->err) {
+        verify_tree(im, res);
+    }
 out:
     free(b.cls_of);
     free(b.rep);
     free(b.target);
+    free(b.has_kids);
+    free(b.gnext);
+    free(b.groups_by_name.e);
     if (im->err) {
         gm_mtree_import_free(res);
         return NULL;
     }
     return res;
+}
+
+/* Steps 1 to 3 on @dump and @flat (either may fail). */
+static int read_texts(Importer *im, const char *dump, const char *flat)
+{
+    im->text = dump;
+    if (parse_dump(im, dump)) {
+        return im->err;
+    }
+    finish_nodes(im);
+    if (flat) {
+        /* Only the -f facts are looked up by region name. */
+        if (index_names(im)) {
+            return im->err;
+        }
+        im->have_hint = true;
+        if ((im->err =
+                 gm__flat_parse(&im->flat, flat, &im->names_tab, im->errp)) ||
+            apply_flat_facts(im)) {
+            return im->err;
+        }
+    }
+    return 0;
 }
 
 GmMtreeImport *gm_mtree_import(const char *dump, const char *flat, Error **errp)
@@ -1264,71 +1376,11 @@ GmMtreeImport *gm_mtree_import(const char *dump, const char *flat, Error **errp)
     }
     Importer im = { .errp = errp };
     GmMtreeImport *res = NULL;
-    if (parse_dump(&im, dump)) {
-        goto out;
+    if (!read_texts(&im, dump, flat)) {
+        res = build(&im);
     }
-    if (flat) {
-        im.have_hint = true;
-        if (parse_hint(&im, flat)) {
-            goto out;
-        }
-        if (is_full_flat_dump(&im, flat) && add_unrendered(&im, flat)) {
-            goto out;
-        }
-    }
-    res = build(&im);
-out:
     importer_free(&im);
     return res;
-}
-
-static char *read_file(const char *path, Error **errp)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gm_error_setg(errp, GM_ERR_IO, "cannot open '%s': %s", path,
-                      strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            break;
-        }
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory reading '%s'",
-                      path);
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        gm_error_setg(errp, GM_ERR_IO, "cannot read '%s'", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (memchr(buf, '\0', n)) {
-        free(buf);
-        gm_error_setg(errp, GM_ERR_PARSE, "'%s' is not text (contains NUL)",
-                      path);
-        return NULL;
-    }
-    return buf;
 }
 
 GmMtreeImport *gm_mtree_import_file(const char *path, const char *flat_path,
@@ -1338,12 +1390,12 @@ GmMtreeImport *gm_mtree_import_file(const char *path, const char *flat_path,
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "no dump file given");
         return NULL;
     }
-    char *dump = read_file(path, errp);
+    char *dump = gm__read_input(path, errp);
     if (!dump) {
         return NULL;
     }
     char *flat = NULL;
-    if (flat_path && !(flat = read_file(flat_path, errp))) {
+    if (flat_path && !(flat = gm__read_input(flat_path, errp))) {
         free(dump);
         return NULL;
     }
@@ -1356,9 +1408,39 @@ GmMtreeImport *gm_mtree_import_file(const char *path, const char *flat_path,
     return res;
 }
 
-static int strcmp_ptr(const void *a, const void *b)
+/* What the printer asks of an import (mtree-internal.h). */
+const char *gm__import_owner(const GmMtreeImport *imp, const MemoryRegion *mr)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    if (!imp || !imp->has_owners || mr < imp->regions ||
+        mr >= imp->regions + imp->nregions) {
+        return NULL;
+    }
+    uint32_t off = imp->owner[mr - imp->regions];
+    return off ? imp->strings + off : NULL;
+}
+
+size_t gm__import_flat_rank(const GmMtreeImport *imp, const AddressSpace *as)
+{
+    if (!imp || !imp->flat_rank || as < imp->spaces ||
+        as >= imp->spaces + imp->nspaces) {
+        return SIZE_MAX;
+    }
+    return imp->flat_rank[as - imp->spaces];
+}
+
+const char *gm__import_suffix(const GmMtreeImport *imp, const AddressSpace *as,
+                              size_t i, hwaddr start)
+{
+    if (!imp || !imp->block_of || as < imp->spaces ||
+        as >= imp->spaces + imp->nspaces) {
+        return "";
+    }
+    size_t b = imp->block_of[as - imp->spaces];
+    if (b >= imp->nblocks || i >= imp->blocks[b].nr ||
+        imp->blocks[b].start[i] != start) {
+        return "";
+    }
+    return imp->strings + imp->blocks[b].suffix[i];
 }
 
 char *gm_mtree_flat_hint(const char *dump, const char *flat, Error **errp)
@@ -1369,56 +1451,9 @@ char *gm_mtree_flat_hint(const char *dump, const char *flat, Error **errp)
     }
     Importer im = { .errp = errp };
     char *out = NULL;
-    size_t len = 0;
-    FILE *f = NULL;
-    if (parse_dump(&im, dump)) {
-        goto done;
+    if (!read_texts(&im, dump, flat)) {
+        out = gm__flat_hint_text(flat, &im.flat, &im.names_tab, errp);
     }
-    f = open_memstream(&out, &len);
-    if (!f) {
-        gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
-        goto done;
-    }
-    /* The same selection as the oracle's flat_hint.py. */
-    for (const char *p = flat; *p;) {
-        const char *eol = strchr(p, '\n');
-        size_t n = eol ? (size_t)(eol - p) : strlen(p);
-        Line ln;
-        if (!parse_range_line(p, n, &ln)) {
-            fprintf(f, "%.*s\n", (int)n, p);
-        } else {
-            char *name = flat_line_name(&ln);
-            if (name && (dump_has_parent_named(&im, name) ||
-                         (!strcmp(ln.kind, "rom") &&
-                          !dump_has_kind(&im, name, "rom")))) {
-                fprintf(f, "%.*s\n", (int)n, p);
-            }
-            free(name);
-        }
-        p = eol ? eol + 1 : p + n;
-    }
-    /* Like flat_hint.py, which splits on newlines: a final newline leaves
-     * one empty last line. */
-    if (!*flat || flat[strlen(flat) - 1] == '\n') {
-        fputc('\n', f);
-    }
-    if (add_unrendered(&im, flat) == 0) {
-        /* Sorted, as flat_hint.py prints them. */
-        if (im.hint.nempty) {
-            qsort(im.hint.empty_names, im.hint.nempty, sizeof(char *),
-                  strcmp_ptr);
-        }
-        for (size_t i = 0; i < im.hint.nempty; i++) {
-            fprintf(f, "# not rendered: %s\n", im.hint.empty_names[i]);
-        }
-    }
-    fclose(f);
-    f = NULL;
-done:
     importer_free(&im);
-    if (im.err) {
-        free(out);
-        return NULL;
-    }
     return out;
 }

@@ -9,12 +9,27 @@
  * meaning; guestmem prints them in creation order.  `-o` prints guestmem's
  * owners in QEMU's layout; `-d` prints guestmem's own dispatch structure.
  *
- * Importing rebuilds a region tree from the text of `info mtree -D` (and,
- * best effort, of plain `info mtree`), taking from an `info mtree -f` dump of
- * the same VM only what the -D text cannot say (which `i/o` regions with
+ * Importing rebuilds a region tree from any form QEMU 7.2 prints `info
+ * mtree` in: the tree of `info mtree -D` (exactly), or of plain `info mtree`
+ * (which hides disabled regions: imported only when the rebuilt tree prints
+ * the same text), with or without -o owners, LF or CRLF line ends; beside it,
+ * from `info mtree -f` of the same VM (with or without -d, -o and accelerator
+ * marks), only what the tree cannot say: which `i/o` regions with
  * subregions fill their gaps, which ranges are read-only through an alias,
- * which childless `i/o` regions are empty containers).  The flat views are
- * always rendered from the rebuilt tree.
+ * which childless `i/o` regions are empty containers.  The flat views are
+ * always rendered from the rebuilt tree, and an import is checked before it
+ * is returned: printed again, the tree must give the dump's lines, and the
+ * rendered views the -f dump's ranges.  What does not is refused with one
+ * line saying where, never imported differently.  gm_mtree_import_fprint()
+ * prints an import with what the model has no field for (the dump's owners,
+ * QEMU's order of flat views, the " KVM" marks), so that its output can be
+ * compared with QEMU's own.
+ *
+ * Every input is bounded: dumps up to GM_MTREE_MAX_INPUT (512 MiB), files
+ * that are not regular within 30 s, the QMP handshake within 10 s and each
+ * command within 60 s, whatever a peer sends meanwhile.  Parsing, building,
+ * checking and printing take time linear (printing: n log n) in the size of
+ * the text, and no stack depth that grows with the tree.
  */
 #ifndef GUESTMEM_MTREE_H
 #define GUESTMEM_MTREE_H
@@ -47,19 +62,36 @@ typedef struct GmMtreeImport GmMtreeImport;
 
 /**
  * gm_mtree_import: rebuild the regions and address spaces described by
- * @dump (the text of `info mtree -D`, or of plain `info mtree`).
- * @flat: NULL, the text of `info mtree -f` of the same VM, or the hint that
- *        QEMU's oracle flat_hint.py extracts from it (detected by content).
+ * @dump, the text of `info mtree -D` (or of plain `info mtree`, see above;
+ * with or without -o).
+ * @flat: NULL, the text of `info mtree -f` of the same VM (with or without
+ *        -d and -o), or the facts that QEMU's oracle flat_hint.py (and
+ *        gm_mtree_flat_hint()) extracts from it (told apart by content).
  *
- * The address spaces are created with address_space_init() and so appear in
- * mtree_info() and gm_address_space_find().  Imported RAM is real anonymous
- * host memory (reserved lazily); imported MMIO regions have no device behind
- * them: reads return 0 and writes are ignored.
+ * The address spaces are created with address_space_init(), in the order of
+ * the dump, and so appear in mtree_info() and gm_address_space_find().
+ * Imported RAM is real anonymous host memory (reserved lazily); imported
+ * MMIO regions have no device behind it: reads return 0 and writes are
+ * ignored.
  *
- * Errors: GM_ERR_PARSE with the line number for malformed text (bad line
- * syntax, bad indentation, an alias whose target is never described, a
- * region past 2^64, an alias cycle); GM_ERR_NO_MEMORY.  On error nothing is
- * left behind: no region or address space survives.
+ * A -D dump is read literally: every line is a region, the child of the
+ * nearest line above it indented one level less, even when it lies outside
+ * that region's window (QEMU allows that and clips it when rendering).  A
+ * dump with no " [disabled]" line and no line indented two levels below the
+ * one above reads the same either way.  Only a plain dump that shows hidden
+ * regions (children printed one level deeper than their siblings) gets
+ * stand-in disabled "(hidden)" containers, each just wide enough for what it
+ * holds; such an import is refused when the stand-ins cannot give back the
+ * same text.
+ *
+ * Errors: GM_ERR_PARSE with the line number (and "flat dump, line N" for
+ * @flat): a line that is not `info mtree` text, bad indentation, an alias
+ * whose target is never described, a region past 2^64, an alias cycle, an
+ * `info mtree -f` dump given as @dump or a tree as @flat, a dump larger than
+ * GM_MTREE_MAX_INPUT, an import that would not print the dump again, a
+ * rendered view that differs from a whole @flat dump (not the same VM, or
+ * not the same moment); GM_ERR_NO_MEMORY.  docs/ERRORS.md lists them all.
+ * On error nothing is left behind: no region or address space survives.
  * Ownership: free the result with gm_mtree_import_free().
  * Context: update side.
  * Return: the import, or NULL on error.
@@ -67,31 +99,61 @@ typedef struct GmMtreeImport GmMtreeImport;
 GM_API GmMtreeImport *gm_mtree_import(const char *dump, const char *flat,
                                       Error **errp);
 
+/** GM_MTREE_MAX_INPUT: the largest dump (file, pipe or QMP reply) read. */
+#define GM_MTREE_MAX_INPUT ((size_t)512 << 20)
+
 /**
  * gm_mtree_import_file: gm_mtree_import() on the contents of @path, with
- * @flat_path (or NULL).  Errors as gm_mtree_import(), plus GM_ERR_IO.
+ * @flat_path (or NULL).  A path that is not a regular file (a pipe, a
+ * terminal, /dev/stdin) must deliver its text within 30 s.
+ * Errors: as gm_mtree_import(), prefixed with @path; GM_ERR_IO (cannot open
+ * or read, a directory, a socket, nothing within 30 s); GM_ERR_PARSE (a NUL
+ * byte: not text; larger than GM_MTREE_MAX_INPUT).
  */
 GM_API GmMtreeImport *gm_mtree_import_file(const char *path,
                                            const char *flat_path, Error **errp);
 
 /**
- * gm_mtree_import_qmp: ask a running QEMU for `info mtree -D` and
- * `info mtree -f` through its QMP socket (human-monitor-command) and import
- * them.  @socket_path: the path of a unix socket (QEMU's
+ * gm_mtree_import_qmp: ask a running QEMU for `info mtree -o -D` and
+ * `info mtree -f` through its QMP socket (human-monitor-command), one after
+ * the other on one connection, and import them.
+ * @socket_path: the path of a unix socket (QEMU's
  * `-qmp unix:PATH,server=on,wait=off`).
- * Errors: GM_ERR_IO (connect, read or write failed, or timed out after
- * 10 s), GM_ERR_PARSE (not a QMP peer, or QEMU answered with an error), and
- * those of gm_mtree_import().
+ * Errors: GM_ERR_IO: no such path, not a socket, nobody listening, the
+ * socket busy (QEMU serves one QMP client at a time: a second one hears no
+ * greeting, reported after 10 s), no greeting or no answer to the
+ * capabilities handshake within 10 s, no answer to a command within 60 s
+ * (events do not extend either), the connection closed; GM_ERR_PARSE: not
+ * a QMP peer, a line too long, malformed JSON, a NUL in the answer, QEMU
+ * answered an error; and those of gm_mtree_import(), prefixed with
+ * "qmp:PATH: ".
  */
 GM_API GmMtreeImport *gm_mtree_import_qmp(const char *socket_path,
                                           Error **errp);
 
 /**
  * gm_qmp_hmp: run the monitor command @cmd through the QMP socket
- * @socket_path and return its output (malloc'd; free() it), or NULL on error
- * (GM_ERR_IO, GM_ERR_PARSE).
+ * @socket_path and return its output as QEMU sent it (lines end in "\r\n";
+ * malloc'd; free() it), or NULL on error (as gm_mtree_import_qmp()).
  */
 GM_API char *gm_qmp_hmp(const char *socket_path, const char *cmd, Error **errp);
+
+/**
+ * gm_mtree_import_fprint: print the address spaces of @imp as QEMU printed
+ * them: mtree_info()'s forms (@flatview, @dispatch_tree, @owner, @disabled
+ * as there), with the owner text of the dump for each imported region, the
+ * flat views and their address spaces in the order of the -f dump when one
+ * was imported (QEMU's hash order; else creation order), and the
+ * accelerator marks (" KVM") it showed.  -d shows guestmem's own dispatch
+ * structure, not QEMU's.
+ * Errors: GM_ERR_INVALID_ARG (@f or @imp NULL); GM_ERR_NOT_FOUND (@owner,
+ * and the dump had no owners: it was not printed with -o).
+ * Context: update side (reads the tree).
+ * Return: 0, or a negative GmErrorCode.
+ */
+GM_API int gm_mtree_import_fprint(FILE *f, const GmMtreeImport *imp,
+                                  bool flatview, bool dispatch_tree, bool owner,
+                                  bool disabled, Error **errp);
 
 /**
  * gm_mtree_flat_hint: extract from an `info mtree -f` dump (@flat) the facts

@@ -143,19 +143,152 @@ TEST(dispatch_and_owner)
 
 TEST(overflow_marker)
 {
-    static MemoryRegion r, c, k;
+    static MemoryRegion r, c, k, h;
     static AddressSpace a;
     test_capture_errors();
     memory_region_init(&r, NULL, "r", UINT64_MAX);
     memory_region_init(&c, NULL, "c", 0x2000);
     memory_region_init_io(&k, NULL, NULL, NULL, "k", 0x2000);
+    memory_region_init_io(&h, NULL, NULL, NULL, "h", 0x2000);
     memory_region_add_subregion(&c, 0x1000, &k);
+    memory_region_add_subregion(&c, 0x1800, &h);
+    memory_region_set_enabled(&h, false);
     memory_region_add_subregion(&r, UINT64_MAX - 0x1fff, &c);
     address_space_init(&a, &r, "a");
     char *t = test_mtree(false, false, false, false);
-    /* k ends past 2^64 in absolute terms: QEMU flags it. */
-    ASSERT(strstr(t, "      [DETECTED OVERFLOW!] fffffffffffff000-"
-                     "0000000000000fff (prio 0, i/o): k\n"));
+    /* k ends past 2^64 in absolute terms: QEMU flags it before the
+     * indentation (mtree_print_mr prints the marker, then decides whether
+     * the line is shown), so the hidden h leaves its marker too, in front
+     * of the blank line that ends the group. */
+    ASSERT_STR_EQ(t, "address-space: a\n"
+                     "  0000000000000000-ffffffffffffffff (prio 0, i/o): r\n"
+                     "    ffffffffffffe000-ffffffffffffffff (prio 0, i/o): c\n"
+                     "[DETECTED OVERFLOW!]       fffffffffffff000-"
+                     "0000000000000fff (prio 0, i/o): k\n"
+                     "[DETECTED OVERFLOW!] \n");
+    free(t);
+    t = test_mtree(false, false, false, true);
+    ASSERT(strstr(t, "\n[DETECTED OVERFLOW!]       fffffffffffff800-"
+                     "00000000000017ff (prio 0, i/o): h [disabled]\n"));
+    free(t);
+}
+
+/* The printers keep their own stack: 100,000 nested containers (the depth
+ * at which a recursive walk overflowed an 8 MiB stack was about 65,000)
+ * print and explain without trouble. */
+TEST(deep_nesting)
+{
+    enum {
+        N = 100000
+    };
+    static uint8_t buf[0x1000];
+    static MemoryRegion root, m[N + 1];
+    static AddressSpace space;
+    test_capture_errors();
+    memory_region_init(&root, NULL, "root", UINT64_MAX);
+    memory_region_init_ram_ptr(&m[N], NULL, "ram", 0x1000, buf);
+    for (long i = 0; i < N; i++) {
+        memory_region_init(&m[i], NULL, "c", 0x10000);
+    }
+    memory_region_transaction_begin();
+    memory_region_add_subregion(&root, 0, &m[0]);
+    for (long i = 1; i <= N; i++) {
+        memory_region_add_subregion(&m[i - 1], 0, &m[i]);
+    }
+    address_space_init(&space, &root, "as");
+    memory_region_transaction_commit();
+    ASSERT_EQ(test_last_error(), GM_OK);
+    /* Two spaces a level: 10 GB of indentation, to /dev/null. */
+    FILE *f = fopen("/dev/null", "w");
+    ASSERT(f);
+    gm_mtree_fprint(f, false, false, false, true);
+    gm_mtree_fprint(f, true, false, true, false);
+    fclose(f);
+    MemoryRegionSection s;
+    ASSERT(gm_resolve(&root, 0x10, &s));
+    ASSERT(s.mr == &m[N]);
+    ASSERT_ADDR_EQ(s.offset_within_region, 0x10);
+    /* The last lines of the tree, as QEMU would print them. */
+    char *t = test_mtree(true, false, false, false);
+    ASSERT(strstr(t, "  0000000000000000-0000000000000fff (prio 0, ram): "
+                     "ram\n"));
+    free(t);
+}
+
+/* explain follows one walk from the root, not one per level. */
+TEST(deep_explain)
+{
+    enum {
+        N = 20000
+    };
+    static uint8_t buf[0x1000];
+    static MemoryRegion root, m[N + 1];
+    static AddressSpace space;
+    test_capture_errors();
+    memory_region_init(&root, NULL, "root", UINT64_MAX);
+    memory_region_init_ram_ptr(&m[N], NULL, "ram", 0x1000, buf);
+    for (long i = 0; i < N; i++) {
+        memory_region_init(&m[i], NULL, "c", 0x10000);
+    }
+    memory_region_transaction_begin();
+    memory_region_add_subregion(&root, 0, &m[0]);
+    for (long i = 1; i <= N; i++) {
+        memory_region_add_subregion(&m[i - 1], 0, &m[i]);
+    }
+    address_space_init(&space, &root, "as");
+    memory_region_transaction_commit();
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    ASSERT(gm_explain_fprint(f, &space, 0x20));
+    fclose(f);
+    ASSERT(strstr(out, "'ram' serves the address at offset 0x20\n"));
+    ASSERT(!strstr(out, "shows nothing"));
+    free(out);
+}
+
+/* Siblings print by address, then priority, then newest first, however
+ * many there are (a sort, not an insertion per child). */
+TEST(wide_sibling_order)
+{
+    enum {
+        N = 3000
+    };
+    static MemoryRegion root, k[N];
+    static AddressSpace space;
+    test_capture_errors();
+    memory_region_init(&root, NULL, "root", 0x100000);
+    memory_region_transaction_begin();
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "k%d", i);
+        memory_region_init(&k[i], NULL, name, 0x10);
+        /* Descending addresses, and pairs sharing address and priority. */
+        memory_region_add_subregion_overlap(&root, (hwaddr)(N - i) / 2 * 0x10,
+                                            &k[i], i % 3 == 0);
+    }
+    address_space_init(&space, &root, "as");
+    memory_region_transaction_commit();
+    char *t = test_mtree(false, false, false, false);
+    const char *p = strchr(strchr(t, '\n') + 1, '\n') + 1;
+    hwaddr prev_addr = 0;
+    int prev_prio = 1, prev_idx = -1;
+    for (int n = 0; n < N; n++) {
+        unsigned long long start;
+        int prio, idx;
+        ASSERT(sscanf(p, "    %llx-%*x (prio %d, i/o): k%d", &start, &prio,
+                      &idx) == 3);
+        if (n) {
+            ASSERT(
+                start > prev_addr ||
+                (start == prev_addr &&
+                 (prio < prev_prio || (prio == prev_prio && idx < prev_idx))));
+        }
+        prev_addr = start;
+        prev_prio = prio;
+        prev_idx = idx;
+        p = strchr(p, '\n') + 1;
+    }
     free(t);
 }
 
@@ -167,6 +300,9 @@ int main(int argc, char **argv)
         TEST_ENTRY(flat),
         TEST_ENTRY(dispatch_and_owner),
         TEST_ENTRY(overflow_marker),
+        TEST_ENTRY(deep_nesting),
+        TEST_ENTRY(deep_explain),
+        TEST_ENTRY(wide_sibling_order),
     };
     return test_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

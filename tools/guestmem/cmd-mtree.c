@@ -13,16 +13,20 @@ static void help(FILE *f)
     fputs(
         "usage: guestmem mtree [-f] [-d] [-o] [-D] MODEL\n"
         "  MODEL is one of:\n"
-        "    --import FILE [--import-flat FLAT]  a QEMU `info mtree -D` dump;\n"
-        "        FLAT is `info mtree -f` of the same VM, or flat_hint.py's\n"
-        "        output, for what the -D text cannot say\n"
+        "    --import FILE [--import-flat FLAT]  a QEMU `info mtree -D` dump\n"
+        "        (with or without -o; plain `info mtree` when it can be\n"
+        "        rebuilt exactly); FLAT is `info mtree -f` of the same VM\n"
+        "        (any of -d, -o), or flat_hint.py's output, for what the -D\n"
+        "        text cannot say.  FILE may be a pipe (/dev/stdin)\n"
         "    --import qmp:SOCKET                 ask a running QEMU's QMP "
         "socket\n"
         "    --machine TYPE[,max-ram-below-4g=SIZE] [-m SIZE] [--bios FILE]\n"
         "        TYPE: pc, pc-i440fx-1.7 .. pc-i440fx-7.2 (default -m 128M)\n"
         "  -f  print the flat views        -d  with -f, the dispatch "
         "structure\n"
-        "  -o  print owners                -D  show disabled regions too\n",
+        "  -o  print owners                -D  show disabled regions too\n"
+        "  An import prints as QEMU printed it: the dump's owners (-o needs a\n"
+        "  dump made with -o), the -f dump's order of views.\n",
         f);
 }
 
@@ -62,7 +66,20 @@ int cmd_mtree(int argc, char **argv)
     if (!model_load(&mo, &m)) {
         return 1;
     }
-    mtree_info(flat, dispatch, owner, disabled);
+    if (m.imp) {
+        /* An import prints as QEMU printed it: the dump's owners, the -f
+         * dump's order of views, its accelerator marks. */
+        Error *err = NULL;
+        if (gm_mtree_import_fprint(stdout, m.imp, flat, dispatch, owner,
+                                   disabled, &err)) {
+            tool_error("mtree", "-o: %s", error_get_pretty(err));
+            error_free(err);
+            model_free(&m);
+            return 1;
+        }
+    } else {
+        mtree_info(flat, dispatch, owner, disabled);
+    }
     model_free(&m);
     return fflush(stdout) == 0 ? 0 : 1;
 }
