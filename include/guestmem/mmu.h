@@ -494,11 +494,15 @@ GM_API void gm_tlb_stats(const GmTlb *tlb, GmTlbStats *out);
  * drops everything (resync) and INVLPG drops one page.
  *
  * Shadow leaves are 4 KiB; they carry the guest's effective U/S and XD, the
- * key, and R/W only when the guest allows writes, its leaf is dirty and EPT
- * allows writes, so that the first write takes the slow path and sets the
- * guest's D flag.  The tables live in RAM of their own
+ * key, and R/W only when the guest allows writes, its leaf is dirty, EPT
+ * allows writes and the page holds no guest page table, so that the first
+ * write takes the slow path and sets the guest's D flag.  A guest page
+ * table that is not RAM (ROM, MMIO) cannot be watched: nothing derived
+ * from it is cached.  EPT belongs to the host: after changing it, call
+ * gm_shadow_load_cr3().  The tables live in RAM of their own
  * (gm_shadow_table_space()), where gm_x86_translate() can walk them with
  * CR3 = gm_shadow_root().
+ * Thread-safety: one thread, on the update side (fills add regions).
  */
 typedef struct GmShadowMmu GmShadowMmu;
 #define GM_SHADOW_WP_PRIORITY 0x40000000
@@ -531,12 +535,20 @@ GM_API void gm_shadow_invlpg(GmShadowMmu *s, uint64_t va);
 
 /**
  * gm_shadow_translate: translate @va through the shadow tables (a walk of
- * them); on a shadow miss or refusal, the guest's walk composed with EPT
- * (the shadow "page fault"), which fills the shadow entry when it
- * succeeds.  out->hpa is host-physical; out->gpa guest-physical on the slow
- * path, and on the fast path the guest-physical address the entry was
- * made from.  *@fast (may be NULL) tells which path answered.
- * Return: as gm_x86_translate (plus the EPT results).
+ * them, CR0.WP forced on); on a shadow miss or refusal, the guest's walk
+ * composed with EPT (the shadow "page fault"), which fills the shadow
+ * entry when it succeeds.  out->hpa is host-physical; out->gpa
+ * guest-physical (on the fast path, the page the entry was made from).
+ * On the fast path only @va, @gpa, @hpa, @page_size (4 KiB), @level,
+ * @user, @writable (whether writes are fast), @nx and @pkey are set.
+ * *@fast (may be NULL) tells which path answered.  The result is always
+ * what the guest's walk followed by EPT gives at that moment
+ * (tests/unit/test-mmu-shadow.c checks it at random); the shadow only
+ * translates, and writes the guest makes must go through @guest_as (by
+ * gpa) for the protection to see them.
+ * Return: as gm_x86_translate (plus the EPT results); -GM_ERR_INVALID_ARG
+ * before gm_shadow_load_cr3().
+ * Context: update side: a fill may add write-protection regions.
  */
 GM_API int gm_shadow_translate(GmShadowMmu *s, uint64_t va, unsigned access,
                                GmX86Walk *out, bool *fast);
