@@ -859,11 +859,25 @@ out:
     return im->err;
 }
 
+typedef struct KidOrder {
+    int32_t prio;
+    uint32_t pos; /* in print order */
+    uint32_t node;
+} KidOrder;
+
+static int kid_order_cmp(const void *a, const void *b)
+{
+    const KidOrder *x = a, *y = b;
+    if (x->prio != y->prio) {
+        return x->prio < y->prio ? -1 : 1;
+    }
+    return x->pos > y->pos ? -1 : x->pos < y->pos;
+}
+
 /* Links every class's children into it, top-down: a class's children go in
  * before the children of any region under it or aliased from it (so that
  * adding a subregion never has a filled subtree to search for cycles), and
- * each container's in reverse print order (the first printed ends up
- * newest, as QEMU prints equal siblings). */
+ * each container's in the order below. */
 static int link_children(Build *b)
 {
     Importer *im = b->im;
@@ -913,20 +927,26 @@ static int link_children(Build *b)
         done[c] = true;
         const Node *r = &im->nodes[b->rep[c]];
         MemoryRegion *parent = &b->res->regions[c];
-        /* The children of the representative, last printed first. */
+        /* The children of the representative, in the order they are
+         * added: by priority, lowest first, and among equal priorities the
+         * last printed first (so the first printed is the newest, as QEMU
+         * lists equals).  Each then goes to the head of the sibling list:
+         * no walk along it, however many siblings there are. */
         uint32_t nk = 0;
-        uint32_t *kids = malloc((r->nkids ? r->nkids : 1) * sizeof(uint32_t));
+        KidOrder *kids = malloc((r->nkids ? r->nkids : 1) * sizeof(*kids));
         if (!kids) {
             oom(im);
             break;
         }
         for (uint32_t k = b->rep[c] + 1; k < b->rep[c] + r->size;
              k += im->nodes[k].size) {
-            kids[nk++] = k;
+            kids[nk] = (KidOrder){ im->nodes[k].prio, nk, k };
+            nk++;
         }
-        while (nk-- > 0 && !im->err) {
-            const Node *n = &im->nodes[kids[nk]];
-            uint32_t kc = b->cls_of[kids[nk]];
+        qsort(kids, nk, sizeof(*kids), kid_order_cmp);
+        for (uint32_t i = 0; i < nk && !im->err; i++) {
+            const Node *n = &im->nodes[kids[i].node];
+            uint32_t kc = b->cls_of[kids[i].node];
             MemoryRegion *mr = &b->res->regions[kc];
             if (--indeg[kc] == 0 && !done[kc]) {
                 queue[qt++] = kc;
@@ -1308,6 +1328,16 @@ static GmMtreeImport *build(Importer *im)
     size_t ncls = b.ncls ? b.ncls : 1, nas = 0;
     for (size_t k = 0; k < im->ngroups; k++) {
         nas += im->groups[k].is_as ? im->groups[k].nnames : 0;
+    }
+    /* A VM has a few hundred (one per PCI function and a few more); each
+     * new address space looks at all the others (address-space.c), so a
+     * crafted dump of millions would take hours. */
+    if (nas > GM_MTREE_MAX_SPACES) {
+        fail(im, 0,
+             "the dump has %zu address spaces, more than the %d "
+             "guestmem imports",
+             nas, GM_MTREE_MAX_SPACES);
+        goto out;
     }
     res->regions = calloc(ncls, sizeof(MemoryRegion));
     res->made = calloc(ncls, sizeof(bool));

@@ -88,9 +88,10 @@ typedef struct GmMtreeImport GmMtreeImport;
  * @flat): a line that is not `info mtree` text, bad indentation, an alias
  * whose target is never described, a region past 2^64, an alias cycle, an
  * `info mtree -f` dump given as @dump or a tree as @flat, a dump larger than
- * GM_MTREE_MAX_INPUT, an import that would not print the dump again, a
- * rendered view that differs from a whole @flat dump (not the same VM, or
- * not the same moment); GM_ERR_NO_MEMORY.  docs/ERRORS.md lists them all.
+ * GM_MTREE_MAX_INPUT or naming more than GM_MTREE_MAX_SPACES address
+ * spaces, an import that would not print the dump again, a rendered view
+ * that differs from a whole @flat dump (not the same VM, or not the same
+ * moment); GM_ERR_NO_MEMORY.  docs/ERRORS.md lists them all.
  * On error nothing is left behind: no region or address space survives.
  * Ownership: free the result with gm_mtree_import_free().
  * Context: update side.
@@ -101,6 +102,8 @@ GM_API GmMtreeImport *gm_mtree_import(const char *dump, const char *flat,
 
 /** GM_MTREE_MAX_INPUT: the largest dump (file, pipe or QMP reply) read. */
 #define GM_MTREE_MAX_INPUT ((size_t)512 << 20)
+/** GM_MTREE_MAX_SPACES: the most address spaces a dump may name. */
+#define GM_MTREE_MAX_SPACES 16384
 
 /**
  * gm_mtree_import_file: gm_mtree_import() on the contents of @path, with

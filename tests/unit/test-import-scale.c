@@ -5,9 +5,11 @@
  * Issue 9: a dump of 174,000 sibling lines (10 MB, as wide-dump-gen.py
  * writes it) took 44 s to import and 100 MB did not finish in 5 minutes.
  * These tests check the complexity, not a tight time: importing four times
- * the lines must cost under ten times as much (quadratic would be sixteen), measured in CPU time (best of three, so that a busy machine does
- * not decide), plus a generous cap on the 10 MB dump.  The same for the
- * other dimensions a dump can grow in: alias groups, and depth.
+ * the lines must cost under ten times as much (quadratic would be
+ * sixteen), measured in CPU time (best of three, so that a busy machine
+ * does not decide), plus a generous cap on the 10 MB dump.  The same for the
+ * other dimensions a dump can grow in: alias groups, priorities, address
+ * spaces (capped), and depth.
  */
 #define _GNU_SOURCE
 #include "../harness/test.h"
@@ -33,6 +35,24 @@ static char *wide_dump(long n)
     for (long i = 0; i < n; i++) {
         fprintf(f, "    %016lx-%016lx (prio 0, i/o): r%ld\n", i * 0x1000L,
                 i * 0x1000L + 0xfff, i);
+    }
+    fclose(f);
+    return buf;
+}
+
+/* @n siblings whose priorities rise with their address: each added one
+ * would walk the whole sibling list if they were added in print order. */
+static char *prio_dump(long n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fputs("address-space: memory\n"
+          "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n",
+          f);
+    for (long i = 0; i < n; i++) {
+        fprintf(f, "    %016lx-%016lx (prio %ld, i/o): r%ld\n", i * 0x1000L,
+                i * 0x1000L + 0xfff, i, i);
     }
     fclose(f);
     return buf;
@@ -139,6 +159,37 @@ TEST(alias_groups_are_linear)
     free(b);
 }
 
+TEST(sibling_priorities_are_linear)
+{
+    char *a = prio_dump(20000), *b = prio_dump(80000);
+    expect_linear("20k vs 80k priorities", import_cost(a, NULL),
+                  import_cost(b, NULL));
+    free(a);
+    free(b);
+}
+
+/* Each address space made looks at all the others (address-space.c): a
+ * dump may name GM_MTREE_MAX_SPACES of them, which a VM never nears. */
+TEST(address_spaces_are_capped)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    for (int i = 0; i <= GM_MTREE_MAX_SPACES; i++) {
+        fprintf(f,
+                "address-space: as%d\n"
+                "  0000000000000000-0000000000000fff (prio 0, i/o): r%d\n\n",
+                i, i);
+    }
+    fclose(f);
+    Error *err = NULL;
+    ASSERT(!gm_mtree_import(buf, NULL, &err));
+    ASSERT(strstr(error_get_pretty(err), "16385 address spaces, more than"));
+    error_free(err);
+    ASSERT(!gm_address_space_next(NULL));
+    free(buf);
+}
+
 /* The dump of issue 9 (10 MB): seconds, not 44 s (the cap is generous for
  * sanitizer builds). */
 TEST(wide_dump_10mb)
@@ -197,6 +248,8 @@ int main(int argc, char **argv)
         TEST_ENTRY(wide_dump_is_linear),
         TEST_ENTRY(wide_dump_with_flat_is_linear),
         TEST_ENTRY(alias_groups_are_linear),
+        TEST_ENTRY(sibling_priorities_are_linear),
+        TEST_ENTRY(address_spaces_are_capped),
         TEST_ENTRY(wide_dump_10mb),
         TEST_ENTRY(deep_dump_round_trip),
     };
