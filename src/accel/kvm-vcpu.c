@@ -41,7 +41,7 @@ static void kick_handler(int sig)
 {
     (void)sig;
     if (tls_run) {
-        tls_run->immediate_exit = 1;
+        __atomic_store_n(&tls_run->immediate_exit, 1, __ATOMIC_RELAXED);
     }
 }
 
@@ -186,7 +186,8 @@ static void kvm_vcpu_free(GmVcpu *cpu)
 static void kvm_vcpu_kick(GmVcpu *cpu)
 {
     KvmVcpu *v = (KvmVcpu *)cpu;
-    v->run->immediate_exit = 1;
+    /* Another thread, and the kernel, share this byte: atomic stores. */
+    __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
     if (__atomic_load_n(&v->running, __ATOMIC_ACQUIRE)) {
         pthread_kill(v->thread, GM_KICK_SIGNAL);
     }
@@ -322,7 +323,7 @@ static int kvm_vcpu_run(GmVcpu *cpu, uint64_t deadline, GmVcpuExit *why,
             rc = 0;
             break;
         }
-        v->run->immediate_exit = 0;
+        __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
         if (__atomic_load_n(&cpu->kicked, __ATOMIC_ACQUIRE)) {
             continue;
         }
