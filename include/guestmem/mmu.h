@@ -216,7 +216,7 @@ typedef struct GmX86Ref {
  *     on with the value the access path gave (0 for nothing mapped), as
  *     QEMU's does.
  * @nrefs, @refs: the memory references of the walk (reads of entries), in
- *     order; A/D writes are not counted.
+ *     order (only the first @nrefs are set); A/D writes are not counted.
  */
 typedef struct GmX86Walk {
     uint64_t va;

@@ -40,6 +40,8 @@
  */
 #include "mmu-internal.h"
 
+#include <stddef.h>
+
 #define SHADOW_MAX_REFS 8
 
 typedef struct WpUse {
@@ -524,7 +526,7 @@ int gm_shadow_translate(GmShadowMmu *s, uint64_t va, unsigned access,
         GmX86Walk w;
         if (gm__x86_walk(&s->sas, NULL, &sh, lva, access | GM_X86_ACC_NO_AD,
                          &w) == GM_X86_OK) {
-            memset(out, 0, sizeof(*out));
+            memset(out, 0, offsetof(GmX86Walk, refs));
             out->va = va;
             out->hpa = w.gpa;
             uint64_t table = w.pte_addr & ~UINT64_C(0xfff);

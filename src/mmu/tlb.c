@@ -21,15 +21,23 @@
  */
 #include "mmu-internal.h"
 
+#include <stddef.h>
+
+/* 24 bytes: the hit path touches one cache line. */
 typedef struct TlbEntry {
     uint64_t vbase; /* linear base of the page (aligned to its size) */
-    uint64_t size;
-    uint64_t pbase; /* physical base (gpa) */
-    uint64_t hbase; /* host-physical base */
+    uint64_t pbase; /* physical base (the walk's gpa, which is its hpa) */
     uint16_t pcid;
-    bool valid, global, user, rw, nx, dirty;
+    uint8_t shift; /* log2 of the page size; 0: an empty slot */
+    uint8_t flags; /* TE_* */
     uint8_t pkey;
 } TlbEntry;
+
+#define TE_GLOBAL 1u
+#define TE_USER 2u
+#define TE_RW 4u
+#define TE_NX 8u
+#define TE_DIRTY 16u
 
 struct GmTlb {
     TlbEntry *e;
@@ -67,18 +75,17 @@ void gm_tlb_free(GmTlb *tlb)
     }
 }
 
-static uint64_t linear(GmX86Paging mode, uint64_t va)
+static bool ia32e(GmX86Paging mode)
 {
-    return mode == GM_X86_PAGING_4 || mode == GM_X86_PAGING_5 ? va
-                                                              : (uint32_t)va;
+    return mode == GM_X86_PAGING_4 || mode == GM_X86_PAGING_5;
 }
 
 static void drop(GmTlb *t, TlbEntry *e)
 {
-    if (e->valid && e->size > GM_PAGE_4K) {
+    if (e->shift > 12) {
         t->nlarge--;
     }
-    e->valid = false;
+    e->shift = 0;
 }
 
 #define PCID_MIX 0x9e5u /* spreads PCIDs over the slots */
@@ -88,60 +95,75 @@ static TlbEntry *slot(GmTlb *t, uint64_t va, uint16_t pcid)
     return &t->e[((va >> 12) ^ (uint64_t)pcid * PCID_MIX) & t->mask];
 }
 
-static TlbEntry *find(GmTlb *t, const GmX86MmuState *st, uint64_t va)
+static bool holds(const TlbEntry *e, uint64_t va)
 {
-    uint16_t pcid = gm_x86_pcid(st);
+    return e->shift && ((va - e->vbase) >> e->shift) == 0;
+}
+
+static TlbEntry *find(GmTlb *t, uint16_t pcid, uint64_t va)
+{
     TlbEntry *e = slot(t, va, pcid);
-    if (e->valid && va - e->vbase < e->size && (e->global || e->pcid == pcid)) {
+    if (holds(e, va) && ((e->flags & TE_GLOBAL) || e->pcid == pcid)) {
         return e;
     }
     if (pcid) {
         e = slot(t, va, 0);
-        if (e->valid && e->global && va - e->vbase < e->size) {
+        if ((e->flags & TE_GLOBAL) && holds(e, va)) {
             return e;
         }
     }
     return NULL;
 }
 
+/* Whether a hit on @e serves @access now. */
+static bool serves(const GmX86MmuState *st, GmX86Paging mode, const TlbEntry *e,
+                   unsigned access)
+{
+    if ((access & GM_X86_ACC_WRITE) && !(e->flags & TE_DIRTY)) {
+        return false; /* the walk must set D */
+    }
+    return !gm__x86_rights(st, mode, access, e->flags & TE_USER,
+                           e->flags & TE_RW, e->flags & TE_NX, e->pkey);
+}
+
 bool gm_tlb_lookup(GmTlb *tlb, const GmX86MmuState *st, uint64_t va,
                    unsigned access, uint64_t *pa)
 {
     GmX86Paging mode = gm_x86_paging_mode(st);
-    va = linear(mode, va);
-    TlbEntry *e = find(tlb, st, va);
-    if (!e ||
-        gm__x86_rights(st, mode, access, e->user, e->rw, e->nx, e->pkey) ||
-        ((access & GM_X86_ACC_WRITE) && !e->dirty)) {
+    uint16_t pcid = 0;
+    if (ia32e(mode)) {
+        pcid = (st->cr4 & GM_X86_CR4_PCIDE) ? (uint16_t)(st->cr3 & 0xfff) : 0;
+    } else {
+        va = (uint32_t)va;
+    }
+    TlbEntry *e = find(tlb, pcid, va);
+    if (!e || !serves(st, mode, e, access)) {
         tlb->stats.misses++;
         return false;
     }
     tlb->stats.hits++;
-    *pa = e->hbase + (va - e->vbase);
+    *pa = e->pbase + (va - e->vbase);
     return true;
 }
 
 static void fill(GmTlb *t, const GmX86MmuState *st, const GmX86Walk *w)
 {
-    uint64_t va = linear(gm_x86_paging_mode(st), w->va);
+    GmX86Paging mode = gm_x86_paging_mode(st);
+    uint64_t va = ia32e(mode) ? w->va : (uint32_t)w->va;
     TlbEntry *e = slot(t, va, w->global ? 0 : gm_x86_pcid(st));
     drop(t, e);
     uint64_t off = va & (w->page_size - 1);
     *e = (TlbEntry){
         .vbase = va - off,
-        .size = w->page_size,
         .pbase = w->gpa - off,
-        .hbase = w->hpa - off,
         .pcid = gm_x86_pcid(st),
-        .valid = true,
-        .global = w->global,
-        .user = w->user,
-        .rw = w->writable,
-        .nx = w->nx,
-        .dirty = w->dirty,
+        .shift = (uint8_t)__builtin_ctzll(w->page_size),
+        .flags = (uint8_t)((w->global ? TE_GLOBAL : 0) |
+                           (w->user ? TE_USER : 0) | (w->writable ? TE_RW : 0) |
+                           (w->nx ? TE_NX : 0) | (w->dirty ? TE_DIRTY : 0)),
         .pkey = (uint8_t)w->pkey,
     };
-    if (w->page_size > GM_PAGE_4K) {
+    if (e->shift > 12) {
         t->nlarge++;
     }
     t->stats.fills++;
@@ -154,22 +176,19 @@ int gm_x86_translate_tlb(GmTlb *tlb, AddressSpace *as, const GmX86MmuState *st,
         return -GM_ERR_INVALID_ARG;
     }
     GmX86Paging mode = gm_x86_paging_mode(st);
-    uint64_t lva = linear(mode, va);
-    TlbEntry *e = find(tlb, st, lva);
-    if (e &&
-        !gm__x86_rights(st, mode, access, e->user, e->rw, e->nx, e->pkey) &&
-        (!(access & GM_X86_ACC_WRITE) || e->dirty)) {
+    uint64_t lva = ia32e(mode) ? va : (uint32_t)va;
+    TlbEntry *e = find(tlb, gm_x86_pcid(st), lva);
+    if (e && serves(st, mode, e, access)) {
         tlb->stats.hits++;
-        memset(out, 0, sizeof(*out));
+        memset(out, 0, offsetof(GmX86Walk, refs));
         out->va = va;
-        out->gpa = e->pbase + (lva - e->vbase);
-        out->hpa = e->hbase + (lva - e->vbase);
-        out->page_size = e->size;
-        out->user = e->user;
-        out->writable = e->rw;
-        out->nx = e->nx;
-        out->global = e->global;
-        out->dirty = e->dirty;
+        out->gpa = out->hpa = e->pbase + (lva - e->vbase);
+        out->page_size = UINT64_C(1) << e->shift;
+        out->user = e->flags & TE_USER;
+        out->writable = e->flags & TE_RW;
+        out->nx = e->flags & TE_NX;
+        out->global = e->flags & TE_GLOBAL;
+        out->dirty = e->flags & TE_DIRTY;
         out->pkey = e->pkey;
         return GM_X86_OK;
     }
@@ -195,12 +214,13 @@ void gm_tlb_flush_all(GmTlb *tlb)
     tlb->stats.flushes++;
 }
 
-/* Drops the entries for which @pred holds. */
+/* Drops the valid entries of @pcid (any, with @any_pcid), global ones
+ * too if @global_too. */
 static void flush_if(GmTlb *t, bool global_too, bool any_pcid, uint16_t pcid)
 {
     for (uint64_t i = 0; i <= t->mask; i++) {
         TlbEntry *e = &t->e[i];
-        if (!e->valid || (e->global && !global_too)) {
+        if (!e->shift || ((e->flags & TE_GLOBAL) && !global_too)) {
             continue;
         }
         if (any_pcid || e->pcid == pcid) {
@@ -230,15 +250,15 @@ static void flush_addr(GmTlb *t, uint16_t pcid, uint64_t va, bool global_too)
 {
     for (unsigned k = 0; k < 2; k++) {
         TlbEntry *e = slot(t, va, k ? 0 : pcid);
-        if (e->valid && va - e->vbase < e->size &&
-            (e->global ? global_too : e->pcid == pcid)) {
+        if (holds(e, va) &&
+            ((e->flags & TE_GLOBAL) ? global_too : e->pcid == pcid)) {
             drop(t, e);
         }
     }
     for (uint64_t i = 0; t->nlarge && i <= t->mask; i++) {
         TlbEntry *e = &t->e[i];
-        if (e->valid && e->size > GM_PAGE_4K && va - e->vbase < e->size &&
-            (e->global ? global_too : e->pcid == pcid)) {
+        if (e->shift > 12 && holds(e, va) &&
+            ((e->flags & TE_GLOBAL) ? global_too : e->pcid == pcid)) {
             drop(t, e);
         }
     }

@@ -21,6 +21,8 @@
  */
 #include "mmu-internal.h"
 
+#include <stddef.h>
+
 GmX86Paging gm_x86_paging_mode(const GmX86MmuState *st)
 {
     if (!st || !(st->cr0 & GM_X86_CR0_PG)) {
@@ -574,7 +576,9 @@ int gm__x86_walk(AddressSpace *as, const GmEptState *ept,
 {
     Walker w = { .as = as, .ept = ept, .st = st, .out = out, .access = access };
     for (unsigned tries = 0;; tries++) {
-        memset(out, 0, sizeof(*out));
+        /* Everything but the references (only nrefs of them are valid):
+         * clearing the whole struct was a third of a walk's time. */
+        memset(out, 0, offsetof(GmX86Walk, refs));
         out->va = va;
         int r = walk_once(&w);
         if (r != WALK_RESTART) {
