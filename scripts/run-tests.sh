@@ -47,7 +47,7 @@ if [ "${QUICK:-0}" != 1 ]; then
     fi
     ninja -C "$fuzz" >/dev/null || status=1
     mkdir -p "$fuzz/crashes"
-    for t in access ops mtree-import; do
+    for t in access ops mtree-import core; do
         work=$(mktemp -d)
         cp "$here/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null
         if "$fuzz/tests/fuzz/fuzz-$t" -max_total_time="${FUZZ_SECONDS:-60}" \
