@@ -421,8 +421,13 @@ GM_API int gm_x86_translate_2d(AddressSpace *host, const GmEptState *ept,
  * a write to a page whose leaf was not dirty, or any access the rights
  * refuse, walks again.  What the TLB does not do by itself, as on the CPU:
  * notice changes of the page tables (flush with the calls below, as
- * INVLPG, MOV to CR3 and INVPCID do).
- * Thread-safety: none; one vCPU thread.
+ * INVLPG, MOV to CR3 and INVPCID do), and tell address spaces apart (use
+ * one TLB per guest-physical address space).  Entries hold guest-physical
+ * addresses from one-dimensional walks.
+ * Cost: a hit is a slot read and the rights check (bench/mmu-bench.c);
+ * flushing a page is O(1) while no large page is cached, else a scan, as
+ * are flushes by PCID and of all non-global entries.
+ * Thread-safety: none; one vCPU thread.  The walks it makes are read-side.
  */
 typedef struct GmTlb GmTlb;
 
@@ -449,7 +454,8 @@ GM_API int gm_x86_translate_tlb(GmTlb *tlb, AddressSpace *as,
 
 /**
  * gm_tlb_lookup: the fast path alone: true and *@pa if @va hits for
- * @access in state @st, false otherwise (nothing changes).
+ * @access in state @st, false otherwise (nothing but the hit and miss
+ * counters changes).
  */
 GM_API bool gm_tlb_lookup(GmTlb *tlb, const GmX86MmuState *st, uint64_t va,
                           unsigned access, uint64_t *pa);
