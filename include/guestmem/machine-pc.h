@@ -88,6 +88,12 @@ typedef struct GmPcConfig {
     bool q35_no_ext_tseg;
 } GmPcConfig;
 
+/** GM_PC_MACHINE_TYPES: the machine types gm_pc_config_parse() knows, as
+ * one line for help texts and messages (the one list: the CLI prints it). */
+#define GM_PC_MACHINE_TYPES                                              \
+    "pc, pc-i440fx-1.4 .. pc-i440fx-7.2, q35, pc-q35-2.4 .. pc-q35-7.2 " \
+    "(and pc-q35-4.0.1)"
+
 /** GM_PC_BIOS_DIR: where the default firmware images are looked up. */
 #define GM_PC_BIOS_DIR "/usr/share/seabios"
 

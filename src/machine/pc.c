@@ -124,11 +124,10 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
     size_t tlen = strcspn(spec, ",");
     MachineType mt;
     if (!lookup_type(spec, tlen, &mt)) {
-        return gm_error_setg(errp, GM_ERR_NOT_FOUND,
-                             "unknown machine type '%.*s' (known: pc, "
-                             "pc-i440fx-1.4 .. pc-i440fx-7.2, q35, "
-                             "pc-q35-2.4 .. pc-q35-7.2)",
-                             (int)tlen, spec);
+        return gm_error_setg(
+            errp, GM_ERR_NOT_FOUND,
+            "unknown machine type '%.*s' (known: " GM_PC_MACHINE_TYPES ")",
+            (int)tlen, spec);
     }
     uint64_t max_below = 0;
     bool smm_off = false;

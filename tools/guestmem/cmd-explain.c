@@ -75,7 +75,8 @@ int cmd_e820(int argc, char **argv)
     ModelOpts mo = { 0 };
     int rc = model_args_only("e820", argc, argv, &mo,
                              "usage: guestmem e820 --machine TYPE[,...] "
-                             "[-m SIZE]\n");
+                             "[-m SIZE]\n"
+                             "  TYPE: " GM_PC_MACHINE_TYPES "\n");
     if (rc >= 0) {
         return rc;
     }
@@ -169,6 +170,7 @@ int cmd_ramblock(int argc, char **argv)
         "ramblock", argc, argv, &mo,
         "usage: guestmem ramblock --machine TYPE[,...] [-m SIZE] "
         "[--bios FILE]\n"
+        "  TYPE: " GM_PC_MACHINE_TYPES "\n"
         "         [--mem-path FILE|DIR | --memfd] [--mem-prealloc] "
         "[--mem-shared]\n"
         "  prints `info ramblock`: id, page size, offset, used and "
