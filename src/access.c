@@ -13,10 +13,29 @@
  * therefore means little-endian, and so does the host (guestmem supports
  * little-endian hosts).
  */
-#if !defined(__SANITIZE_THREAD__)
-#define _LGPL_SOURCE /* inline RCU read-side primitives (liburcu permits it) */
-#endif
+#define GM_NO_INLINE_ACCESS /* this file defines the out-of-line ones */
 #include "internal.h"
+
+#include <urcu/static/urcu-memb.h> /* the reader's state, for gm__fast1 */
+
+/* The inline accessors of access-inline.h implement liburcu memb's reader
+ * protocol on pointers kept in gm__fast1; check it is this liburcu's. */
+_Static_assert(GM__URCU_NEST_MASK == URCU_GP_CTR_NEST_MASK,
+               "liburcu's nesting mask");
+_Static_assert(URCU_GP_COUNT == 1, "liburcu's reader count");
+_Static_assert(offsetof(struct urcu_gp, futex) == sizeof(unsigned long),
+               "liburcu's futex follows its grace-period counter");
+_Static_assert(offsetof(struct urcu_reader, ctr) == 0, "liburcu's reader");
+_Static_assert(offsetof(FlatView, gen) == 0, "the view's generation first");
+_Static_assert(sizeof(GmFastThread) == 144, "GmFastThread's layout");
+_Static_assert(offsetof(GmFastThread, mru.lgen) < 64,
+               "the fields of a RAM hit in one cache line");
+
+/* The per-thread state of the inline accessors (access-inline.h): the
+ * initial-exec model, so that no access calls __tls_get_addr. */
+__thread GmFastThread gm__fast1 __attribute__((aligned(64)));
+
+const unsigned *const gm__fast1_global_dirty = &gm__state.global_dirty_tracking;
 
 #define IOMMU_MAX_DEPTH 16
 
@@ -418,6 +437,16 @@ static Xlat translate(FlatView *fv, hwaddr addr, hwaddr *plen, bool is_write,
     return x;
 }
 
+MemoryRegion *gm__translate(FlatView *fv, hwaddr addr, hwaddr *xlat,
+                            hwaddr *len, bool is_write, MemTxAttrs attrs,
+                            bool *readonly)
+{
+    Xlat x = translate(fv, addr, len, is_write, attrs);
+    *xlat = x.xlat;
+    *readonly = x.readonly;
+    return x.mr;
+}
+
 MemoryRegion *address_space_translate(AddressSpace *as, hwaddr addr,
                                       hwaddr *xlat, hwaddr *len, bool is_write,
                                       MemTxAttrs attrs)
@@ -495,15 +524,63 @@ static MemTxResult flatview_write(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
     return result;
 }
 
-static inline FlatView *enter(AddressSpace *as)
+/* --- RCU read-side sections ----------------------------------------------------
+ * liburcu's memb reader protocol, run on the pointers gm__fast1 keeps (the
+ * thread's reader counter, the grace-period counter) rather than through
+ * liburcu's own TLS access, which from a shared library calls
+ * __tls_get_addr.  The pointers are taken once per thread; without
+ * membarrier (old kernels), and under ThreadSanitizer, liburcu's functions
+ * are called instead. */
+
+typedef struct Section {
+    unsigned long *ctr; /* the thread's reader counter */
+    unsigned long g;    /* what gm__fast_unlock needs */
+    bool calls;         /* entered with urcu_memb_read_lock() */
+} Section;
+
+static __attribute__((noinline, cold)) void fast_setup(void)
 {
     gm__rcu_ensure_registered();
+    if (urcu_memb_has_sys_membarrier) {
+        gm__fast1.rcu_gp = &urcu_memb_gp.ctr;
+        gm__fast1.rcu_ctr = &URCU_TLS(urcu_memb_reader).ctr;
+    }
+}
+
+void gm__fast1_rcu_wake(void)
+{
+    urcu_common_wake_up_gp(&urcu_memb_gp);
+}
+
+static inline __attribute__((always_inline)) FlatView *enter(AddressSpace *as,
+                                                             Section *s)
+{
+    GmFastThread *t = &gm__fast1;
+    if (__builtin_expect(!t->rcu_ctr, 0)) {
+        fast_setup();
+    }
+#ifndef GM_TSAN
+    if (__builtin_expect(t->rcu_ctr != NULL, 1)) {
+        s->calls = false;
+        s->ctr = t->rcu_ctr;
+        s->g = gm__fast_lock(t, s->ctr);
+        return gm_consume(as->current_map);
+    }
+#endif
+    gm__rcu_ensure_registered();
+    s->calls = true;
     urcu_memb_read_lock();
     return gm_consume(as->current_map);
 }
 
-static inline void leave(void)
+static inline __attribute__((always_inline)) void leave(Section *s)
 {
+#ifndef GM_TSAN
+    if (__builtin_expect(!s->calls, 1)) {
+        gm__fast_unlock(&gm__fast1, s->ctr, s->g);
+        return;
+    }
+#endif
     gm_tsan_reader_done();
     urcu_memb_read_unlock();
 }
@@ -519,9 +596,10 @@ MemTxResult address_space_read_full(AddressSpace *as, hwaddr addr,
     if (!as_ok(as) || (!buf && len)) {
         return MEMTX_DECODE_ERROR;
     }
-    FlatView *fv = enter(as);
+    Section sec;
+    FlatView *fv = enter(as, &sec);
     MemTxResult r = flatview_read(fv, addr, attrs, buf, len);
-    leave();
+    leave(&sec);
     return r;
 }
 
@@ -537,9 +615,10 @@ MemTxResult address_space_write(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
     if (!as_ok(as) || (!buf && len)) {
         return MEMTX_DECODE_ERROR;
     }
-    FlatView *fv = enter(as);
+    Section sec;
+    FlatView *fv = enter(as, &sec);
     MemTxResult r = flatview_write(fv, addr, attrs, buf, len);
-    leave();
+    leave(&sec);
     return r;
 }
 
@@ -558,19 +637,20 @@ MemTxResult address_space_write_rom(AddressSpace *as, hwaddr addr,
         return MEMTX_DECODE_ERROR;
     }
     const uint8_t *p = buf;
-    FlatView *fv = enter(as);
+    Section sec;
+    FlatView *fv = enter(as, &sec);
     while (len > 0) {
         hwaddr l = len;
         Xlat x = translate(fv, addr, &l, true, attrs);
         if (x.mr && x.mr->ram_block && (x.mr->ram || x.mr->rom_device)) {
             memcpy(x.mr->ram_block->host + x.xlat, p, l);
-            mark_dirty(x.mr, gm__dirty_log_mask(x.mr), x.xlat, l);
+            mark_dirty(x.mr, gm__dirty_log_mask_now(x.mr), x.xlat, l);
         }
         p += l;
         addr += l;
         len -= l;
     }
-    leave();
+    leave(&sec);
     return MEMTX_OK;
 }
 
@@ -599,7 +679,8 @@ bool address_space_access_valid(AddressSpace *as, hwaddr addr, hwaddr len,
         return false;
     }
     bool ok = true;
-    FlatView *fv = enter(as);
+    Section sec;
+    FlatView *fv = enter(as, &sec);
     while (len > 0 && ok) {
         hwaddr l = len;
         Xlat x = translate(fv, addr, &l, is_write, attrs);
@@ -617,58 +698,96 @@ bool address_space_access_valid(AddressSpace *as, hwaddr addr, hwaddr len,
         addr += l;
         len -= l;
     }
-    leave();
+    leave(&sec);
     return ok;
 }
 
-/* --- fixed-size loads and stores ---------------------------------------------- */
+/* --- fixed-size loads and stores ----------------------------------------------
+ * The inline accessors (access-inline.h) handle the thread's last range;
+ * what they cannot do comes here.  In order: the thread's last range (for
+ * callers of these functions themselves), the thread's TLB (a page seen
+ * before: its host address, no look at the range), then the range from the
+ * dispatch structure, and the general path. */
 
+static inline __attribute__((always_inline)) uint64_t width(uint64_t v,
+                                                            unsigned size)
+{
+    return size == 8 ? v : v & ((UINT64_C(1) << (size * 8)) - 1);
+}
+
+/* After a TLB hit or a page-table word out of line: the page's range
+ * becomes the thread's entry (the inline paths' first check) when the
+ * entry is of an older view, or when the access before went to the same
+ * range (the same addend: host minus guest address is constant over a
+ * range).  A run of accesses to one range then stays inline, while
+ * accesses that jump from range to range (many small regions) never read
+ * the ranges, whose array outgrows the caches. */
+static __attribute__((noinline)) void fill_again(FlatView *fv, hwaddr addr)
+{
+    long i = gm__flatview_find(fv, addr); /* fills the entry */
+    (void)i;
+}
+
+static inline __attribute__((always_inline)) void
+fill_if_again(FlatView *fv, const GmTlbEntry *e, hwaddr addr)
+{
+    uint64_t key = fv->gen ^ e->addend;
+    if (gm__fast1.mru.gen != fv->gen ||
+        (gm__fast1.last == key &&
+         addr - gm__fast1.mru.start > gm__fast1.mru.lim7 + 7)) {
+        fill_again(fv, addr);
+    }
+    gm__fast1.last = key;
+}
+
+/* One load inside a read-side section, from @fv (the view @as publishes). */
 static inline __attribute__((always_inline)) uint64_t
-load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, MemTxResult *result,
-     unsigned size, bool big)
+load_in(AddressSpace *as, FlatView *fv, hwaddr addr, MemTxAttrs attrs,
+        MemTxResult *pr, unsigned size, bool big)
 {
     uint64_t v = 0;
     MemTxResult r;
-    if (!as_ok(as)) {
-        r = MEMTX_DECODE_ERROR;
-        goto out;
+    const GmFastRange *m = &gm__fast1.mru;
+    if (m->rgen == fv->gen && addr - m->start <= m->lim7) {
+        v = load_le(m->host + (addr - m->start), size);
+        *pr = MEMTX_OK;
+        return width(big ? bswap(v, size) : v, size);
     }
-    FlatView *fv = enter(as);
+    const GmTlbEntry *e = gm__tlb_find(fv, addr);
+    if (!e) {
+        e = gm__dispatch_page(fv, addr);
+    }
+    if (e) {
+        fill_if_again(fv, e, addr);
+    }
+    if (e && (e->flags & GM_FAST_READ) && (addr & 4095) <= 4096 - size) {
+        v = load_le((const uint8_t *)(uintptr_t)(addr + e->addend), size);
+        *pr = MEMTX_OK;
+        return width(big ? bswap(v, size) : v, size);
+    }
     const FlatRange *fr = gm__flatview_range(fv, addr);
     if (__builtin_expect(fr && fr->direct_read && fr->last - addr >= size - 1,
                          1)) {
         /* RAM: straight from host memory. */
         v = load_le(fr->host + (addr - fr->start), size);
-        leave();
-        if (result) {
-            *result = MEMTX_OK;
-        }
-        v = big ? bswap(v, size) : v;
-        return size == 8 ? v : v & ((UINT64_C(1) << (size * 8)) - 1);
+        *pr = MEMTX_OK;
+        return width(big ? bswap(v, size) : v, size);
     }
     if (fr && (fr->mmio_read_sizes & size) && fr->last - addr >= size - 1) {
         /* MMIO that needs one plain callback (precomputed at render). */
         hwaddr off = fr->offset_in_region + (addr - fr->start);
         if (fr->mmio_unaligned || !(off & (size - 1))) {
-            v = fr->mr->ops->read(fr->mr->opaque, off, size);
-            leave();
-            if (result) {
-                *result = MEMTX_OK;
-            }
-            v = size == 8 ? v : v & ((UINT64_C(1) << (size * 8)) - 1);
+            v = width(fr->mr->ops->read(fr->mr->opaque, off, size), size);
+            *pr = MEMTX_OK;
             return big ? bswap(v, size) : v;
         }
     }
     if (fr && !fr->mr->is_iommu && !fr->mr->ram &&
         fr->last - addr >= size - 1) {
         /* MMIO (or a ROM device out of romd mode): one dispatch. */
-        r = dispatch_read(fr->mr, fr->offset_in_region + (addr - fr->start), &v,
-                          size, big, attrs);
-        leave();
-        if (result) {
-            *result = r;
-        }
-        return size == 8 ? v : v & ((UINT64_C(1) << (size * 8)) - 1);
+        *pr = dispatch_read(fr->mr, fr->offset_in_region + (addr - fr->start),
+                            &v, size, big, attrs);
+        return width(v, size);
     }
     hwaddr l = size;
     Xlat x = translate(fv, addr, &l, false, attrs);
@@ -689,77 +808,167 @@ load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, MemTxResult *result,
             v = bswap(v, size);
         }
     }
-    leave();
-out:
+    *pr = r;
+    /* The value has the access's width (a widened device read may have
+     * delivered more). */
+    return width(v, size);
+}
+
+static inline __attribute__((always_inline)) uint64_t
+load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, MemTxResult *result,
+     unsigned size, bool big)
+{
+    uint64_t v = 0;
+    MemTxResult r = MEMTX_DECODE_ERROR;
+    if (as_ok(as)) {
+        Section sec;
+        FlatView *fv = enter(as, &sec);
+        v = load_in(as, fv, addr, attrs, &r, size, big);
+        leave(&sec);
+    }
     if (result) {
         *result = r;
     }
-    /* The value has the access's width (a widened device read may have
-     * delivered more). */
-    return size == 8 ? v : v & ((UINT64_C(1) << (size * 8)) - 1);
+    return v;
+}
+
+/* Sets the dirty bit of a store of @size at @off of range @fr (logged by
+ * the one client of GM_FAST_LOG), inside one page; false if it is not. */
+static inline __attribute__((always_inline)) bool
+fast_dirty(uint64_t ram, uintptr_t dirty, unsigned size)
+{
+    if ((ram & 4095) > 4096 - size) {
+        return false;
+    }
+    uint64_t page = ram >> GM_DIRTY_PAGE_BITS;
+    uint64_t *w = (uint64_t *)(dirty + (page >> 6) * 8);
+    uint64_t bit = UINT64_C(1) << (page & 63);
+    if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit)) {
+        __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+    }
+    return true;
+}
+
+/* One store inside a read-side section; @v in the access's order. */
+static inline __attribute__((always_inline)) MemTxResult
+store_in(AddressSpace *as, FlatView *fv, hwaddr addr, uint64_t v,
+         MemTxAttrs attrs, unsigned size, bool big)
+{
+    uint64_t h = big ? bswap(v, size) : v; /* as host memory holds it */
+    const GmFastRange *m = &gm__fast1.mru;
+    hwaddr off = addr - m->start;
+    if (m->wgen == fv->gen && off <= m->lim7) {
+        store_le(m->host + off, size, h);
+        return MEMTX_OK;
+    }
+    if (m->lgen == fv->gen && off <= m->lim7 &&
+        (m->ram + off) % GM_DIRTY_PAGE_SIZE <= GM_DIRTY_PAGE_SIZE - size) {
+        store_le(m->host + off, size, h);
+        fast_dirty(m->ram + off, m->dirty, size);
+        return MEMTX_OK;
+    }
+    const GmTlbEntry *e = gm__tlb_find(fv, addr);
+    if (!e) {
+        e = gm__dispatch_page(fv, addr);
+    }
+    if (e) {
+        fill_if_again(fv, e, addr);
+    }
+    if (e && (e->flags & (GM_FAST_WRITE | GM_FAST_LOG)) == GM_FAST_WRITE &&
+        (addr & 4095) <= 4096 - size) {
+        store_le((uint8_t *)(uintptr_t)(addr + e->addend), size, h);
+        return MEMTX_OK;
+    }
+    const FlatRange *fr = gm__flatview_range(fv, addr);
+    if (__builtin_expect(fr && fr->direct_write && fr->last - addr >= size - 1,
+                         1)) {
+        store_le(fr->host + (addr - fr->start), size, h);
+        mark_dirty(fr->mr, fr->dirty_log_mask,
+                   fr->offset_in_region + (addr - fr->start), size);
+        return MEMTX_OK;
+    }
+    hwaddr l = size;
+    Xlat x = translate(fv, addr, &l, true, attrs);
+    if (x.mr && l == size && direct_write_x(&x)) {
+        store_le(x.host, size, h);
+        mark_dirty(x.mr, x.dirty, x.xlat, size);
+        return MEMTX_OK;
+    }
+    if (x.mr && l == size && !dropped_write_x(&x)) {
+        return dispatch_write(x.mr, x.xlat, v, size, big, attrs);
+    }
+    uint8_t b[8];
+    store_le(b, size, h);
+    return flatview_write(fv, addr, attrs, b, size);
 }
 
 static inline __attribute__((always_inline)) void
 store(AddressSpace *as, hwaddr addr, uint64_t v, MemTxAttrs attrs,
       MemTxResult *result, unsigned size, bool big)
 {
-    MemTxResult r;
-    if (!as_ok(as)) {
-        r = MEMTX_DECODE_ERROR;
-        goto out;
+    MemTxResult r = MEMTX_DECODE_ERROR;
+    if (as_ok(as)) {
+        Section sec;
+        FlatView *fv = enter(as, &sec);
+        r = store_in(as, fv, addr, v, attrs, size, big);
+        leave(&sec);
     }
-    FlatView *fv = enter(as);
-    const FlatRange *fr = gm__flatview_range(fv, addr);
-    if (__builtin_expect(fr && fr->direct_write && fr->last - addr >= size - 1,
-                         1)) {
-        store_le(fr->host + (addr - fr->start), size, big ? bswap(v, size) : v);
-        mark_dirty(fr->mr, fr->dirty_log_mask,
-                   fr->offset_in_region + (addr - fr->start), size);
-        leave();
-        if (result) {
-            *result = MEMTX_OK;
-        }
-        return;
-    }
-    hwaddr l = size;
-    Xlat x = translate(fv, addr, &l, true, attrs);
-    if (x.mr && l == size && direct_write_x(&x)) {
-        store_le(x.host, size, big ? bswap(v, size) : v);
-        mark_dirty(x.mr, x.dirty, x.xlat, size);
-        r = MEMTX_OK;
-    } else if (x.mr && l == size && !dropped_write_x(&x)) {
-        r = dispatch_write(x.mr, x.xlat, v, size, big, attrs);
-    } else {
-        uint8_t b[8];
-        store_le(b, size, big ? bswap(v, size) : v);
-        r = flatview_write(fv, addr, attrs, b, size);
-    }
-    leave();
-out:
     if (result) {
         *result = r;
     }
 }
 
+uint64_t gm__fast1_load(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
+                        MemTxResult *result, unsigned op)
+{
+    bool big = op & GM__FAST_BE;
+    switch (op & 15) {
+    case 1: return load(as, addr, attrs, result, 1, false);
+    case 2: return load(as, addr, attrs, result, 2, big);
+    case 4: return load(as, addr, attrs, result, 4, big);
+    default: return load(as, addr, attrs, result, 8, big);
+    }
+}
+
+void gm__fast1_store(AddressSpace *as, hwaddr addr, uint64_t val,
+                     MemTxAttrs attrs, MemTxResult *result, unsigned op)
+{
+    bool big = op & GM__FAST_BE;
+    switch (op & 15) {
+    case 1: store(as, addr, val, attrs, result, 1, false); break;
+    case 2: store(as, addr, val, attrs, result, 2, big); break;
+    case 4: store(as, addr, val, attrs, result, 4, big); break;
+    default: store(as, addr, val, attrs, result, 8, big); break;
+    }
+}
+
+/* The exported functions run the inline path of access-inline.h first,
+ * so that a caller that cannot inline them (a function pointer, Python's
+ * cffi in ABI mode) gets the same few instructions before the call into
+ * the rest. */
 #define LOADS(name, size, big, type)                                           \
     type address_space_##name(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, \
                               MemTxResult *result)                             \
     {                                                                          \
-        return (type)load(as, addr, attrs, result, size, big);                 \
+        return (type)gm__fast_ld(as, addr, attrs, result,                      \
+                                 size | (big ? GM__FAST_BE : 0));              \
     }                                                                          \
     type name##_phys(AddressSpace *as, hwaddr addr)                            \
     {                                                                          \
-        return (type)load(as, addr, MEMTXATTRS_UNSPECIFIED, NULL, size, big);  \
+        return (type)gm__fast_ld(as, addr, MEMTXATTRS_UNSPECIFIED, NULL,       \
+                                 size | (big ? GM__FAST_BE : 0));              \
     }
 #define STORES(name, size, big, type)                                  \
     void address_space_##name(AddressSpace *as, hwaddr addr, type val, \
                               MemTxAttrs attrs, MemTxResult *result)   \
     {                                                                  \
-        store(as, addr, val, attrs, result, size, big);                \
+        gm__fast_st(as, addr, val, attrs, result,                      \
+                    size | (big ? GM__FAST_BE : 0));                   \
     }                                                                  \
     void name##_phys(AddressSpace *as, hwaddr addr, type val)          \
     {                                                                  \
-        store(as, addr, val, MEMTXATTRS_UNSPECIFIED, NULL, size, big); \
+        gm__fast_st(as, addr, val, MEMTXATTRS_UNSPECIFIED, NULL,       \
+                    size | (big ? GM__FAST_BE : 0));                   \
     }
 
 LOADS(ldub, 1, false, uint32_t)
@@ -776,3 +985,123 @@ STORES(stl_le, 4, false, uint32_t)
 STORES(stl_be, 4, true, uint32_t)
 STORES(stq_le, 8, false, uint64_t)
 STORES(stq_be, 8, true, uint64_t)
+
+/* --- batches --------------------------------------------------------------------
+ * One read-side section for many accesses (re-entered every BATCH_SECTION
+ * accesses, so that a writer waiting for a grace period never waits for a
+ * whole batch).  The range of the last access is kept in registers: while
+ * the addresses stay in it, a load or store is a comparison and the
+ * access.  Anything else goes through load_in/store_in, after which the
+ * view is read again (a device callback may have changed it). */
+#define BATCH_SECTION 1024
+
+#define BATCH_FNS(N, T)                                                      \
+    static MemTxResult load_batch_##N(AddressSpace *as, bool big,            \
+                                      const hwaddr *addrs, T *out, size_t n, \
+                                      MemTxAttrs attrs)                      \
+    {                                                                        \
+        MemTxResult res = MEMTX_OK;                                          \
+        for (size_t i = 0; i < n;) {                                         \
+            size_t end = n - i > BATCH_SECTION ? i + BATCH_SECTION : n;      \
+            Section sec;                                                     \
+            FlatView *fv = enter(as, &sec);                                  \
+            while (i < end) {                                                \
+                const GmFastRange *m = &gm__fast1.mru;                       \
+                if (m->rgen == fv->gen) {                                    \
+                    hwaddr start = m->start, lim = m->lim7;                  \
+                    const uint8_t *host = m->host;                           \
+                    for (; i < end; i++) {                                   \
+                        hwaddr off = addrs[i] - start;                       \
+                        if (off > lim) {                                     \
+                            break;                                           \
+                        }                                                    \
+                        T v;                                                 \
+                        memcpy(&v, host + off, N);                           \
+                        out[i] = big ? (T)bswap(v, N) : v;                   \
+                    }                                                        \
+                    if (i == end) {                                          \
+                        break;                                               \
+                    }                                                        \
+                }                                                            \
+                MemTxResult r;                                               \
+                out[i] = (T)load_in(as, fv, addrs[i], attrs, &r, N, big);    \
+                res |= r;                                                    \
+                i++;                                                         \
+                fv = gm_consume(as->current_map);                            \
+            }                                                                \
+            leave(&sec);                                                     \
+        }                                                                    \
+        return res;                                                          \
+    }                                                                        \
+    static MemTxResult store_batch_##N(AddressSpace *as, bool big,           \
+                                       const hwaddr *addrs, const T *vals,   \
+                                       size_t n, MemTxAttrs attrs)           \
+    {                                                                        \
+        MemTxResult res = MEMTX_OK;                                          \
+        for (size_t i = 0; i < n;) {                                         \
+            size_t end = n - i > BATCH_SECTION ? i + BATCH_SECTION : n;      \
+            Section sec;                                                     \
+            FlatView *fv = enter(as, &sec);                                  \
+            while (i < end) {                                                \
+                const GmFastRange *m = &gm__fast1.mru;                       \
+                if (m->wgen == fv->gen) {                                    \
+                    hwaddr start = m->start, lim = m->lim7;                  \
+                    uint8_t *host = m->host;                                 \
+                    for (; i < end; i++) {                                   \
+                        hwaddr off = addrs[i] - start;                       \
+                        if (off > lim) {                                     \
+                            break;                                           \
+                        }                                                    \
+                        T v = big ? (T)bswap(vals[i], N) : vals[i];          \
+                        memcpy(host + off, &v, N);                           \
+                    }                                                        \
+                    if (i == end) {                                          \
+                        break;                                               \
+                    }                                                        \
+                }                                                            \
+                res |= store_in(as, fv, addrs[i], vals[i], attrs, N, big);   \
+                i++;                                                         \
+                fv = gm_consume(as->current_map);                            \
+            }                                                                \
+            leave(&sec);                                                     \
+        }                                                                    \
+        return res;                                                          \
+    }
+
+BATCH_FNS(1, uint8_t)
+BATCH_FNS(2, uint16_t)
+BATCH_FNS(4, uint32_t)
+BATCH_FNS(8, uint64_t)
+
+MemTxResult gm_address_space_load_batch(AddressSpace *as, MemOp op,
+                                        const hwaddr *addrs, void *values,
+                                        size_t n, MemTxAttrs attrs)
+{
+    if (!as_ok(as) || (n && (!addrs || !values))) {
+        return MEMTX_DECODE_ERROR;
+    }
+    bool big = (op & MO_BSWAP) != 0;
+    switch (memop_size(op)) {
+    case 1: return load_batch_1(as, false, addrs, values, n, attrs);
+    case 2: return load_batch_2(as, big, addrs, values, n, attrs);
+    case 4: return load_batch_4(as, big, addrs, values, n, attrs);
+    default: return load_batch_8(as, big, addrs, values, n, attrs);
+    }
+}
+
+MemTxResult gm_address_space_store_batch(AddressSpace *as, MemOp op,
+                                         const hwaddr *addrs,
+                                         const void *values, size_t n,
+                                         MemTxAttrs attrs)
+{
+    if (!as_ok(as) || (n && (!addrs || !values))) {
+        return MEMTX_DECODE_ERROR;
+    }
+    bool big = (op & MO_BSWAP) != 0;
+    switch (memop_size(op)) {
+    case 1: return store_batch_1(as, false, addrs, values, n, attrs);
+    case 2: return store_batch_2(as, big, addrs, values, n, attrs);
+    case 4: return store_batch_4(as, big, addrs, values, n, attrs);
+    default: return store_batch_8(as, big, addrs, values, n, attrs);
+    }
+}

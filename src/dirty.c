@@ -93,6 +93,15 @@ static uint64_t *slot_materialise(uint64_t **slot)
     }
 }
 
+uint64_t *gm__dirty_chunk(unsigned client, uint64_t page)
+{
+    uint64_t **slots = slots_of(client);
+    if (!slots || page >= __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE)) {
+        return NULL;
+    }
+    return slot_materialise(&slots[page / CHUNK_PAGES]);
+}
+
 typedef enum {
     OP_SET,
     OP_TEST,
@@ -323,7 +332,7 @@ void memory_region_set_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size)
         return;
     }
     cpu_physical_memory_set_dirty_range(mr->ram_block->offset + addr, size,
-                                        gm__dirty_log_mask(mr));
+                                        gm__dirty_log_mask_now(mr));
 }
 
 void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size,
@@ -335,6 +344,57 @@ void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size,
     }
     cpu_physical_memory_test_and_clear_dirty(mr->ram_block->offset + addr, size,
                                              client);
+}
+
+/* The 64 bits of @client's bitmap from @page on (bit 0: @page), as they
+ * are now; pages past @limit read clean. */
+static uint64_t bits_at(uint64_t **slots, uint64_t page, uint64_t limit)
+{
+    unsigned s = (unsigned)(page % WORD_BITS);
+    uint64_t w[2] = { 0, 0 };
+    for (unsigned k = 0; k < (s ? 2u : 1u); k++) {
+        uint64_t p = page - s + (uint64_t)k * WORD_BITS;
+        if (p >= limit) {
+            break;
+        }
+        const uint64_t *chunk = slot_load(&slots[p / CHUNK_PAGES]);
+        if (chunk) {
+            w[k] = __atomic_load_n(&chunk[(p % CHUNK_PAGES) / WORD_BITS],
+                                   __ATOMIC_RELAXED);
+        }
+    }
+    uint64_t v = s ? (w[0] >> s) | (w[1] << (WORD_BITS - s)) : w[0];
+    if (page + WORD_BITS > limit) {
+        v &= page >= limit ? 0 : (UINT64_C(1) << (limit - page)) - 1;
+    }
+    return v;
+}
+
+uint64_t gm_memory_region_get_dirty_bitmap(MemoryRegion *mr, hwaddr addr,
+                                           hwaddr size, unsigned client,
+                                           uint64_t *bitmap)
+{
+    if (!region_range_ok(mr, addr, size, "gm_memory_region_get_dirty_bitmap",
+                         client, true)) {
+        return 0;
+    }
+    uint64_t first, last;
+    if (!bitmap ||
+        !page_range(mr->ram_block->offset + addr, size, &first, &last)) {
+        return 0;
+    }
+    uint64_t n = last - first + 1, dirty = 0;
+    uint64_t **slots = slots_of(client);
+    uint64_t limit = __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE);
+    for (uint64_t i = 0; i < n; i += WORD_BITS) {
+        uint64_t v = slots ? bits_at(slots, first + i, limit) : 0;
+        if (n - i < WORD_BITS) {
+            v &= (UINT64_C(1) << (n - i)) - 1;
+        }
+        bitmap[i / WORD_BITS] = v;
+        dirty += (uint64_t)__builtin_popcountll(v);
+    }
+    return dirty;
 }
 
 void gm__sync_dirty(MemoryRegion *mr);

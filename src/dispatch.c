@@ -20,6 +20,14 @@
  * 2^48 (rare: 64-bit PCI windows) are binary-searched among the ranges that
  * reach there.  Entries are 32-bit; a view with more than 2^30 ranges
  * falls back to binary search entirely.
+ *
+ * Each page table (the last level) has beside it a table of page words: for
+ * a page that one range a CPU reads directly covers whole, the page's host
+ * address with the range's fast flags in its low bits.  The access path
+ * (gm__dispatch_page) walks to that word and has the host address without
+ * reading the range: with many small regions the array of ranges is far
+ * larger than the caches, and reading a range would cost a second miss on
+ * top of the page table's.
  */
 #include "internal.h"
 
@@ -45,7 +53,15 @@ struct GmDispatch {
     unsigned cap;
     unsigned high_first; /* first range reaching 2^48 or above */
     bool radix;          /* false: binary search only */
+    /* Page words: words[pt[n] * FANOUT + i] for page table n (pt[n] is
+     * UINT32_MAX for the other tables): the host address of page i |
+     * PW_* flags, or 0 when no range read directly covers it whole. */
+    uint32_t *pt;
+    uint64_t *words;
 };
+/* Page word flags (the range's GM_FAST_READ, _WRITE, _LOG, shifted). */
+#define PW_READ 1u
+#define PW_FLAGS 0xfffu
 
 static unsigned level_shift(unsigned level)
 {
@@ -111,6 +127,43 @@ static bool insert(GmDispatch *d, unsigned node, unsigned level, hwaddr start,
     return true;
 }
 
+/* Numbers the page tables under table @node at @level (its span starts at
+ * @base), and with @fv fills their page words (the second pass). */
+static void walk_words(GmDispatch *d, const FlatView *fv, unsigned node,
+                       unsigned level, hwaddr base, unsigned *npt)
+{
+    if (level == LEVELS - 1) {
+        if (!fv) {
+            d->pt[node] = (*npt)++;
+            return;
+        }
+        uint64_t *w = &d->words[(size_t)d->pt[node] * FANOUT];
+        for (unsigned i = 0; i < FANOUT; i++) {
+            uint32_t e = d->nodes[(size_t)node * FANOUT + i];
+            if (KIND(e) != E_LEAF) {
+                continue;
+            }
+            hwaddr a = base | ((hwaddr)i << PAGE_BITS);
+            const FlatRange *fr = &fv->ranges[VAL(e)];
+            if (!(fr->fast_flags & GM_FAST_READ) || !fr->host) {
+                continue;
+            }
+            uint64_t host = (uint64_t)(uintptr_t)(fr->host + (a - fr->start));
+            if (!(host & PW_FLAGS)) {
+                w[i] = host | (fr->fast_flags & PW_FLAGS);
+            }
+        }
+        return;
+    }
+    for (unsigned i = 0; i < FANOUT; i++) {
+        uint32_t e = d->nodes[(size_t)node * FANOUT + i];
+        if (KIND(e) == E_NODE) {
+            walk_words(d, fv, VAL(e), level + 1,
+                       base | ((hwaddr)i << level_shift(level)), npt);
+        }
+    }
+}
+
 GmDispatch *gm__dispatch_build(FlatView *fv)
 {
     GmDispatch *d = calloc(1, sizeof(*d));
@@ -142,6 +195,24 @@ GmDispatch *gm__dispatch_build(FlatView *fv)
             return NULL;
         }
     }
+    if (d->radix) {
+        unsigned npt = 0;
+        d->pt = malloc((size_t)d->nnodes * sizeof(uint32_t));
+        if (d->pt) {
+            memset(d->pt, 0xff, (size_t)d->nnodes * sizeof(uint32_t));
+            walk_words(d, NULL, 0, 0, 0, &npt);
+            d->words =
+                calloc((size_t)(npt ? npt : 1) * FANOUT, sizeof(uint64_t));
+        }
+        if (!d->pt || !d->words) {
+            free(d->pt);
+            free(d->words);
+            free(d->nodes);
+            free(d);
+            return NULL;
+        }
+        walk_words(d, fv, 0, 0, 0, &npt);
+    }
     return d;
 }
 
@@ -149,6 +220,8 @@ void gm__dispatch_free(GmDispatch *d)
 {
     if (d) {
         free(d->nodes);
+        free(d->pt);
+        free(d->words);
         free(d);
     }
 }
@@ -173,29 +246,12 @@ static long search(const FlatView *fv, unsigned lo, hwaddr addr)
 
 /* --- the per-thread TLB ----------------------------------------------------
  * A radix walk is four dependent loads; an access pattern that jumps between
- * regions misses the MRU every time.  Each thread keeps a small
- * direct-mapped cache from (view, page) to range, so that a page it has
- * touched before costs one load.  Views are told apart by generation, which
- * is never reused, so stale entries simply never match. */
-__thread GmTlbEntry *gm__tlb __attribute__((tls_model("initial-exec")));
-
-static inline GmTlbEntry *tlb_slot(GmTlbEntry *t, uint64_t page)
-{
-    return &t[(page * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - GM_TLB_BITS)];
-}
-
-static inline long tlb_lookup(const FlatView *fv, hwaddr addr)
-{
-    GmTlbEntry *t = gm__tlb;
-    uint64_t page = addr >> PAGE_BITS;
-    if (t) {
-        const GmTlbEntry *e = tlb_slot(t, page);
-        if (e->gen == fv->gen && e->page == page) {
-            return e->idx;
-        }
-    }
-    return -1;
-}
+ * regions misses the most recently used range every time.  Each thread
+ * keeps a small direct-mapped cache from (view, page) to range and, for
+ * pages the range may access directly, the page's host address, so that a
+ * page it has touched before costs one load and no look at the range.
+ * Views are told apart by generation, which is never reused, so stale
+ * entries simply never match. */
 
 static void tlb_fill(const FlatView *fv, hwaddr addr, uint32_t idx)
 {
@@ -204,32 +260,82 @@ static void tlb_fill(const FlatView *fv, hwaddr addr, uint32_t idx)
     if (fr->start > base || fr->last < base + ((1u << PAGE_BITS) - 1)) {
         return; /* the page holds more than this range */
     }
-    if (!gm__tlb) {
-        gm__tlb = calloc((size_t)1 << GM_TLB_BITS, sizeof(GmTlbEntry));
-        if (!gm__tlb) {
+    GmTlbEntry *t = gm__fast1.tlb;
+    if (!t) {
+        t = calloc((size_t)1 << GM_TLB_BITS, sizeof(GmTlbEntry));
+        if (!t) {
             return;
         }
+        gm__fast1.tlb = t;
     }
-    GmTlbEntry *e = tlb_slot(gm__tlb, addr >> PAGE_BITS);
+    GmTlbEntry *e = gm__tlb_slot(t, addr >> PAGE_BITS);
     e->gen = fv->gen;
     e->page = addr >> PAGE_BITS;
+    e->addend = fr->host ? (uintptr_t)fr->host - (uintptr_t)fr->start : 0;
     e->idx = idx;
+    e->flags = fr->host ? fr->fast_flags : 0;
 }
 
 void gm__tlb_thread_exit(void)
 {
-    free(gm__tlb);
-    gm__tlb = NULL;
+    free(gm__fast1.tlb);
+    gm__fast1.tlb = NULL;
+    /* The thread leaves RCU (state.c): the inline accessors must not run
+     * until it is registered again. */
+    gm__fast1.rcu_ctr = NULL;
+    memset(&gm__fast1.mru, 0, sizeof(gm__fast1.mru));
+}
+
+const GmTlbEntry *gm__dispatch_page(FlatView *fv, hwaddr addr)
+{
+    const GmDispatch *d = fv->dispatch;
+    if (!d || !d->radix || (addr >> RADIX_LIMIT_BITS)) {
+        return NULL;
+    }
+    /* Down to the page table, then its page word (not its entry: one
+     * cache line less). */
+    const uint32_t *t = d->nodes;
+    uint32_t e = t[(addr >> level_shift(0)) & (FANOUT - 1)];
+    for (unsigned level = 1; level < LEVELS - 1 && KIND(e) == E_NODE; level++) {
+        e = t[(size_t)VAL(e) * FANOUT +
+              ((addr >> level_shift(level)) & (FANOUT - 1))];
+    }
+    if (KIND(e) != E_NODE) {
+        return NULL; /* no page table: one range or nothing spans it all */
+    }
+    uint64_t w = d->words[(size_t)d->pt[VAL(e)] * FANOUT +
+                          ((addr >> PAGE_BITS) & (FANOUT - 1))];
+    if (!(w & PW_READ)) {
+        return NULL;
+    }
+    GmTlbEntry *tl = gm__fast1.tlb;
+    if (!tl) {
+        tl = calloc((size_t)1 << GM_TLB_BITS, sizeof(GmTlbEntry));
+        if (!tl) {
+            return NULL;
+        }
+        gm__fast1.tlb = tl;
+    }
+    GmTlbEntry *te = gm__tlb_slot(tl, addr >> PAGE_BITS);
+    te->gen = fv->gen;
+    te->page = addr >> PAGE_BITS;
+    te->addend = (uintptr_t)(w & ~(uint64_t)PW_FLAGS) -
+                 (uintptr_t)(addr & ~(hwaddr)((1u << PAGE_BITS) - 1));
+    te->idx = UINT32_MAX; /* the range is not read: gm__dispatch_lookup
+                           * walks again if it needs it */
+    te->flags = (uint32_t)(w & PW_FLAGS);
+    return te;
 }
 
 long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
 {
-    /* The caller (gm__flatview_range) has tried the MRU range already. */
+    /* The caller (gm__flatview_range) has tried the thread's last range. */
     long r;
+    const GmTlbEntry *te;
     if (!d->radix || (addr >> RADIX_LIMIT_BITS)) {
         r = search(fv, d->radix ? d->high_first : 0, addr);
-    } else if ((r = tlb_lookup(fv, addr)) >= 0) {
-        /* a page seen before in this view */
+    } else if ((te = gm__tlb_find(fv, addr)) != NULL && te->idx != UINT32_MAX) {
+        r = te->idx; /* a page seen before in this view */
     } else {
         const uint32_t *t = d->nodes;
         uint32_t e = t[(addr >> level_shift(0)) & (FANOUT - 1)];
@@ -248,9 +354,6 @@ long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
             tlb_fill(fv, addr, (uint32_t)r);
         }
     }
-    if (r >= 0) {
-        __atomic_store_n(&fv->mru, (uint32_t)r, __ATOMIC_RELAXED);
-    }
     return r;
 }
 
@@ -268,8 +371,12 @@ static const char *entry_text(uint32_t e, char *buf, size_t n)
 void gm__dispatch_print(FILE *f, const GmDispatch *d, const FlatView *fv)
 {
     fprintf(f, "  Dispatch\n");
-    fprintf(f, "    Ranges (%u), most recently used #%u\n", fv->nr,
-            __atomic_load_n(&((FlatView *)fv)->mru, __ATOMIC_RELAXED));
+    if (gm__fast1.mru.gen == fv->gen) {
+        fprintf(f, "    Ranges (%u), most recently used #%u\n", fv->nr,
+                gm__fast1.mru.idx);
+    } else {
+        fprintf(f, "    Ranges (%u)\n", fv->nr);
+    }
     for (unsigned i = 0; i < fv->nr; i++) {
         const FlatRange *fr = &fv->ranges[i];
         fprintf(f, "      #%u @%016" PRIx64 "..%016" PRIx64 " %s%s%s\n", i,

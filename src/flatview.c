@@ -50,6 +50,53 @@ static uint8_t mmio_read_sizes(const FlatRange *fr)
     return sizes;
 }
 
+/* The flags of the per-thread entry of @fr (access-inline.h): what the
+ * inline accessors may do with it alone. */
+static uint32_t fast_flags(FlatRange *fr)
+{
+    uint32_t flags = 0;
+    if (fr->last - fr->start < 7) {
+        return 0; /* the entry's bound check assumes room for 8 bytes */
+    }
+    if (fr->direct_read) {
+        flags |= GM_FAST_READ;
+    }
+    if (fr->mmio_read_sizes) {
+        flags |= GM_FAST_MMIO;
+    }
+    if (!fr->direct_write) {
+        return flags;
+    }
+    uint8_t mask = fr->dirty_log_mask;
+    if (!mask) {
+        return flags | GM_FAST_WRITE;
+    }
+    /* Logged: inline only for one client, a range inside one chunk of the
+     * bitmaps, and that chunk made for good now (a chunk of its own is
+     * never replaced, dirty.c), so that its address stays valid for as
+     * long as the view. */
+    if (mask & (mask - 1)) {
+        return flags;
+    }
+    unsigned client = (unsigned)__builtin_ctz(mask);
+    uint64_t first = fr->ram_start >> GM_DIRTY_PAGE_BITS;
+    uint64_t last =
+        (fr->ram_start + (fr->last - fr->start)) >> GM_DIRTY_PAGE_BITS;
+    if (fr->ram_start + (fr->last - fr->start) < fr->ram_start ||
+        first / GM_DIRTY_CHUNK_PAGES != last / GM_DIRTY_CHUNK_PAGES ||
+        last >= __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE)) {
+        return flags;
+    }
+    uint64_t *chunk = gm__dirty_chunk(client, first);
+    if (!chunk) {
+        return flags;
+    }
+    uint64_t chunk_first_word =
+        first / GM_DIRTY_CHUNK_PAGES * (GM_DIRTY_CHUNK_PAGES / 64);
+    fr->dirty_base = (uintptr_t)chunk - chunk_first_word * sizeof(uint64_t);
+    return flags | GM_FAST_WRITE | GM_FAST_LOG;
+}
+
 void gm__flatview_finish(FlatView *fv)
 {
     for (unsigned i = 0; i < fv->nr; i++) {
@@ -64,8 +111,40 @@ void gm__flatview_finish(FlatView *fv)
         if (!fr->host) {
             fr->direct_read = fr->direct_write = false;
         }
+        fr->ram_start =
+            mr->ram_block ? mr->ram_block->offset + fr->offset_in_region : 0;
         fr->mmio_read_sizes = mmio_read_sizes(fr);
         fr->mmio_unaligned = mr->ops && mr->ops->valid.unaligned;
+        fr->dirty_base = 0;
+        fr->fast_flags = fast_flags(fr);
+    }
+}
+
+void gm__fast_fill(const FlatView *fv, uint32_t idx)
+{
+    const FlatRange *fr = &fv->ranges[idx];
+    GmFastRange *m = &gm__fast1.mru;
+    uint32_t f = fr->fast_flags;
+    uint64_t gen = fv->gen;
+    m->gen = gen;
+    m->idx = idx;
+    m->start = fr->start;
+    m->lim7 = fr->last - fr->start - 7; /* fast_flags: 8 bytes or more */
+    m->host = fr->host;
+    m->rgen = (f & GM_FAST_READ) ? gen : 0;
+    m->wgen = (f & (GM_FAST_WRITE | GM_FAST_LOG)) == GM_FAST_WRITE ? gen : 0;
+    m->lgen = (f & GM_FAST_LOG) ? gen : 0;
+    m->mgen = (f & GM_FAST_MMIO) ? gen : 0;
+    if (f & GM_FAST_LOG) {
+        m->ram = fr->ram_start;
+        m->dirty = fr->dirty_base;
+    }
+    if (f & GM_FAST_MMIO) {
+        m->read = fr->mr->ops->read;
+        m->opaque = fr->mr->opaque;
+        m->offset = fr->offset_in_region;
+        m->mmio_sizes = fr->mmio_read_sizes;
+        m->mmio_amask = fr->mmio_unaligned ? 0 : 7;
     }
 }
 
@@ -138,7 +217,11 @@ void flatview_unref(FlatView *view)
 long gm__flatview_find(FlatView *fv, hwaddr addr)
 {
     if (fv->dispatch) {
-        return gm__dispatch_lookup(fv->dispatch, fv, addr);
+        long i = gm__dispatch_lookup(fv->dispatch, fv, addr);
+        if (i >= 0) {
+            gm__fast_fill(fv, (uint32_t)i);
+        }
+        return i;
     }
     unsigned lo = 0, hi = fv->nr;
     while (lo < hi) {

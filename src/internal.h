@@ -145,6 +145,12 @@ typedef struct FlatRange {
     bool romd_mode;
     bool readonly;
     bool nonvolatile;
+    /* What a thread's GmFastRange of this range says (access-inline.h):
+     * GM_FAST_* flags, and for GM_FAST_LOG the bitmap base of the one
+     * logging client (its chunk made for good at render time). */
+    uint32_t fast_flags;
+    uint64_t ram_start; /* ram_addr_t of start, for RAM */
+    uintptr_t dirty_base;
 } FlatRange;
 
 typedef struct GmDispatch GmDispatch;
@@ -154,6 +160,9 @@ typedef struct FlatView FlatView;
 long gm__flatview_find(FlatView *fv, hwaddr addr);
 
 struct FlatView {
+    /* Unique per view ever made (never 0): keys the per-thread entries.
+     * First, where the inline accessors read it (access-inline.h). */
+    uint64_t gen;
     struct rcu_head rcu;
     unsigned long ref; /* atomic */
     FlatRange *ranges;
@@ -161,17 +170,21 @@ struct FlatView {
     unsigned nr_allocated;
     MemoryRegion *root;
     GmDispatch *dispatch;
-    uint32_t mru; /* last range found (atomic; benign races) */
-    uint64_t gen; /* unique per view ever made: keys the per-thread TLB */
 };
 
-/* The range containing @addr: the most recently used one if it matches,
- * else the dispatch structure.  Inline: this is every access's first step. */
+/* The calling thread's most recently used range becomes range @idx of
+ * @fv (the inline accessors' entry). */
+void gm__fast_fill(const FlatView *fv, uint32_t idx);
+
+/* The range containing @addr: the one this thread used last if it
+ * matches, else the per-thread TLB and the dispatch structure (which make
+ * it the one used last).  Inline: this is every access's first step.
+ * Per thread, so that readers on several cores never write shared lines. */
 static inline const FlatRange *gm__flatview_range(FlatView *fv, hwaddr addr)
 {
-    uint32_t m = __atomic_load_n(&fv->mru, __ATOMIC_RELAXED);
-    if (__builtin_expect(m < fv->nr, 1)) {
-        const FlatRange *fr = &fv->ranges[m];
+    const GmFastRange *m = &gm__fast1.mru;
+    if (__builtin_expect(m->gen == fv->gen, 1)) {
+        const FlatRange *fr = &fv->ranges[m->idx];
         if (fr->start <= addr && addr <= fr->last) {
             return fr;
         }
@@ -198,16 +211,26 @@ void gm__section_from_range(FlatView *fv, const FlatRange *fr,
                             MemoryRegionSection *out);
 
 /* --- dispatch ---------------------------------------------------------- */
-/* The per-thread translation cache of dispatch.c: page -> range index of
- * one view (by generation), filled on radix walks for pages a single range
+/* The per-thread translation cache of dispatch.c (gm__fast1.tlb): page ->
+ * range of one view (by generation), with the host address of the page
+ * for direct accesses, filled on radix walks for pages a single range
  * covers whole.  Allocated on first use, freed at thread exit. */
-typedef struct GmTlbEntry {
-    uint64_t gen;
-    uint64_t page;
-    uint32_t idx;
-} GmTlbEntry;
-#define GM_TLB_BITS 12
-extern __thread GmTlbEntry *gm__tlb __attribute__((tls_model("initial-exec")));
+typedef GmFastTlbEntry GmTlbEntry;
+#define GM_TLB_BITS GM__FAST_TLB_BITS
+static inline GmTlbEntry *gm__tlb_slot(GmTlbEntry *t, uint64_t page)
+{
+    return &t[(page ^ (page >> GM_TLB_BITS)) & ((1u << GM_TLB_BITS) - 1)];
+}
+/* The thread's TLB entry for @addr in @fv, or NULL. */
+static inline const GmTlbEntry *gm__tlb_find(const FlatView *fv, hwaddr addr)
+{
+    return gm__fast_tlb(&gm__fast1, fv->gen, addr);
+}
+/* For the access path: when the page of @addr in @fv is one that a range
+ * read directly covers whole, the thread's TLB entry for it, filled from
+ * the page table's word alone (the range itself is not read); else NULL,
+ * and the caller looks the range up. */
+const GmTlbEntry *gm__dispatch_page(FlatView *fv, hwaddr addr);
 GmDispatch *gm__dispatch_build(FlatView *fv);
 void gm__dispatch_free(GmDispatch *d);
 long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr);
@@ -253,6 +276,12 @@ static inline void gm__rcu_ensure_registered(void)
         gm__rcu_register_slow();
     }
 }
+/* address_space_translate() in view @fv (caller inside a read-side
+ * section; *@len in/out, at least 1), and whether the path is read-only,
+ * from the same view. */
+MemoryRegion *gm__translate(FlatView *fv, hwaddr addr, hwaddr *xlat,
+                            hwaddr *len, bool is_write, MemTxAttrs attrs,
+                            bool *readonly);
 /* The next range starting after @addr (its index), or fv->nr. */
 unsigned gm__flatview_next(const FlatView *fv, hwaddr addr);
 /* Host memory behind RAM devices is accessed through these ops. */
@@ -290,6 +319,18 @@ void gm__listeners_detach_all(AddressSpace *as);
  * memory_region_get_dirty_log_mask): its own, plus MIGRATION for migratable
  * RAM and IOMMUs while global dirty tracking is on. */
 uint8_t gm__dirty_log_mask(const MemoryRegion *mr);
+/* The same from the read side (any thread, while a writer may start or
+ * stop global tracking): the global flag read atomically. */
+static inline uint8_t gm__dirty_log_mask_now(const MemoryRegion *mr)
+{
+    uint8_t mask = mr->dirty_log_mask;
+    if (gm_global_dirty_tracking() &&
+        ((mr->ram_block && (mr->ram_block->flags & RAM_MIGRATABLE)) ||
+         mr->is_iommu)) {
+        mask |= 1u << DIRTY_MEMORY_MIGRATION;
+    }
+    return mask;
+}
 
 /* --- dirty bitmaps (dirty.c) ------------------------------------------------ */
 /* Sets the bits; caller inside an RCU read-side section. */
@@ -335,6 +376,10 @@ static inline void gm__dirty_mark(ram_addr_t start, ram_addr_t length,
         }
     }
 }
+/* The chunk of its own of @client's bitmap that holds @page's bit, made
+ * now if the slot is clean or all dirty (it stays for good); NULL when out
+ * of memory or beyond the pages RAM blocks span. */
+uint64_t *gm__dirty_chunk(unsigned client, uint64_t page);
 /* Makes the bitmaps cover @pages pages (update side); false on OOM. */
 bool gm__dirty_grow(uint64_t pages);
 

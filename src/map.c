@@ -10,6 +10,7 @@
  * when it is released.  The block list, map clients and bounce state are
  * guarded by one small mutex (maps are rare compared to accesses).
  */
+#define GM_NO_INLINE_ACCESS /* the out-of-line cached accessors are here */
 #include "internal.h"
 
 #include <pthread.h>
@@ -106,13 +107,14 @@ void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen,
     hwaddr want = *plen;
     gm_rcu_read_lock();
     hwaddr xlat, l = want;
-    MemoryRegion *mr =
-        address_space_translate(as, addr, &xlat, &l, is_write, attrs);
+    bool ro;
+    FlatView *fv = gm_consume(as->current_map);
+    /* The region and whether the path is read-only from the same view: a
+     * writer may publish another between two lookups. */
+    MemoryRegion *mr = gm__translate(fv, addr, &xlat, &l, is_write, attrs, &ro);
     bool direct = false;
     if (mr && mr->ram && !mr->ram_device) {
-        MemoryRegionSection s;
-        FlatView *fv = gm_consume(as->current_map);
-        direct = !is_write || (gm_flatview_lookup(fv, addr, &s) && !s.readonly);
+        direct = !is_write || !ro;
     }
     if (!direct) {
         if (!mr) {
@@ -153,9 +155,10 @@ void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen,
     hwaddr done = l;
     while (done < want) {
         hwaddr x2, l2 = want - done;
+        bool ro2;
         MemoryRegion *m2 =
-            address_space_translate(as, addr + done, &x2, &l2, is_write, attrs);
-        if (m2 != mr || x2 != xlat + done) {
+            gm__translate(fv, addr + done, &x2, &l2, is_write, attrs, &ro2);
+        if (m2 != mr || x2 != xlat + done || (is_write && ro2)) {
             break;
         }
         done += l2;
@@ -198,7 +201,7 @@ void address_space_unmap(AddressSpace *as, void *buffer, hwaddr len,
     if (rb) {
         if (is_write && access_len) {
             cpu_physical_memory_set_dirty_range(rb->offset + off, access_len,
-                                                gm__dirty_log_mask(rb->mr));
+                                                gm__dirty_log_mask_now(rb->mr));
         }
         unpin(rb->mr);
     }
@@ -219,15 +222,13 @@ int64_t address_space_cache_init(MemoryRegionCache *cache, AddressSpace *as,
     }
     gm_rcu_read_lock();
     hwaddr xlat, l = len;
-    MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l, is_write,
-                                               MEMTXATTRS_UNSPECIFIED);
+    bool ro;
+    MemoryRegion *mr = gm__translate(gm_consume(as->current_map), addr, &xlat,
+                                     &l, is_write, MEMTXATTRS_UNSPECIFIED, &ro);
     if (!mr) {
         gm_rcu_read_unlock();
         return -1;
     }
-    MemoryRegionSection s;
-    bool ro =
-        gm_flatview_lookup(gm_consume(as->current_map), addr, &s) && s.readonly;
     pin(mr);
     gm_rcu_read_unlock();
     cache->mr = mr;
@@ -256,7 +257,7 @@ static void cache_dirty(MemoryRegionCache *cache, hwaddr addr, hwaddr len)
     if (mr->ram_block && len) {
         cpu_physical_memory_set_dirty_range(mr->ram_block->offset +
                                                 cache->xlat + addr,
-                                            len, gm__dirty_log_mask(mr));
+                                            len, gm__dirty_log_mask_now(mr));
     }
 }
 
@@ -306,34 +307,85 @@ MemTxResult address_space_write_cached(MemoryRegionCache *cache, hwaddr addr,
                                MEMTXATTRS_UNSPECIFIED, buf, len);
 }
 
-#define CACHED_LOAD(name, size, type)                                         \
+/* The fixed-size accessors, out of line (access-inline.h has them inline):
+ * a RAM cache reads and writes host memory; anything else goes through
+ * the address space at the cache's address, as QEMU's _cached_slow
+ * accessors do, so that MMIO sees exactly what address_space_ld/st give. */
+uint64_t gm__fast1_load_cached(MemoryRegionCache *cache, hwaddr addr,
+                               MemTxResult *result, unsigned op)
+{
+    unsigned size = op & 15;
+    uint64_t v = 0;
+    MemTxResult r = MEMTX_DECODE_ERROR;
+    if (in_cache(cache, addr, size)) {
+        if (cache->ptr) {
+            memcpy(&v, cache->ptr + addr, size);
+            v = gm__fast_value(v, op);
+            r = MEMTX_OK;
+        } else {
+            v = gm__fast1_load(cache->as, cache->addr + addr,
+                               MEMTXATTRS_UNSPECIFIED, &r, op);
+        }
+    }
+    if (result) {
+        *result = r;
+    }
+    return v;
+}
+
+void gm__fast1_store_cached(MemoryRegionCache *cache, hwaddr addr, uint64_t val,
+                            MemTxResult *result, unsigned op)
+{
+    unsigned size = op & 15;
+    MemTxResult r = MEMTX_DECODE_ERROR;
+    if (in_cache(cache, addr, size) && cache->is_write) {
+        if (cache->ptr) {
+            uint64_t v = (op & GM__FAST_BE) ? gm__fast_swap(val, size) : val;
+            memcpy(cache->ptr + addr, &v, size);
+            cache_dirty(cache, addr, size);
+            r = MEMTX_OK;
+        } else {
+            gm__fast1_store(cache->as, cache->addr + addr, val,
+                            MEMTXATTRS_UNSPECIFIED, &r, op);
+        }
+    }
+    if (result) {
+        *result = r;
+    }
+}
+
+void gm__fast1_cache_dirty(MemoryRegionCache *cache, hwaddr addr, unsigned size)
+{
+    cache_dirty(cache, addr, size);
+}
+
+#define CACHED_LOAD(name, op, type)                                           \
     type address_space_##name##_cached(MemoryRegionCache *cache, hwaddr addr, \
                                        MemTxAttrs attrs, MemTxResult *result) \
     {                                                                         \
-        uint8_t b[8] = { 0 };                                                 \
-        MemTxResult r = address_space_read_cached(cache, addr, b, size);      \
-        if (result) {                                                         \
-            *result = r;                                                      \
-        }                                                                     \
-        uint64_t v = 0;                                                       \
-        memcpy(&v, b, size);                                                  \
-        return (type)v;                                                       \
+        (void)attrs;                                                          \
+        return (type)gm__fast_ld_cached(cache, addr, result, op);             \
     }
-#define CACHED_STORE(name, size, type)                                        \
+#define CACHED_STORE(name, op, type)                                          \
     void address_space_##name##_cached(MemoryRegionCache *cache, hwaddr addr, \
                                        type val, MemTxAttrs attrs,            \
                                        MemTxResult *result)                   \
     {                                                                         \
-        uint64_t v = val;                                                     \
-        MemTxResult r = address_space_write_cached(cache, addr, &v, size);    \
-        if (result) {                                                         \
-            *result = r;                                                      \
-        }                                                                     \
+        (void)attrs;                                                          \
+        gm__fast_st_cached(cache, addr, val, result, op);                     \
     }
 
+CACHED_LOAD(ldub, 1, uint32_t)
 CACHED_LOAD(lduw_le, 2, uint32_t)
+CACHED_LOAD(lduw_be, 2 | GM__FAST_BE, uint32_t)
 CACHED_LOAD(ldl_le, 4, uint32_t)
+CACHED_LOAD(ldl_be, 4 | GM__FAST_BE, uint32_t)
 CACHED_LOAD(ldq_le, 8, uint64_t)
+CACHED_LOAD(ldq_be, 8 | GM__FAST_BE, uint64_t)
+CACHED_STORE(stb, 1, uint32_t)
 CACHED_STORE(stw_le, 2, uint32_t)
+CACHED_STORE(stw_be, 2 | GM__FAST_BE, uint32_t)
 CACHED_STORE(stl_le, 4, uint32_t)
+CACHED_STORE(stl_be, 4 | GM__FAST_BE, uint32_t)
 CACHED_STORE(stq_le, 8, uint64_t)
+CACHED_STORE(stq_be, 8 | GM__FAST_BE, uint64_t)

@@ -125,7 +125,10 @@ GM_API MemoryRegion *address_space_translate(AddressSpace *as, hwaddr addr,
  * access of 1, 2, 4 or 8 bytes in the given byte order (host order is
  * little-endian; a big-endian load of RAM swaps).  @result may be NULL.
  * The *_phys forms use MEMTXATTRS_UNSPECIFIED and drop the result.
- * An access that straddles two ranges is done piece by piece. */
+ * An access that straddles two ranges is done piece by piece.
+ * These (and the _cached ones below) are inline functions in GNU C, with a
+ * few-instruction path for RAM and single-callback MMIO reads
+ * (access-inline.h); the library exports the same functions out of line. */
 GM_API uint32_t address_space_ldub(AddressSpace *as, hwaddr addr,
                                    MemTxAttrs attrs, MemTxResult *result);
 GM_API uint32_t address_space_lduw_le(AddressSpace *as, hwaddr addr,
@@ -169,6 +172,29 @@ GM_API void stl_le_phys(AddressSpace *as, hwaddr addr, uint32_t val);
 GM_API void stl_be_phys(AddressSpace *as, hwaddr addr, uint32_t val);
 GM_API void stq_le_phys(AddressSpace *as, hwaddr addr, uint64_t val);
 GM_API void stq_be_phys(AddressSpace *as, hwaddr addr, uint64_t val);
+
+/**
+ * gm_address_space_load_batch: @n loads of memop_size(@op) bytes (1, 2, 4
+ * or 8) at @addrs[i], in @op's byte order, into @values[i], an array of
+ * elements of that size (uint8_t, uint16_t, uint32_t or uint64_t), all in
+ * one RCU read-side section.  Each load is done exactly as the matching
+ * address_space_ld*() would do it (unassigned bytes read as zero, MMIO
+ * through the callbacks); a device callback that changes the topology is
+ * seen by the loads after it.  For independent accesses whose addresses
+ * are known in advance: the loop over RAM is a few instructions per load,
+ * so the CPU overlaps their cache misses as it does plain loads.
+ * Return: MEMTX_OK, or the OR of every load's result.
+ */
+GM_API MemTxResult gm_address_space_load_batch(AddressSpace *as, MemOp op,
+                                               const hwaddr *addrs,
+                                               void *values, size_t n,
+                                               MemTxAttrs attrs);
+/** gm_address_space_store_batch: the store counterpart (@values[i] to
+ * @addrs[i], in order; dirty bits set as by address_space_st*()). */
+GM_API MemTxResult gm_address_space_store_batch(AddressSpace *as, MemOp op,
+                                                const hwaddr *addrs,
+                                                const void *values, size_t n,
+                                                MemTxAttrs attrs);
 
 /* --- one access to one region ---------------------------------------------- */
 
@@ -256,8 +282,8 @@ typedef struct MemoryRegionCache {
 GM_API int64_t address_space_cache_init(MemoryRegionCache *cache,
                                         AddressSpace *as, hwaddr addr,
                                         hwaddr len, bool is_write);
-/** address_space_cache_invalidate: note a write done directly (dirty
- * tracking hook); no-op for now. */
+/** address_space_cache_invalidate: note a write done directly through the
+ * cache's memory: its pages are marked dirty for the region's clients. */
 GM_API void address_space_cache_invalidate(MemoryRegionCache *cache,
                                            hwaddr addr, hwaddr access_len);
 /** address_space_cache_destroy: release the cache (no-op if invalid). */
@@ -273,22 +299,48 @@ GM_API MemTxResult address_space_read_cached(MemoryRegionCache *cache,
 GM_API MemTxResult address_space_write_cached(MemoryRegionCache *cache,
                                               hwaddr addr, const void *buf,
                                               hwaddr len);
+/* Fixed-size accesses through a cache (QEMU's set); out of the cached
+ * range: MEMTX_DECODE_ERROR and 0. */
+GM_API uint32_t address_space_ldub_cached(MemoryRegionCache *cache, hwaddr addr,
+                                          MemTxAttrs attrs,
+                                          MemTxResult *result);
 GM_API uint32_t address_space_lduw_le_cached(MemoryRegionCache *cache,
+                                             hwaddr addr, MemTxAttrs attrs,
+                                             MemTxResult *result);
+GM_API uint32_t address_space_lduw_be_cached(MemoryRegionCache *cache,
                                              hwaddr addr, MemTxAttrs attrs,
                                              MemTxResult *result);
 GM_API uint32_t address_space_ldl_le_cached(MemoryRegionCache *cache,
                                             hwaddr addr, MemTxAttrs attrs,
                                             MemTxResult *result);
+GM_API uint32_t address_space_ldl_be_cached(MemoryRegionCache *cache,
+                                            hwaddr addr, MemTxAttrs attrs,
+                                            MemTxResult *result);
 GM_API uint64_t address_space_ldq_le_cached(MemoryRegionCache *cache,
                                             hwaddr addr, MemTxAttrs attrs,
                                             MemTxResult *result);
+GM_API uint64_t address_space_ldq_be_cached(MemoryRegionCache *cache,
+                                            hwaddr addr, MemTxAttrs attrs,
+                                            MemTxResult *result);
+GM_API void address_space_stb_cached(MemoryRegionCache *cache, hwaddr addr,
+                                     uint32_t val, MemTxAttrs attrs,
+                                     MemTxResult *result);
 GM_API void address_space_stw_le_cached(MemoryRegionCache *cache, hwaddr addr,
+                                        uint32_t val, MemTxAttrs attrs,
+                                        MemTxResult *result);
+GM_API void address_space_stw_be_cached(MemoryRegionCache *cache, hwaddr addr,
                                         uint32_t val, MemTxAttrs attrs,
                                         MemTxResult *result);
 GM_API void address_space_stl_le_cached(MemoryRegionCache *cache, hwaddr addr,
                                         uint32_t val, MemTxAttrs attrs,
                                         MemTxResult *result);
+GM_API void address_space_stl_be_cached(MemoryRegionCache *cache, hwaddr addr,
+                                        uint32_t val, MemTxAttrs attrs,
+                                        MemTxResult *result);
 GM_API void address_space_stq_le_cached(MemoryRegionCache *cache, hwaddr addr,
+                                        uint64_t val, MemTxAttrs attrs,
+                                        MemTxResult *result);
+GM_API void address_space_stq_be_cached(MemoryRegionCache *cache, hwaddr addr,
                                         uint64_t val, MemTxAttrs attrs,
                                         MemTxResult *result);
 
@@ -304,5 +356,7 @@ GM_API void gm_update_unlock(void);
 #ifdef __cplusplus
 }
 #endif
+
+#include <guestmem/access-inline.h>
 
 #endif /* GUESTMEM_ACCESS_H */

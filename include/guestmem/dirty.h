@@ -100,6 +100,24 @@ memory_region_snapshot_and_clear_dirty(MemoryRegion *mr, hwaddr addr,
 GM_API bool memory_region_snapshot_get_dirty(MemoryRegion *mr,
                                              DirtyBitmapSnapshot *snap,
                                              hwaddr addr, hwaddr size);
+/**
+ * gm_memory_region_get_dirty_bitmap: @client's bit of every page of
+ * [@addr, @addr + @size) of RAM region @mr, as they are now, without
+ * clearing them (the per-page query of a whole range, one walk over the
+ * bitmap's words instead of a call per page): bit i of @bitmap (word
+ * i / 64, bit i % 64) is the i-th 4 KiB page of the ram_addr_t space from
+ * the one holding @addr.  @bitmap has room for
+ * ((offset of @addr in its page) + @size + 4095) / 4096 bits, rounded up
+ * to whole uint64_t words; bits past the range are written as zero.  It
+ * does not ask listeners to sync their logs first (as
+ * memory_region_snapshot_and_clear_dirty does).
+ * Return: the number of dirty pages; 0 (and @bitmap untouched) after
+ * reporting an invalid region, range or client to the error handler.
+ * Context: any thread.
+ */
+GM_API uint64_t gm_memory_region_get_dirty_bitmap(MemoryRegion *mr, hwaddr addr,
+                                                  hwaddr size, unsigned client,
+                                                  uint64_t *bitmap);
 /** gm_dirty_snapshot_free: free @snap (NULL is a no-op). */
 GM_API void gm_dirty_snapshot_free(DirtyBitmapSnapshot *snap);
 /** gm_dirty_snapshot_range: the ram_addr_t range the snapshot covers. */

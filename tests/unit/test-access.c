@@ -650,6 +650,583 @@ TEST(readonly_alias_alone_at_root_stays_readonly)
     address_space_destroy(&a);
 }
 
+/* --- the inline accessors against the out-of-line ones ------------------------
+ * access-inline.h serves some accesses in the caller; the library's
+ * exported functions (taken by address, so never inlined) serve all.  For
+ * every kind of range, offsets at and around range and page boundaries,
+ * every size and both byte orders, loads must give the same value and
+ * result, and stores the same memory, dirty bits and device calls, with
+ * the thread's entry primed on the range itself (the inline path runs) and
+ * on another range (it falls back). */
+
+typedef struct ICall {
+    uintptr_t dev;
+    bool write;
+    hwaddr addr;
+    unsigned size;
+    uint64_t val;
+} ICall;
+static ICall icalls[4096];
+static unsigned nicalls;
+
+static uint64_t inl_read(void *opaque, hwaddr addr, unsigned size)
+{
+    icalls[nicalls++ % 4096] =
+        (ICall){ (uintptr_t)opaque, false, addr, size, 0 };
+    return 0x0123456789abcdefull ^ (addr * 0x9e3779b97f4a7c15ull) ^
+           (uintptr_t)opaque ^ size;
+}
+
+static void inl_write(void *opaque, hwaddr addr, uint64_t v, unsigned size)
+{
+    icalls[nicalls++ % 4096] =
+        (ICall){ (uintptr_t)opaque, true, addr, size, v };
+}
+
+#define NMMIO 6
+static const MemoryRegionOps inl_ops[NMMIO] = {
+    { .read = inl_read,
+      .write = inl_write,
+      .endianness = DEVICE_LITTLE_ENDIAN,
+      .valid = { 1, 8, false, NULL },
+      .impl = { 1, 8, false } },
+    { .read = inl_read,
+      .write = inl_write,
+      .endianness = DEVICE_BIG_ENDIAN,
+      .valid = { 1, 8, false, NULL },
+      .impl = { 1, 8, false } },
+    { .read = inl_read,
+      .write = inl_write,
+      .endianness = DEVICE_LITTLE_ENDIAN,
+      .valid = { 1, 8, true, NULL },
+      .impl = { 1, 8, true } },
+    { .read = inl_read,
+      .write = inl_write,
+      .endianness = DEVICE_LITTLE_ENDIAN,
+      .valid = { 4, 4, false, NULL },
+      .impl = { 4, 4, false } },
+    { .read = inl_read,
+      .write = inl_write,
+      .endianness = DEVICE_LITTLE_ENDIAN,
+      .valid = { 1, 8, false, NULL },
+      .impl = { 2, 2, false } },
+    { .read = inl_read,
+      .write = inl_write,
+      .endianness = DEVICE_NATIVE_ENDIAN },
+};
+
+static MemoryRegion iroot, ia, ib, ic, irom, iro, iromd, imm[NMMIO];
+static MemoryRegion itiny[3];
+static AddressSpace ias;
+#define IMG 5
+static uint8_t *img[IMG];
+static const size_t img_len[IMG] = { 0x10000, 0x10000, 0x10000, 0x1000,
+                                     0x1000 };
+static uint8_t *base_img[IMG];
+
+static void inline_setup(void)
+{
+    static bool done;
+    if (done) {
+        return;
+    }
+    done = true;
+    test_capture_errors();
+    memory_region_init(&iroot, NULL, "iroot", 0x200000);
+    ASSERT(memory_region_init_ram(&ia, NULL, "ia", 0x10000, NULL));
+    ASSERT(memory_region_init_ram(&ib, NULL, "ib", 0x10000, NULL));
+    ASSERT(memory_region_init_ram(&ic, NULL, "ic", 0x10000, NULL));
+    ASSERT(memory_region_init_rom(&irom, NULL, "irom", 0x1000, NULL));
+    ASSERT(memory_region_init_rom_device(&iromd, NULL, &inl_ops[0],
+                                         (void *)(uintptr_t)0x100, "iromd",
+                                         0x1000, NULL));
+    memory_region_init_alias(&iro, NULL, "iro", &ia, 0x8000, 0x1000);
+    memory_region_set_readonly(&iro, true);
+    memory_region_add_subregion(&iroot, 0x000000, &ia);
+    memory_region_add_subregion(&iroot, 0x010000, &ib);
+    memory_region_add_subregion(&iroot, 0x020000, &ic);
+    memory_region_add_subregion(&iroot, 0x030000, &irom);
+    memory_region_add_subregion(&iroot, 0x031000, &iro);
+    memory_region_add_subregion(&iroot, 0x032000, &iromd);
+    for (int k = 0; k < NMMIO; k++) {
+        memory_region_init_io(&imm[k], NULL, &inl_ops[k],
+                              (void *)(uintptr_t)(0x200 + k), "imm", 0x100);
+        memory_region_add_subregion(&iroot, 0x033000 + 0x100 * (hwaddr)k,
+                                    &imm[k]);
+    }
+    /* Ranges of 5, 3 and 0xff8 bytes back to back (all of RAM "ia"). */
+    memory_region_init_alias(&itiny[0], NULL, "t5", &ia, 0x100, 5);
+    memory_region_init_alias(&itiny[1], NULL, "t3", &ia, 0x200, 3);
+    memory_region_init_alias(&itiny[2], NULL, "t0", &ia, 0x300, 0xff8);
+    memory_region_add_subregion(&iroot, 0x034000, &itiny[0]);
+    memory_region_add_subregion(&iroot, 0x034005, &itiny[1]);
+    memory_region_add_subregion(&iroot, 0x034008, &itiny[2]);
+    memory_region_set_log(&ib, true, DIRTY_MEMORY_VGA);
+    memory_region_set_log(&ic, true, DIRTY_MEMORY_VGA);
+    memory_region_set_log(&ic, true, DIRTY_MEMORY_CODE);
+    address_space_init(&ias, &iroot, "inline");
+    MemoryRegion *imgs[IMG] = { &ia, &ib, &ic, &irom, &iromd };
+    for (int k = 0; k < IMG; k++) {
+        img[k] = memory_region_get_ram_ptr(imgs[k]);
+        for (size_t i = 0; i < img_len[k]; i++) {
+            img[k][i] = (uint8_t)(i * 7 + k * 31 + (i >> 8));
+        }
+        base_img[k] = malloc(img_len[k]);
+        memcpy(base_img[k], img[k], img_len[k]);
+    }
+}
+
+/* What a store left: changed words of the images (restored after), dirty
+ * words of ib and ic per client (cleared after), device calls. */
+typedef struct Effect {
+    MemTxResult r;
+    unsigned nchanged;
+    uint64_t changed[8][3];
+    uint64_t dirty[2][DIRTY_MEMORY_NUM];
+    unsigned ncalls;
+    ICall calls[8];
+} Effect;
+
+static void effect_take(Effect *e, unsigned calls_before)
+{
+    e->nchanged = 0;
+    for (int k = 0; k < IMG; k++) {
+        for (size_t w = 0; w < img_len[k] / 8; w++) {
+            uint64_t x, y;
+            memcpy(&x, img[k] + w * 8, 8);
+            memcpy(&y, base_img[k] + w * 8, 8);
+            if (x != y) {
+                ASSERT(e->nchanged < 8);
+                e->changed[e->nchanged][0] = (uint64_t)k;
+                e->changed[e->nchanged][1] = w;
+                e->changed[e->nchanged][2] = x;
+                e->nchanged++;
+                memcpy(img[k] + w * 8, &y, 8);
+            }
+        }
+    }
+    MemoryRegion *logged[2] = { &ib, &ic };
+    for (int k = 0; k < 2; k++) {
+        for (unsigned c = 0; c < DIRTY_MEMORY_NUM; c++) {
+            uint64_t bits = 0;
+            gm_memory_region_get_dirty_bitmap(logged[k], 0, 0x10000, c, &bits);
+            e->dirty[k][c] = bits;
+            memory_region_reset_dirty(logged[k], 0, 0x10000, c);
+        }
+    }
+    e->ncalls = nicalls - calls_before;
+    ASSERT(e->ncalls <= 8);
+    for (unsigned i = 0; i < e->ncalls; i++) {
+        e->calls[i] = icalls[(calls_before + i) % 4096];
+    }
+}
+
+static void effect_clear(void)
+{
+    Effect e;
+    effect_take(&e, nicalls);
+}
+
+static void effects_equal(const Effect *a, const Effect *b, hwaddr addr,
+                          unsigned size, bool big)
+{
+    if (a->r != b->r || a->nchanged != b->nchanged || a->ncalls != b->ncalls ||
+        memcmp(a->changed, b->changed, sizeof(a->changed[0]) * a->nchanged) ||
+        memcmp(a->dirty, b->dirty, sizeof(a->dirty))) {
+        test_fail(__FILE__, __LINE__,
+                  "store of %u bytes (%s) at 0x%" PRIx64
+                  ": inline result %u, %u words, %u calls; out of line "
+                  "%u, %u words, %u calls; dirty ib 0x%" PRIx64 "/0x%" PRIx64,
+                  size, big ? "BE" : "LE", addr, a->r, a->nchanged, a->ncalls,
+                  b->r, b->nchanged, b->ncalls, a->dirty[0][0], b->dirty[0][0]);
+    }
+    for (unsigned i = 0; i < a->ncalls; i++) {
+        ASSERT(a->calls[i].dev == b->calls[i].dev &&
+               a->calls[i].write == b->calls[i].write &&
+               a->calls[i].addr == b->calls[i].addr &&
+               a->calls[i].size == b->calls[i].size &&
+               a->calls[i].val == b->calls[i].val);
+    }
+}
+
+typedef uint64_t (*LoadFn)(AddressSpace *, hwaddr, MemTxAttrs, MemTxResult *);
+typedef void (*StoreFn)(AddressSpace *, hwaddr, uint64_t, MemTxAttrs,
+                        MemTxResult *);
+
+/* The inline accessors, one per shape (each compiled inline here). */
+static uint64_t inl_load(unsigned size, bool big, hwaddr a, MemTxResult *r)
+{
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    switch (size * 2 + big) {
+    case 2: return address_space_ldub(&ias, a, A, r);
+    case 4: return address_space_lduw_le(&ias, a, A, r);
+    case 5: return address_space_lduw_be(&ias, a, A, r);
+    case 8: return address_space_ldl_le(&ias, a, A, r);
+    case 9: return address_space_ldl_be(&ias, a, A, r);
+    case 16: return address_space_ldq_le(&ias, a, A, r);
+    default: return address_space_ldq_be(&ias, a, A, r);
+    }
+}
+
+static void inl_store(unsigned size, bool big, hwaddr a, uint64_t v,
+                      MemTxResult *r)
+{
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    switch (size * 2 + big) {
+    case 2: address_space_stb(&ias, a, (uint32_t)v, A, r); break;
+    case 4: address_space_stw_le(&ias, a, (uint32_t)v, A, r); break;
+    case 5: address_space_stw_be(&ias, a, (uint32_t)v, A, r); break;
+    case 8: address_space_stl_le(&ias, a, (uint32_t)v, A, r); break;
+    case 9: address_space_stl_be(&ias, a, (uint32_t)v, A, r); break;
+    case 16: address_space_stq_le(&ias, a, v, A, r); break;
+    default: address_space_stq_be(&ias, a, v, A, r); break;
+    }
+}
+
+/* The exported functions, called through pointers the compiler cannot
+ * see through. */
+static uint64_t ool_load(unsigned size, bool big, hwaddr a, MemTxResult *r)
+{
+    static uint32_t (*volatile l32[5])(AddressSpace *, hwaddr, MemTxAttrs,
+                                       MemTxResult *) = {
+        address_space_ldub, address_space_lduw_le, address_space_lduw_be,
+        address_space_ldl_le, address_space_ldl_be
+    };
+    static uint64_t (*volatile l64[2])(
+        AddressSpace *, hwaddr, MemTxAttrs,
+        MemTxResult *) = { address_space_ldq_le, address_space_ldq_be };
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    switch (size * 2 + big) {
+    case 2: return l32[0](&ias, a, A, r);
+    case 4: return l32[1](&ias, a, A, r);
+    case 5: return l32[2](&ias, a, A, r);
+    case 8: return l32[3](&ias, a, A, r);
+    case 9: return l32[4](&ias, a, A, r);
+    case 16: return l64[0](&ias, a, A, r);
+    default: return l64[1](&ias, a, A, r);
+    }
+}
+
+static void ool_store(unsigned size, bool big, hwaddr a, uint64_t v,
+                      MemTxResult *r)
+{
+    static void (*volatile s32[5])(AddressSpace *, hwaddr, uint32_t, MemTxAttrs,
+                                   MemTxResult *) = {
+        address_space_stb, address_space_stw_le, address_space_stw_be,
+        address_space_stl_le, address_space_stl_be
+    };
+    static void (*volatile s64[2])(AddressSpace *, hwaddr, uint64_t, MemTxAttrs,
+                                   MemTxResult *) = { address_space_stq_le,
+                                                      address_space_stq_be };
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    switch (size * 2 + big) {
+    case 2: s32[0](&ias, a, (uint32_t)v, A, r); break;
+    case 4: s32[1](&ias, a, (uint32_t)v, A, r); break;
+    case 5: s32[2](&ias, a, (uint32_t)v, A, r); break;
+    case 8: s32[3](&ias, a, (uint32_t)v, A, r); break;
+    case 9: s32[4](&ias, a, (uint32_t)v, A, r); break;
+    case 16: s64[0](&ias, a, v, A, r); break;
+    default: s64[1](&ias, a, v, A, r); break;
+    }
+}
+
+/* The addresses to try: around every range's ends and the pages inside. */
+static unsigned inline_addrs(hwaddr *out, unsigned max)
+{
+    static const hwaddr ends[] = {
+        0x000000, 0x001000, 0x008000, 0x00f000, 0x010000, 0x011000,
+        0x020000, 0x021000, 0x030000, 0x031000, 0x032000, 0x033000,
+        0x033100, 0x033200, 0x033300, 0x033400, 0x033500, 0x033600,
+        0x034000, 0x034005, 0x034008, 0x035000, 0x036000,
+    };
+    unsigned n = 0;
+    for (unsigned i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        for (int d = -9; d <= 9; d++) {
+            if ((hwaddr)((int64_t)ends[i] + d) < 0x200000 && n < max) {
+                out[n++] = (hwaddr)((int64_t)ends[i] + d);
+            }
+        }
+    }
+    return n;
+}
+
+TEST(inline_and_out_of_line_agree)
+{
+    inline_setup();
+    hwaddr addrs[1024];
+    unsigned na = inline_addrs(addrs, 1024);
+    effect_clear();
+    unsigned checked = 0;
+    for (unsigned ai = 0; ai < na; ai++) {
+        hwaddr a = addrs[ai];
+        for (unsigned size = 1; size <= 8; size *= 2) {
+            for (int big = 0; big < 2; big++) {
+                if (size == 1 && big) {
+                    continue;
+                }
+                for (int prime = 0; prime < 2; prime++) {
+                    /* The thread's entry: this range (the inline path
+                     * runs), or another (it falls back). */
+                    MemTxResult r0, r1, r2;
+                    hwaddr p = prime ? 0x20008 : a;
+                    (void)ool_load(1, false, p, &r0);
+                    unsigned c0 = nicalls;
+                    uint64_t vi = inl_load(size, big, a, &r1);
+                    unsigned ci = nicalls - c0;
+                    (void)ool_load(1, false, p, &r0);
+                    c0 = nicalls;
+                    uint64_t vo = ool_load(size, big, a, &r2);
+                    unsigned co = nicalls - c0;
+                    if (vi != vo || r1 != r2 || ci != co) {
+                        test_fail(__FILE__, __LINE__,
+                                  "load of %u bytes (%s) at 0x%" PRIx64
+                                  ": inline 0x%" PRIx64 " (%u, %u calls), "
+                                  "out of line 0x%" PRIx64 " (%u, %u calls)",
+                                  size, big ? "BE" : "LE", a, vi, r1, ci, vo,
+                                  r2, co);
+                    }
+                    effect_clear();
+                    uint64_t v = 0xf1e2d3c4b5a69788ull ^ (a << 8) ^ size;
+                    Effect ei, eo;
+                    (void)ool_load(1, false, p, &r0);
+                    effect_clear();
+                    c0 = nicalls;
+                    inl_store(size, big, a, v, &ei.r);
+                    effect_take(&ei, c0);
+                    (void)ool_load(1, false, p, &r0);
+                    effect_clear();
+                    c0 = nicalls;
+                    ool_store(size, big, a, v, &eo.r);
+                    effect_take(&eo, c0);
+                    effects_equal(&ei, &eo, a, size, big);
+                    checked++;
+                }
+            }
+        }
+    }
+    ASSERT(checked > 1000);
+}
+
+/* The same for MemoryRegionCache: RAM caches (read-write, and read-only
+ * through the read-only alias), an MMIO one; inside and past the end. */
+TEST(inline_and_out_of_line_caches_agree)
+{
+    inline_setup();
+    static uint32_t (*volatile l4)(MemoryRegionCache *, hwaddr, MemTxAttrs,
+                                   MemTxResult *) = address_space_ldl_be_cached;
+    static void (*volatile s8)(MemoryRegionCache *, hwaddr, uint64_t,
+                               MemTxAttrs, MemTxResult *) =
+        address_space_stq_le_cached;
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    MemoryRegionCache caches[4];
+    ASSERT_EQ(address_space_cache_init(&caches[0], &ias, 0x010100, 0x100, true),
+              0x100);
+    ASSERT_EQ(address_space_cache_init(&caches[1], &ias, 0x031000, 0x100, true),
+              0x100);
+    ASSERT_EQ(address_space_cache_init(&caches[2], &ias, 0x033000, 0x100, true),
+              0x100);
+    ASSERT_EQ(address_space_cache_init(&caches[3], &ias, 0x000ff0, 0x20, false),
+              0x20);
+    effect_clear();
+    for (int k = 0; k < 4; k++) {
+        MemoryRegionCache *c = &caches[k];
+        for (hwaddr off = 0; off < 0x108; off += 3) {
+            MemTxResult r1, r2;
+            unsigned c0 = nicalls;
+            uint32_t vi = address_space_ldl_be_cached(c, off, A, &r1);
+            unsigned ci = nicalls - c0;
+            c0 = nicalls;
+            uint32_t vo = l4(c, off, A, &r2);
+            unsigned co = nicalls - c0;
+            if (vi != vo || r1 != r2 || ci != co) {
+                test_fail(__FILE__, __LINE__,
+                          "cache %d, offset 0x%x: inline 0x%x (%u), out of "
+                          "line 0x%x (%u)",
+                          k, (unsigned)off, vi, r1, vo, r2);
+            }
+            Effect ei, eo;
+            uint64_t v = 0x1122334455667788ull + off;
+            c0 = nicalls;
+            address_space_stq_le_cached(c, off, v, A, &ei.r);
+            effect_take(&ei, c0);
+            c0 = nicalls;
+            s8(c, off, v, A, &eo.r);
+            effect_take(&eo, c0);
+            effects_equal(&ei, &eo, off, 8, false);
+        }
+        address_space_cache_destroy(c);
+    }
+}
+
+/* A store with dirty logging on sets the page's bit for exactly the
+ * clients logging the range, through every store path; the per-page
+ * query sees what the collection then takes. */
+TEST(dirty_bits_of_stores_and_the_per_page_query)
+{
+    inline_setup();
+    effect_clear();
+    stl_le_phys(&ias, 0x010000 + 5 * 4096 + 8, 1);  /* ib: VGA */
+    stl_le_phys(&ias, 0x010000 + 5 * 4096 + 16, 1); /* again: no change */
+    stq_le_phys(&ias, 0x010000 + 7 * 4096 - 4, 1);  /* pages 6 and 7 */
+    stw_le_phys(&ias, 0x020000 + 9 * 4096, 1);      /* ic: VGA and CODE */
+    uint64_t bits = 0;
+    ASSERT_EQ(gm_memory_region_get_dirty_bitmap(&ib, 0, 0x10000,
+                                                DIRTY_MEMORY_VGA, &bits),
+              3);
+    ASSERT_ADDR_EQ(bits, (1u << 5) | (1u << 6) | (1u << 7));
+    ASSERT_EQ(gm_memory_region_get_dirty_bitmap(&ib, 0, 0x10000,
+                                                DIRTY_MEMORY_CODE, &bits),
+              0);
+    ASSERT_EQ(gm_memory_region_get_dirty_bitmap(&ic, 0, 0x10000,
+                                                DIRTY_MEMORY_CODE, &bits),
+              1);
+    ASSERT_ADDR_EQ(bits, 1u << 9);
+    /* A range that starts inside a word and ends inside another: pages 6
+     * and 7 are bits 1 and 2 from page 5. */
+    uint64_t two[2] = { ~0ull, ~0ull };
+    ASSERT_EQ(gm_memory_region_get_dirty_bitmap(&ib, 5 * 4096 + 100, 3 * 4096,
+                                                DIRTY_MEMORY_VGA, two),
+              3);
+    ASSERT_ADDR_EQ(two[0], 0x7);   /* pages 5..8: 5, 6, 7 dirty, 8 clean */
+    ASSERT_ADDR_EQ(two[1], ~0ull); /* one word only */
+    /* Against the per-page calls, over a pattern. */
+    for (unsigned p = 0; p < 16; p += 3) {
+        stb_phys(&ias, 0x010000 + (hwaddr)p * 4096 + p, 1);
+    }
+    uint64_t all = 0;
+    gm_memory_region_get_dirty_bitmap(&ib, 0, 0x10000, DIRTY_MEMORY_VGA, &all);
+    for (unsigned p = 0; p < 16; p++) {
+        ASSERT_EQ((all >> p) & 1,
+                  memory_region_get_dirty(&ib, (hwaddr)p * 4096, 4096,
+                                          DIRTY_MEMORY_VGA));
+    }
+    DirtyBitmapSnapshot *snap = memory_region_snapshot_and_clear_dirty(
+        &ib, 0, 0x10000, DIRTY_MEMORY_VGA);
+    for (unsigned p = 0; p < 16; p++) {
+        ASSERT_EQ((all >> p) & 1, memory_region_snapshot_get_dirty(
+                                      &ib, snap, (hwaddr)p * 4096, 4096));
+    }
+    gm_dirty_snapshot_free(snap);
+    ASSERT_EQ(gm_memory_region_get_dirty_bitmap(&ib, 0, 0x10000,
+                                                DIRTY_MEMORY_VGA, &bits),
+              0);
+    /* Refused arguments: reported, nothing written. */
+    bits = 42;
+    ASSERT_EQ(gm_memory_region_get_dirty_bitmap(&ib, 0, 0x20000,
+                                                DIRTY_MEMORY_VGA, &bits),
+              0);
+    ASSERT_EQ(test_last_error(), GM_ERR_RANGE_OVERFLOW);
+    ASSERT_EQ(bits, 42);
+    ASSERT_EQ(gm_memory_region_get_dirty_bitmap(&imm[0], 0, 0x10,
+                                                DIRTY_MEMORY_VGA, &bits),
+              0);
+    ASSERT_EQ(test_last_error(), GM_ERR_WRONG_KIND);
+}
+
+/* The batch API gives what one access at a time gives, in order, with a
+ * device callback that changes the view in the middle of a batch. */
+static MemoryRegion *batch_toggle;
+static uint64_t toggling_read(void *opaque, hwaddr addr, unsigned size)
+{
+    memory_region_set_enabled(batch_toggle, !batch_toggle->enabled);
+    return 0x5a;
+}
+static const MemoryRegionOps toggling_ops = {
+    .read = toggling_read,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+};
+
+TEST(batches_agree_with_single_accesses)
+{
+    inline_setup();
+    hwaddr addrs[1024];
+    unsigned na = inline_addrs(addrs, 1024);
+    const MemTxAttrs A = MEMTXATTRS_UNSPECIFIED;
+    for (unsigned size = 1; size <= 8; size *= 2) {
+        for (int big = 0; big < (size > 1 ? 2 : 1); big++) {
+            MemOp op = size_memop(size) | (big ? MO_BE : MO_LE);
+            uint64_t got[1024], want[1024];
+            uint8_t raw[1024 * 8];
+            MemTxResult rw = MEMTX_OK, r;
+            unsigned c0 = nicalls;
+            for (unsigned i = 0; i < na; i++) {
+                want[i] = ool_load(size, big, addrs[i], &r);
+                rw |= r;
+            }
+            unsigned cw = nicalls - c0;
+            c0 = nicalls;
+            MemTxResult rb =
+                gm_address_space_load_batch(&ias, op, addrs, raw, na, A);
+            ASSERT_EQ(nicalls - c0, cw);
+            ASSERT_EQ(rb, rw);
+            for (unsigned i = 0; i < na; i++) {
+                got[i] = 0;
+                memcpy(&got[i], raw + i * size, size);
+                if (got[i] != want[i]) {
+                    test_fail(__FILE__, __LINE__,
+                              "batch load %u (%s) at 0x%" PRIx64 ": 0x%" PRIx64
+                              ", single 0x%" PRIx64,
+                              size, big ? "BE" : "LE", addrs[i], got[i],
+                              want[i]);
+                }
+            }
+            /* Stores: the batch, then one at a time, same effects. */
+            for (unsigned i = 0; i < na; i++) {
+                uint64_t v = 0x0102030405060708ull * (i + 1);
+                memcpy(raw + i * size, &v, size);
+            }
+            effect_clear();
+            c0 = nicalls;
+            Effect eb, es;
+            eb.r = gm_address_space_store_batch(&ias, op, addrs, raw, na, A);
+            /* Too many changes for Effect: compare whole images. */
+            uint8_t *after[IMG];
+            for (int k = 0; k < IMG; k++) {
+                after[k] = malloc(img_len[k]);
+                memcpy(after[k], img[k], img_len[k]);
+                memcpy(img[k], base_img[k], img_len[k]);
+            }
+            unsigned cb = nicalls - c0;
+            effect_clear();
+            es.r = MEMTX_OK;
+            c0 = nicalls;
+            for (unsigned i = 0; i < na; i++) {
+                uint64_t v = 0;
+                memcpy(&v, raw + i * size, size);
+                ool_store(size, big, addrs[i], v, &r);
+                es.r |= r;
+            }
+            ASSERT_EQ(nicalls - c0, cb);
+            ASSERT_EQ(eb.r, es.r);
+            for (int k = 0; k < IMG; k++) {
+                ASSERT(memcmp(after[k], img[k], img_len[k]) == 0);
+                memcpy(img[k], base_img[k], img_len[k]);
+                free(after[k]);
+            }
+            effect_clear();
+        }
+    }
+    /* A callback that changes the view in the middle: the loads after it
+     * see the new view. */
+    static MemoryRegion tog, shadow;
+    memory_region_init_io(&tog, NULL, &toggling_ops, NULL, "tog", 0x10);
+    ASSERT(memory_region_init_ram(&shadow, NULL, "shadow", 0x1000, NULL));
+    memset(memory_region_get_ram_ptr(&shadow), 0x77, 0x1000);
+    memory_region_add_subregion(&iroot, 0x040000, &tog);
+    memory_region_add_subregion_overlap(&iroot, 0x041000, &shadow, 1);
+    batch_toggle = &shadow;
+    hwaddr seq[4] = { 0x041000, 0x040000, 0x041000, 0x040000 };
+    uint8_t out[4];
+    gm_address_space_load_batch(&ias, MO_8, seq, out, 4, A);
+    ASSERT_EQ(out[0], 0x77);
+    ASSERT_EQ(out[1], 0x5a);
+    ASSERT_EQ(out[2], 0); /* shadow disabled by the callback: unassigned */
+    ASSERT_EQ(out[3], 0x5a);
+    ASSERT_EQ(ldub_phys(&ias, 0x041000), 0x77); /* enabled again */
+    memory_region_del_subregion(&iroot, &shadow);
+    memory_region_del_subregion(&iroot, &tog);
+}
+
 int main(int argc, char **argv)
 {
     static const TestCase tests[] = {
@@ -666,6 +1243,10 @@ int main(int argc, char **argv)
         TEST_ENTRY(iommu_translates_and_checks_permissions),
         TEST_ENTRY(map_unmap_and_bounce),
         TEST_ENTRY(caches),
+        TEST_ENTRY(inline_and_out_of_line_agree),
+        TEST_ENTRY(inline_and_out_of_line_caches_agree),
+        TEST_ENTRY(dirty_bits_of_stores_and_the_per_page_query),
+        TEST_ENTRY(batches_agree_with_single_accesses),
     };
     return test_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
