@@ -347,7 +347,7 @@ class AddressSpace:
         return False
 
     def __del__(self):
-        if (_regions._shutting_down or not getattr(self, "_owned", False)
+        if ((_regions is None or _regions._shutting_down) or not getattr(self, "_owned", False)
                 or self._dead):
             return
         if in_callback():
@@ -463,7 +463,7 @@ class EventNotifier:
         return False
 
     def __del__(self):
-        if not _regions._shutting_down and getattr(self, "_ptr", None):
+        if not (_regions is None or _regions._shutting_down) and getattr(self, "_ptr", None):
             self.close()
 
 

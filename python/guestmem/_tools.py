@@ -86,7 +86,7 @@ class MtreeImport:
         return False
 
     def __del__(self):
-        if not _regions._shutting_down and getattr(self, "_ptr", None):
+        if not (_regions is None or _regions._shutting_down) and getattr(self, "_ptr", None):
             if in_callback():
                 _regions._deferred.append(self)
             else:
@@ -272,7 +272,7 @@ class PcMachine:
         return False
 
     def __del__(self):
-        if not _regions._shutting_down and getattr(self, "_ptr", None):
+        if not (_regions is None or _regions._shutting_down) and getattr(self, "_ptr", None):
             if in_callback():
                 _regions._deferred.append(self)
             else:
