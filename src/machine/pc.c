@@ -20,7 +20,9 @@
 #include "pc-internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define PAM_BIOS_BASE 0xf0000
 #define PAM_BIOS_SIZE 0x10000
@@ -270,12 +272,20 @@ static uint8_t *bios_bytes(const GmPcConfig *cfg, uint64_t *size, Error **errp)
     }
     FILE *f = NULL;
     if (!cfg->bios_image) {
-        f = fopen(path, "rb");
+        /* O_NONBLOCK: a FIFO must not block the open (it is refused
+         * below as not a regular file); regular files ignore the flag. */
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        f = fd >= 0 ? fdopen(fd, "rb") : NULL;
         if (!f) {
-            gm_error_setg(errp, GM_ERR_IO,
-                          "could not load PC BIOS '%s': %s (install Debian's "
-                          "seabios package, or give --bios FILE)",
-                          path, strerror(errno));
+            int e = errno;
+            if (fd >= 0) {
+                close(fd);
+            }
+            gm_error_setg(errp, GM_ERR_IO, "could not load PC BIOS '%s': %s%s",
+                          path, strerror(e),
+                          cfg->bios_path ? ""
+                                         : " (install Debian's seabios "
+                                           "package, or give --bios FILE)");
             return NULL;
         }
         struct stat st;

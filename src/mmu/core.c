@@ -422,7 +422,8 @@ GmCore *gm_core_open(const char *path, Error **errp)
         gm_error_setg(errp, GM_ERR_INVALID_ARG, "no file name");
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         gm_error_setg(errp, GM_ERR_IO, "%s: %s", path, strerror(errno));
         return NULL;

@@ -314,6 +314,8 @@ def bad_input():
             f.truncate(17 << 20)
         odd = os.path.join(d, "odd.bin")
         open(odd, "wb").write(b"\x90" * (64 * 1024 + 512))
+        fifo = os.path.join(d, "fifo.bin")
+        os.mkfifo(fifo)
         before = {p: sha(p) for p in (small, odd)}
         cases = [
             ("a missing BIOS", ["--bios", os.path.join(d, "nope.bin")],
@@ -325,6 +327,8 @@ def bad_input():
             ("a BIOS not a multiple of 64 KiB", ["--bios", odd],
              r"has 66048 bytes"),
             ("a BIOS over 16 MiB", ["--bios", big], r"at most 16 MiB"),
+            ("a BIOS that is a FIFO nobody writes (it hung)",
+             ["--bios", fifo], r"is not a regular file"),
             ("-m larger than the host", ["-m", "100T"],
              r"more than this host's"),
             ("an unknown accelerator", ["--accel", "tcg"],
@@ -342,7 +346,7 @@ def bad_input():
                    "status %d\n%s%s" % (rc, out, err))
         after = {p: sha(p) for p in before}
         left = sorted(os.listdir(d))
-        report(after == before and left == ["big.bin", "odd.bin",
+        report(after == before and left == ["big.bin", "fifo.bin", "odd.bin",
                                             "small.bin"],
                "bad input leaves the user's files as they were", str(left))
     # /dev/kvm present but unusable: a private mount namespace puts

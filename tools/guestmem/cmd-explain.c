@@ -4,6 +4,10 @@
  * why; and `guestmem e820`.
  */
 #include <getopt.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +113,20 @@ int cmd_e820(int argc, char **argv)
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    /* A regular file only: a FIFO would block (O_NONBLOCK keeps the open
+     * from waiting for a writer). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0) {
+            close(fd);
+            errno = EINVAL;
+        }
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
+        close(fd);
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
