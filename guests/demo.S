@@ -124,6 +124,6 @@ coalesced:
         movl    $0x00300000, %edi
         movl    $1, (%edi)
         movl    $1, 0x1000(%edi)
-        SAY     "dirty pages: this guest wrote 0x6000, 0x7000 (stack), 0xf0000 (shadow), 0x100000, 0x110000, 0x300000, 0x301000\n"
+        SAY     "dirty pages: this guest just wrote 0x300000 and 0x301000; before, it wrote its stack and variables (0x6000-0x7fff), the shadowed BIOS (0xf0000-0xfffff), 0x100000, 0x110000 and, with RAM above 4 GiB, 0x100001000; with --dirty-log the host lists what it saw\n"
 
         FINISH

@@ -146,7 +146,9 @@ def guests():
              stdout_not=["not reached"])
 
 
-DEMO_DIRTY = ("dirty pages of pc.ram (DIRTY_MEMORY_MIGRATION): 0x6000-0x7fff "
+DEMO_DIRTY = ("dirty pages of pc.ram (DIRTY_MEMORY_MIGRATION), as offsets "
+              "into it (RAM above 4 GiB starts at offset 0xc0000000): "
+              "0x6000-0x7fff "
               "0xf0000-0x100fff 0x110000-0x110fff 0x300000-0x301fff "
               "0xc0001000-0xc0001fff (23 pages)\n")
 

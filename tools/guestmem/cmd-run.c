@@ -41,7 +41,8 @@ static void help(FILE *f)
         "                  without it, the built-in demo guest runs\n"
         "  --accel         kvm (default where /dev/kvm works) or emu\n"
         "                  (the libx86emu software CPU)\n"
-        "  --timeout S     end the run after S seconds (exit status 124)\n"
+        "  --timeout S     end the run after S seconds (exit status 124;\n"
+        "                  0, the default: no limit)\n"
         "  --demo-device   map the demo MMIO device at 0xfebf0000 (always\n"
         "                  there for the demo guest)\n"
         "  --dirty-log     track the pages the guest writes (MIGRATION\n"
@@ -143,7 +144,9 @@ static void print_dirty(GmPcMachine *pc)
     if (!snap) {
         return;
     }
-    printf("dirty pages of pc.ram (DIRTY_MEMORY_MIGRATION):");
+    printf("dirty pages of pc.ram (DIRTY_MEMORY_MIGRATION), as offsets into "
+           "it (RAM above 4 GiB starts at offset 0x%" PRIx64 "):",
+           gm_pc_below_4g(pc));
     uint64_t start = UINT64_MAX, pages = 0;
     for (uint64_t a = 0; a <= size; a += 4096) {
         bool d =
