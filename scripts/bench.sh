@@ -8,9 +8,11 @@
 # Everything goes to BUILD/: the raw output (bench-run.txt: a header saying
 # what ran where, then the program's tables), every figure (bench.tsv), the
 # Markdown tables (bench-table.md) and the plot of cost against region
-# count (regions.svg).  A full run (not --quick) also replaces the run
-# docs/PERFORMANCE.md is written from: docs/bench-run.txt, docs/regions.svg
-# and the tables between the "bench:begin" and "bench:end" marks of
+# count (regions.svg).  A full run (not --quick) then profiles the access
+# path (scripts/bench-profile.sh: instruction counts, TLS calls, perf
+# samples) and replaces what docs/PERFORMANCE.md is written from:
+# docs/bench-run.txt, docs/bench-profile.txt, docs/regions.svg and the
+# tables between the "bench:begin" and "bench:end" marks of
 # docs/PERFORMANCE.md.  `make bench` is this one command.
 set -e
 build=${1:-build}
@@ -47,6 +49,9 @@ version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo '?'; }
 python3 scripts/plot-regions.py "$build/bench.tsv" "$build/regions.svg"
 echo "raw output: $build/bench-run.txt; plot: $build/regions.svg"
 if [ -z "$quick" ]; then
+    # Where the time goes (instruction counts, TLS calls, perf samples).
+    ./scripts/bench-profile.sh "$build" | tee "$build/bench-profile.txt"
+    cp "$build/bench-profile.txt" docs/bench-profile.txt
     cp "$build/bench-run.txt" docs/bench-run.txt
     cp "$build/regions.svg" docs/regions.svg
     python3 - "$build/bench-table.md" docs/PERFORMANCE.md <<'PY'
@@ -62,5 +67,5 @@ if begin in doc and end in doc:
     open(path, "w").write(doc)
     print("docs/PERFORMANCE.md: tables replaced from this run")
 PY
-    echo "docs/bench-run.txt and docs/regions.svg replaced from this run"
+    echo "docs/bench-run.txt, docs/bench-profile.txt and docs/regions.svg replaced from this run"
 fi

@@ -995,77 +995,77 @@ STORES(stq_be, 8, true, uint64_t)
  * view is read again (a device callback may have changed it). */
 #define BATCH_SECTION 1024
 
-#define BATCH_FNS(N, T)                                                      \
-    static MemTxResult load_batch_##N(AddressSpace *as, bool big,            \
-                                      const hwaddr *addrs, T *out, size_t n, \
-                                      MemTxAttrs attrs)                      \
-    {                                                                        \
-        MemTxResult res = MEMTX_OK;                                          \
-        for (size_t i = 0; i < n;) {                                         \
-            size_t end = n - i > BATCH_SECTION ? i + BATCH_SECTION : n;      \
-            Section sec;                                                     \
-            FlatView *fv = enter(as, &sec);                                  \
-            while (i < end) {                                                \
-                const GmFastRange *m = &gm__fast1.mru;                       \
-                if (m->rgen == fv->gen) {                                    \
-                    hwaddr start = m->start, lim = m->lim7;                  \
-                    const uint8_t *host = m->host;                           \
-                    for (; i < end; i++) {                                   \
-                        hwaddr off = addrs[i] - start;                       \
-                        if (off > lim) {                                     \
-                            break;                                           \
-                        }                                                    \
-                        T v;                                                 \
-                        memcpy(&v, host + off, N);                           \
-                        out[i] = big ? (T)bswap(v, N) : v;                   \
-                    }                                                        \
-                    if (i == end) {                                          \
-                        break;                                               \
-                    }                                                        \
-                }                                                            \
-                MemTxResult r;                                               \
-                out[i] = (T)load_in(as, fv, addrs[i], attrs, &r, N, big);    \
-                res |= r;                                                    \
-                i++;                                                         \
-                fv = gm_consume(as->current_map);                            \
-            }                                                                \
-            leave(&sec);                                                     \
-        }                                                                    \
-        return res;                                                          \
-    }                                                                        \
-    static MemTxResult store_batch_##N(AddressSpace *as, bool big,           \
-                                       const hwaddr *addrs, const T *vals,   \
-                                       size_t n, MemTxAttrs attrs)           \
-    {                                                                        \
-        MemTxResult res = MEMTX_OK;                                          \
-        for (size_t i = 0; i < n;) {                                         \
-            size_t end = n - i > BATCH_SECTION ? i + BATCH_SECTION : n;      \
-            Section sec;                                                     \
-            FlatView *fv = enter(as, &sec);                                  \
-            while (i < end) {                                                \
-                const GmFastRange *m = &gm__fast1.mru;                       \
-                if (m->wgen == fv->gen) {                                    \
-                    hwaddr start = m->start, lim = m->lim7;                  \
-                    uint8_t *host = m->host;                                 \
-                    for (; i < end; i++) {                                   \
-                        hwaddr off = addrs[i] - start;                       \
-                        if (off > lim) {                                     \
-                            break;                                           \
-                        }                                                    \
-                        T v = big ? (T)bswap(vals[i], N) : vals[i];          \
-                        memcpy(host + off, &v, N);                           \
-                    }                                                        \
-                    if (i == end) {                                          \
-                        break;                                               \
-                    }                                                        \
-                }                                                            \
-                res |= store_in(as, fv, addrs[i], vals[i], attrs, N, big);   \
-                i++;                                                         \
-                fv = gm_consume(as->current_map);                            \
-            }                                                                \
-            leave(&sec);                                                     \
-        }                                                                    \
-        return res;                                                          \
+#define BATCH_FNS(N, T)                                                       \
+    static inline __attribute__((always_inline)) MemTxResult load_batch_##N(  \
+        AddressSpace *as, bool big, const hwaddr *addrs, T *out, size_t n,    \
+        MemTxAttrs attrs)                                                     \
+    {                                                                         \
+        MemTxResult res = MEMTX_OK;                                           \
+        for (size_t i = 0; i < n;) {                                          \
+            size_t end = n - i > BATCH_SECTION ? i + BATCH_SECTION : n;       \
+            Section sec;                                                      \
+            FlatView *fv = enter(as, &sec);                                   \
+            while (i < end) {                                                 \
+                const GmFastRange *m = &gm__fast1.mru;                        \
+                if (m->rgen == fv->gen) {                                     \
+                    hwaddr start = m->start, lim = m->lim7;                   \
+                    const uint8_t *host = m->host;                            \
+                    for (; i < end; i++) {                                    \
+                        hwaddr off = addrs[i] - start;                        \
+                        if (off > lim) {                                      \
+                            break;                                            \
+                        }                                                     \
+                        T v;                                                  \
+                        memcpy(&v, host + off, N);                            \
+                        out[i] = big ? (T)bswap(v, N) : v;                    \
+                    }                                                         \
+                    if (i == end) {                                           \
+                        break;                                                \
+                    }                                                         \
+                }                                                             \
+                MemTxResult r;                                                \
+                out[i] = (T)load_in(as, fv, addrs[i], attrs, &r, N, big);     \
+                res |= r;                                                     \
+                i++;                                                          \
+                fv = gm_consume(as->current_map);                             \
+            }                                                                 \
+            leave(&sec);                                                      \
+        }                                                                     \
+        return res;                                                           \
+    }                                                                         \
+    static inline __attribute__((always_inline)) MemTxResult store_batch_##N( \
+        AddressSpace *as, bool big, const hwaddr *addrs, const T *vals,       \
+        size_t n, MemTxAttrs attrs)                                           \
+    {                                                                         \
+        MemTxResult res = MEMTX_OK;                                           \
+        for (size_t i = 0; i < n;) {                                          \
+            size_t end = n - i > BATCH_SECTION ? i + BATCH_SECTION : n;       \
+            Section sec;                                                      \
+            FlatView *fv = enter(as, &sec);                                   \
+            while (i < end) {                                                 \
+                const GmFastRange *m = &gm__fast1.mru;                        \
+                if (m->wgen == fv->gen) {                                     \
+                    hwaddr start = m->start, lim = m->lim7;                   \
+                    uint8_t *host = m->host;                                  \
+                    for (; i < end; i++) {                                    \
+                        hwaddr off = addrs[i] - start;                        \
+                        if (off > lim) {                                      \
+                            break;                                            \
+                        }                                                     \
+                        T v = big ? (T)bswap(vals[i], N) : vals[i];           \
+                        memcpy(host + off, &v, N);                            \
+                    }                                                         \
+                    if (i == end) {                                           \
+                        break;                                                \
+                    }                                                         \
+                }                                                             \
+                res |= store_in(as, fv, addrs[i], vals[i], attrs, N, big);    \
+                i++;                                                          \
+                fv = gm_consume(as->current_map);                             \
+            }                                                                 \
+            leave(&sec);                                                      \
+        }                                                                     \
+        return res;                                                           \
     }
 
 BATCH_FNS(1, uint8_t)
@@ -1081,11 +1081,16 @@ MemTxResult gm_address_space_load_batch(AddressSpace *as, MemOp op,
         return MEMTX_DECODE_ERROR;
     }
     bool big = (op & MO_BSWAP) != 0;
-    switch (memop_size(op)) {
-    case 1: return load_batch_1(as, false, addrs, values, n, attrs);
-    case 2: return load_batch_2(as, big, addrs, values, n, attrs);
-    case 4: return load_batch_4(as, big, addrs, values, n, attrs);
-    default: return load_batch_8(as, big, addrs, values, n, attrs);
+    /* The byte order a constant in each loop. */
+    switch (memop_size(op) * 2 + big) {
+    case 2:
+    case 3: return load_batch_1(as, false, addrs, values, n, attrs);
+    case 4: return load_batch_2(as, false, addrs, values, n, attrs);
+    case 5: return load_batch_2(as, true, addrs, values, n, attrs);
+    case 8: return load_batch_4(as, false, addrs, values, n, attrs);
+    case 9: return load_batch_4(as, true, addrs, values, n, attrs);
+    case 16: return load_batch_8(as, false, addrs, values, n, attrs);
+    default: return load_batch_8(as, true, addrs, values, n, attrs);
     }
 }
 
@@ -1098,10 +1103,14 @@ MemTxResult gm_address_space_store_batch(AddressSpace *as, MemOp op,
         return MEMTX_DECODE_ERROR;
     }
     bool big = (op & MO_BSWAP) != 0;
-    switch (memop_size(op)) {
-    case 1: return store_batch_1(as, false, addrs, values, n, attrs);
-    case 2: return store_batch_2(as, big, addrs, values, n, attrs);
-    case 4: return store_batch_4(as, big, addrs, values, n, attrs);
-    default: return store_batch_8(as, big, addrs, values, n, attrs);
+    switch (memop_size(op) * 2 + big) {
+    case 2:
+    case 3: return store_batch_1(as, false, addrs, values, n, attrs);
+    case 4: return store_batch_2(as, false, addrs, values, n, attrs);
+    case 5: return store_batch_2(as, true, addrs, values, n, attrs);
+    case 8: return store_batch_4(as, false, addrs, values, n, attrs);
+    case 9: return store_batch_4(as, true, addrs, values, n, attrs);
+    case 16: return store_batch_8(as, false, addrs, values, n, attrs);
+    default: return store_batch_8(as, true, addrs, values, n, attrs);
     }
 }
