@@ -1075,9 +1075,18 @@ int main(int argc, char **argv)
     printf("\nOne commit (a region added), us, against regions in the view "
            "and listeners\n%9s %12s %12s %12s\n",
            "regions", "0 listeners", "1 listener", "4 listeners");
+    if (mdf) {
+        fprintf(mdf, "\n| regions in the view | one commit, 0 listeners (us) "
+                     "| 1 listener | 4 listeners |\n| ---: | ---: | ---: | "
+                     "---: |\n");
+    }
     for (int c = 0; c < 4; c++) {
         printf("%9u %12.3g %12.3g %12.3g\n", creg[c], commit_us[c][0],
                commit_us[c][1], commit_us[c][2]);
+        if (mdf) {
+            fprintf(mdf, "| %u | %.3g | %.3g | %.3g |\n", creg[c],
+                    commit_us[c][0], commit_us[c][1], commit_us[c][2]);
+        }
     }
     printf("\nCost against the number of regions (4 KiB each, a hole after "
            "each)\n");
