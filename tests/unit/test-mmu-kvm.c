@@ -77,13 +77,20 @@ static int vcpu_fd(void)
 static void guest_cpu_features(GmX86MmuState *st)
 {
     int kfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    struct {
-        struct kvm_cpuid2 h;
-        struct kvm_cpuid_entry2 e[256];
-    } c = { .h.nent = 256 };
-    ASSERT(kfd >= 0);
-    ASSERT(ioctl(kfd, KVM_GET_SUPPORTED_CPUID, &c) == 0);
+    /* The header and its entries in one allocation (a struct with a
+     * flexible member inside another is a GNU extension clang refuses). */
+    struct kvm_cpuid2 *h =
+        calloc(1, sizeof(*h) + 256 * sizeof(struct kvm_cpuid_entry2));
+    ASSERT(kfd >= 0 && h);
+    h->nent = 256;
+    ASSERT(ioctl(kfd, KVM_GET_SUPPORTED_CPUID, h) == 0);
     close(kfd);
+    struct {
+        struct kvm_cpuid_entry2 *e;
+        struct {
+            uint32_t nent;
+        } h;
+    } c = { h->entries, { h->nent } };
     st->phys_bits = 36;
     st->no_1g_pages = true;
     st->no_pse36 = true;
@@ -97,6 +104,7 @@ static void guest_cpu_features(GmX86MmuState *st)
             st->no_pse36 = !(e->edx & (1u << 17));
         }
     }
+    free(h);
 }
 
 typedef struct Run {
