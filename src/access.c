@@ -386,9 +386,9 @@ static Xlat translate(FlatView *fv, hwaddr addr, hwaddr *plen, bool is_write,
     for (int depth = 0; depth < IOMMU_MAX_DEPTH; depth++) {
         const FlatRange *fr = gm__flatview_range(fv, addr);
         if (!fr) {
-            unsigned n = gm__flatview_next(fv, addr);
-            if (n < fv->nr && fv->ranges[n].start - addr < *plen) {
-                *plen = fv->ranges[n].start - addr;
+            const FlatRange *next = gm__fv_next(fv, addr);
+            if (next && next->start - addr < *plen) {
+                *plen = next->start - addr;
             }
             return x;
         }
@@ -724,8 +724,7 @@ static inline __attribute__((always_inline)) uint64_t width(uint64_t v,
  * the ranges, whose array outgrows the caches. */
 static __attribute__((noinline)) void fill_again(FlatView *fv, hwaddr addr)
 {
-    long i = gm__flatview_find(fv, addr); /* fills the entry */
-    (void)i;
+    (void)gm__flatview_find(fv, addr); /* fills the entry */
 }
 
 static inline __attribute__((always_inline)) void

@@ -1,89 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * address-space.c - address spaces and the commit that renders their views.
+ * address-space.c - address spaces: creation, the list, reading the view
+ * they publish, and memory_region_find.
  *
- * On commit every address space is given the view of its "flat-view root"
- * (render.c): address spaces whose roots lead to the same region share one
- * FlatView, as in QEMU.  A freshly rendered view that equals the one already
- * published is dropped and the old one kept, so readers and listeners see a
- * new view only when something they can observe changed.  Views are
+ * An address space shows the view of its "flat-view root" (render.c):
+ * address spaces whose roots lead to the same region share one lineage of
+ * views (commit.c), as they share one FlatView in QEMU.  Views are
  * published with rcu_assign_pointer and retired through call_rcu.
  */
 #include "internal.h"
-
-/* The view address space @as gets from this commit: shared with an earlier
- * address space of the same flat-view root, kept if rendering changed
- * nothing, else freshly rendered.  One reference; NULL when out of memory. */
-static FlatView *next_view(AddressSpace *as, FlatView **views, unsigned i,
-                           bool render)
-{
-    MemoryRegion *r = gm__flatview_root_of(as->root);
-    unsigned j = 0;
-    for (AddressSpace *p = gm__state.as_first; p != as; p = p->next, j++) {
-        if (gm__flatview_root_of(p->root) == r) {
-            flatview_ref(views[j]);
-            return views[j];
-        }
-    }
-    (void)i;
-    FlatView *old = as->current_map;
-    if (!render) {
-        flatview_ref(old);
-        return old;
-    }
-    FlatView *fv = gm__render(r);
-    if (fv && old && gm__flatview_equal(old, fv)) {
-        flatview_unref(fv);
-        fv = old;
-        flatview_ref(fv);
-    }
-    return fv;
-}
-
-bool gm__update_topology(void)
-{
-    bool render = gm__state.update_pending;
-    bool notify = gm__state.notify_pending;
-    unsigned n = 0;
-    for (AddressSpace *as = gm__state.as_first; as; as = as->next) {
-        n++;
-    }
-    FlatView **views = calloc(n ? n : 1, sizeof(*views));
-    bool ok = views != NULL;
-    unsigned i = 0;
-    for (AddressSpace *as = gm__state.as_first; ok && as; as = as->next, i++) {
-        views[i] = next_view(as, views, i, render);
-        ok = views[i] != NULL;
-    }
-    if (!ok) {
-        for (unsigned k = 0; views && k < i; k++) {
-            if (views[k]) {
-                flatview_unref(views[k]);
-            }
-        }
-        free(views);
-        Error *err = NULL;
-        gm_error_setg(&err, GM_ERR_NO_MEMORY,
-                      "out of memory rendering the flat views; the previous "
-                      "views stay in place");
-        gm__report(err);
-        return false;
-    }
-    gm__state.update_pending = false;
-    gm__state.notify_pending = false;
-    /* A view that changed although QEMU would not have been pending is
-     * still announced: listeners must never miss a change. */
-    i = 0;
-    for (AddressSpace *as = gm__state.as_first; as; as = as->next, i++) {
-        notify |= views[i] != as->current_map;
-    }
-    if (notify) {
-        gm__state.ioeventfd_pending = false;
-    }
-    gm__listeners_commit(views, notify);
-    free(views);
-    return true;
-}
 
 int gm_address_space_init(AddressSpace *as, MemoryRegion *root,
                           const char *name, Error **errp)
@@ -117,28 +42,19 @@ int gm_address_space_init(AddressSpace *as, MemoryRegion *root,
         return gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
     }
     as->root = root;
-    /* Share the view of another address space with the same flat-view root
-     * if there is one (even mid-transaction: it is the last committed
-     * state, as in QEMU); otherwise render it now, so that the new address
-     * space is usable at once. */
-    MemoryRegion *r = gm__flatview_root_of(root);
-    FlatView *fv = NULL;
-    for (AddressSpace *o = gm__state.as_first; o; o = o->next) {
-        if (o->current_map && gm__flatview_root_of(o->root) == r) {
-            fv = o->current_map;
-            flatview_ref(fv);
-            break;
-        }
+    /* Share the view of the lineage of its flat-view root if there is one
+     * (even mid-transaction: it is the last committed state, as in QEMU);
+     * otherwise render it now, so that the new address space is usable at
+     * once. */
+    GmLineage *lin = gm__lineage_of(root);
+    if (!lin) {
+        free(as->name);
+        as->name = NULL;
+        return gm_error_setg(errp, GM_ERR_NO_MEMORY,
+                             "out of memory rendering '%s'", name);
     }
-    if (!fv) {
-        fv = gm__render(r);
-        if (!fv) {
-            free(as->name);
-            as->name = NULL;
-            return gm_error_setg(errp, GM_ERR_NO_MEMORY,
-                                 "out of memory rendering '%s'", name);
-        }
-    }
+    FlatView *fv = lin->current;
+    flatview_ref(fv);
     root->root_users++;
     as->magic = GM_AS_MAGIC;
     as->prev = gm__state.as_last;
@@ -219,4 +135,49 @@ FlatView *address_space_get_flatview(AddressSpace *as)
     gm_tsan_reader_done();
     urcu_memb_read_unlock();
     return fv;
+}
+
+MemoryRegionSection memory_region_find(MemoryRegion *mr, hwaddr addr,
+                                       uint64_t size)
+{
+    MemoryRegionSection ret = { 0 };
+    if (!gm__mr_valid(mr) || size == 0) {
+        return ret;
+    }
+    gm_u128 abs = (gm_u128)addr + mr->addr;
+    MemoryRegion *root = mr;
+    while (root->container) {
+        root = root->container;
+        abs += root->addr;
+    }
+    if (abs >> 64) {
+        return ret;
+    }
+    AddressSpace *as = NULL;
+    for (AddressSpace *a = gm__state.as_first; a; a = a->next) {
+        if (a->root == root) {
+            as = a;
+            break;
+        }
+    }
+    if (!as) {
+        return ret;
+    }
+    FlatView *fv = address_space_get_flatview(as);
+    const FlatRange *fr = gm__flatview_range(fv, (hwaddr)abs);
+    if (fr) {
+        gm_u128 want_last = abs + size - 1;
+        gm_u128 last = want_last < fr->last ? want_last : fr->last;
+        ret.mr = fr->mr;
+        ret.fv = fv;
+        ret.offset_within_address_space = (hwaddr)abs;
+        ret.offset_within_region =
+            fr->offset_in_region + ((hwaddr)abs - fr->start);
+        ret.size = (Int128)(last - abs + 1);
+        ret.readonly = fr->readonly;
+        ret.nonvolatile = fr->nonvolatile;
+        memory_region_ref(ret.mr);
+    }
+    flatview_unref(fv);
+    return ret;
 }

@@ -2,32 +2,30 @@
 /*
  * dispatch.c - from an address to the range of a flat view that serves it.
  *
- * Lookups outnumber topology changes by many orders of magnitude (every
- * guest access does one; a commit happens when a device is reprogrammed), so
- * the structure is built once per view and only read afterwards, without
- * locks.  It is a radix table over 4 KiB pages: four levels of 512 entries
- * (9 bits each) cover addresses below 2^48.  An entry is one of
- *   - EMPTY: nothing mapped anywhere in its span;
- *   - LEAF(i): range i covers its whole span (a 1 GiB RAM range is one
- *     level-1 entry, not 262,144 page entries);
- *   - SUB(i): a page holding range boundaries; i is the first range that
- *     touches the page, and a binary search from there finds the one;
- *   - NODE(n): the next level's table n.
- * So a lookup costs one to four dependent loads, whatever the number of
- * ranges (QEMU's table, by contrast, refuses views of 4,096 sections or
- * more).  Before all that, a lookup tries the range that answered last
- * (MRU), which hot accesses to one region always hit.  Addresses at or above
- * 2^48 (rare: 64-bit PCI windows) are binary-searched among the ranges that
- * reach there.  Entries are 32-bit; a view with more than 2^30 ranges
- * falls back to binary search entirely.
+ * Lookups outnumber topology changes by many orders of magnitude, so the
+ * structure is only read by the access path, without locks: a radix table
+ * over 4 KiB pages, four levels of 512 entries (9 bits each) covering the
+ * addresses below 2^48.  An entry is one of
+ *   - 0: nothing mapped anywhere in its span;
+ *   - LEAF(range): the range covers the whole span (a 1 GiB RAM range is
+ *     one level-1 entry, not 262,144 page entries);
+ *   - SUB(list): a page holding range boundaries, with the ranges that
+ *     touch it in order (searched by binary search);
+ *   - NODE(table): the next level's table.
+ * A lookup costs one to four dependent loads whatever the number of
+ * ranges.  Addresses at or above 2^48 (rare: 64-bit PCI windows) are
+ * binary-searched in the view's high array (flatview.c).
  *
- * Each page table (the last level) has beside it a table of page words: for
- * a page that one range a CPU reads directly covers whole, the page's host
- * address with the range's fast flags in its low bits.  The access path
- * (gm__dispatch_page) walks to that word and has the host address without
- * reading the range: with many small regions the array of ranges is far
- * larger than the caches, and reading a range would cost a second miss on
- * top of the page table's.
+ * Each last-level table carries a word per page: for a page that one range
+ * a CPU reads directly covers whole, the page's host address with the
+ * range's fast flags in its low bits.  The access path (gm__dispatch_page)
+ * walks to that word and has the host address without reading the range.
+ *
+ * The radix is persistent: a commit (gm__rx_update) copies only the tables
+ * on the paths to the pages that changed, so consecutive views share all
+ * the others.  A table made by the commit under way (its generation) is
+ * changed in place; an older one is copied and the original retired, to
+ * be freed once no view that can reach it is alive.
  */
 #include "internal.h"
 
@@ -35,31 +33,32 @@
 #define BITS 9
 #define FANOUT (1u << BITS)
 #define PAGE_BITS 12
-#define RADIX_LIMIT_BITS (PAGE_BITS + LEVELS * BITS) /* 48 */
+#define PAGE_SIZE (UINT64_C(1) << PAGE_BITS)
+#define RX_LIMIT ((UINT64_C(1) << GM_RX_LIMIT_BITS) - 1) /* last address */
 
 enum {
-    E_EMPTY = 0,
     E_LEAF = 1,
     E_SUB = 2,
     E_NODE = 3
 };
-#define ENTRY(kind, v) (((uint32_t)(v) << 2) | (kind))
-#define KIND(e) ((e)&3)
-#define VAL(e) ((e) >> 2)
+#define TAG(e) ((unsigned)((e)&3u))
+#define PTR(e) ((void *)((e) & ~(uintptr_t)3))
+#define MAKE(kind, p) ((uintptr_t)(p) | (kind))
 
-struct GmDispatch {
-    uint32_t *nodes; /* nnodes tables of FANOUT entries; table 0 is the root */
-    unsigned nnodes;
-    unsigned cap;
-    unsigned high_first; /* first range reaching 2^48 or above */
-    bool radix;          /* false: binary search only */
-    /* Page words: words[pt[n] * FANOUT + i] for page table n (pt[n] is
-     * UINT32_MAX for the other tables): the host address of page i |
-     * PW_* flags, or 0 when no range read directly covers it whole. */
-    uint32_t *pt;
-    uint64_t *words;
-};
-/* Page word flags (the range's GM_FAST_READ, _WRITE, _LOG, shifted). */
+/* A table; the last level's also has a page word per entry. */
+typedef struct RxNode {
+    uint64_t gen; /* of the commit that made it */
+    uintptr_t e[FANOUT];
+    uint64_t w[];
+} RxNode;
+
+/* The ranges touching one page, in order. */
+typedef struct RxSub {
+    size_t n;
+    const FlatRange *r[];
+} RxSub;
+
+/* Page word flags (the range's GM_FAST_READ, _WRITE, _LOG). */
 #define PW_READ 1u
 #define PW_FLAGS 0xfffu
 
@@ -68,211 +67,417 @@ static unsigned level_shift(unsigned level)
     return PAGE_BITS + (LEVELS - 1 - level) * BITS;
 }
 
-static long new_node(GmDispatch *d)
+static unsigned slot_of(hwaddr addr, unsigned level)
 {
-    if (d->nnodes == d->cap) {
-        unsigned cap = d->cap ? d->cap * 2 : 16;
-        if (cap > (1u << 29)) {
-            return -1;
-        }
-        uint32_t *n = realloc(d->nodes, (size_t)cap * FANOUT * sizeof(*n));
-        if (!n) {
-            return -1;
-        }
-        d->nodes = n;
-        d->cap = cap;
-    }
-    memset(&d->nodes[(size_t)d->nnodes * FANOUT], 0, FANOUT * sizeof(uint32_t));
-    return d->nnodes++;
+    return (unsigned)(addr >> level_shift(level)) & (FANOUT - 1);
 }
 
-/* Marks [start, last] (inside the radix limit) as served by range @ri, in
- * table @node at @level. */
-static bool insert(GmDispatch *d, unsigned node, unsigned level, hwaddr start,
-                   hwaddr last, uint32_t ri)
+/* --- building ------------------------------------------------------------ */
+
+typedef struct Upd {
+    uint64_t gen;
+    const FlatRange *const *rs;
+    size_t n, cur;
+    GmRetired *ret, *born;
+    bool oom;
+} Upd;
+
+static RxNode *node_new(Upd *u, unsigned level)
+{
+    size_t words = level == LEVELS - 1 ? FANOUT : 0;
+    RxNode *t = calloc(1, sizeof(*t) + words * sizeof(uint64_t));
+    if (!t || !gm__retire(u->born, GM_RETIRE_BLOB, t)) {
+        free(t);
+        u->oom = true;
+        return NULL;
+    }
+    t->gen = u->gen;
+    return t;
+}
+
+/* The page word of entry @e for the page at @page. */
+static uint64_t page_word(uintptr_t e, hwaddr page)
+{
+    if (TAG(e) != E_LEAF) {
+        return 0;
+    }
+    const FlatRange *fr = PTR(e);
+    if (!(fr->fast_flags & GM_FAST_READ) || !fr->host) {
+        return 0;
+    }
+    uint64_t host = (uint64_t)(uintptr_t)(fr->host + (page - fr->start));
+    return host & PW_FLAGS ? 0 : host | (fr->fast_flags & PW_FLAGS);
+}
+
+static uintptr_t build(Upd *u, unsigned level, hwaddr s, hwaddr e);
+
+/* Fills table @t of @level, whose span starts at @base, from the ranges. */
+static void fill_table(Upd *u, RxNode *t, unsigned level, hwaddr base)
 {
     unsigned shift = level_shift(level);
-    for (hwaddr a = start; a <= last;) {
-        unsigned idx = (unsigned)(a >> shift) & (FANOUT - 1);
-        hwaddr span_start = a & ~((UINT64_C(1) << shift) - 1);
-        hwaddr span_last = span_start + ((UINT64_C(1) << shift) - 1);
-        hwaddr piece_last = last < span_last ? last : span_last;
-        uint32_t *e = &d->nodes[(size_t)node * FANOUT + idx];
-        if (a == span_start && piece_last == span_last) {
-            *e = ENTRY(E_LEAF, ri);
-        } else if (level == LEVELS - 1) {
-            if (KIND(*e) != E_SUB) {
-                /* Ranges arrive in address order: the first to touch the
-                 * page is the one to search from. */
-                *e = ENTRY(E_SUB, ri);
-            }
-        } else {
-            if (KIND(*e) != E_NODE) {
-                long n = new_node(d);
-                if (n < 0) {
-                    return false;
-                }
-                e = &d->nodes[(size_t)node * FANOUT + idx]; /* realloc'd */
-                *e = ENTRY(E_NODE, n);
-            }
-            if (!insert(d, VAL(*e), level + 1, a, piece_last, ri)) {
-                return false;
-            }
+    hwaddr span = (UINT64_C(1) << shift) - 1;
+    for (unsigned i = 0; i < FANOUT && !u->oom; i++) {
+        hwaddr cs = base + ((hwaddr)i << shift);
+        t->e[i] = build(u, level, cs, cs + span);
+        if (level == LEVELS - 1) {
+            t->w[i] = page_word(t->e[i], cs);
         }
-        if (piece_last == UINT64_MAX) {
-            break;
-        }
-        a = piece_last + 1;
     }
-    return true;
 }
 
-/* Numbers the page tables under table @node at @level (its span starts at
- * @base), and with @fv fills their page words (the second pass). */
-static void walk_words(GmDispatch *d, const FlatView *fv, unsigned node,
-                       unsigned level, hwaddr base, unsigned *npt)
+/* A fresh entry of a table of @level for the span [@s, @e], from the
+ * ranges at the cursor (which moves on past those ending before @s). */
+static uintptr_t build(Upd *u, unsigned level, hwaddr s, hwaddr e)
 {
+    while (u->cur < u->n && u->rs[u->cur]->last < s) {
+        u->cur++;
+    }
+    if (u->cur == u->n || u->rs[u->cur]->start > e) {
+        return 0;
+    }
+    const FlatRange *fr = u->rs[u->cur];
+    if (fr->start <= s && fr->last >= e) {
+        return MAKE(E_LEAF, fr);
+    }
     if (level == LEVELS - 1) {
-        if (!fv) {
-            d->pt[node] = (*npt)++;
-            return;
+        size_t k = u->cur;
+        while (k < u->n && u->rs[k]->start <= e) {
+            k++;
         }
-        uint64_t *w = &d->words[(size_t)d->pt[node] * FANOUT];
+        size_t n = k - u->cur;
+        RxSub *sub = malloc(sizeof(*sub) + n * sizeof(sub->r[0]));
+        if (!sub || !gm__retire(u->born, GM_RETIRE_BLOB, sub)) {
+            free(sub);
+            u->oom = true;
+            return 0;
+        }
+        sub->n = n;
+        memcpy(sub->r, &u->rs[u->cur], n * sizeof(sub->r[0]));
+        return MAKE(E_SUB, sub);
+    }
+    RxNode *t = node_new(u, level + 1);
+    if (!t) {
+        return 0;
+    }
+    fill_table(u, t, level + 1, s);
+    return MAKE(E_NODE, t);
+}
+
+/* @e (an entry of a table of @level) is no longer in the view being
+ * made: retire what hangs from it.  Ranges are the commit's business. */
+static void retire_entry(Upd *u, uintptr_t e, unsigned level)
+{
+    if (TAG(e) == E_SUB) {
+        u->oom |= !gm__retire(u->ret, GM_RETIRE_BLOB, PTR(e));
+    } else if (TAG(e) == E_NODE) {
+        RxNode *t = PTR(e);
         for (unsigned i = 0; i < FANOUT; i++) {
-            uint32_t e = d->nodes[(size_t)node * FANOUT + i];
-            if (KIND(e) != E_LEAF) {
-                continue;
-            }
-            hwaddr a = base | ((hwaddr)i << PAGE_BITS);
-            const FlatRange *fr = &fv->ranges[VAL(e)];
-            if (!(fr->fast_flags & GM_FAST_READ) || !fr->host) {
-                continue;
-            }
-            uint64_t host = (uint64_t)(uintptr_t)(fr->host + (a - fr->start));
-            if (!(host & PW_FLAGS)) {
-                w[i] = host | (fr->fast_flags & PW_FLAGS);
-            }
+            retire_entry(u, t->e[i], level + 1);
         }
+        u->oom |= !gm__retire(u->ret, GM_RETIRE_BLOB, t);
+    }
+}
+
+/* Table @t of @level as this commit may change it: itself if this commit
+ * made it, else a copy (the original retired). */
+static RxNode *writable(Upd *u, RxNode *t, unsigned level)
+{
+    if (t->gen == u->gen) {
+        return t;
+    }
+    RxNode *c = node_new(u, level);
+    if (!c) {
+        return NULL;
+    }
+    size_t words = level == LEVELS - 1 ? FANOUT : 0;
+    memcpy(c->e, t->e, sizeof(t->e) + words * sizeof(uint64_t));
+    if (!gm__retire(u->ret, GM_RETIRE_BLOB, t)) {
+        u->oom = true;
+    }
+    return c;
+}
+
+/* A table of @level standing for entry @old of the level above (0 or a
+ * LEAF) over the span from @base: the same content, one level down. */
+static RxNode *expand(Upd *u, uintptr_t old, unsigned level, hwaddr base)
+{
+    RxNode *t = node_new(u, level);
+    if (!t) {
+        return NULL;
+    }
+    unsigned shift = level_shift(level);
+    for (unsigned i = 0; i < FANOUT; i++) {
+        t->e[i] = old;
+        if (level == LEVELS - 1) {
+            t->w[i] = page_word(old, base + ((hwaddr)i << shift));
+        }
+    }
+    return t;
+}
+
+/* Updates [@lo, @hi] inside table *@pt of @level spanning from @base. */
+static void update_table(Upd *u, RxNode **pt, unsigned level, hwaddr base,
+                         hwaddr lo, hwaddr hi)
+{
+    RxNode *t = writable(u, *pt, level);
+    if (!t) {
         return;
     }
-    for (unsigned i = 0; i < FANOUT; i++) {
-        uint32_t e = d->nodes[(size_t)node * FANOUT + i];
-        if (KIND(e) == E_NODE) {
-            walk_words(d, fv, VAL(e), level + 1,
-                       base | ((hwaddr)i << level_shift(level)), npt);
+    *pt = t;
+    unsigned shift = level_shift(level);
+    hwaddr span = (UINT64_C(1) << shift) - 1;
+    for (unsigned i = slot_of(lo, level); i <= slot_of(hi, level) && !u->oom;
+         i++) {
+        hwaddr cs = base + ((hwaddr)i << shift), ce = cs + span;
+        uintptr_t old = t->e[i];
+        if (lo <= cs && ce <= hi) {
+            t->e[i] = build(u, level, cs, ce);
+            retire_entry(u, old, level);
+        } else {
+            RxNode *child =
+                TAG(old) == E_NODE ? PTR(old) : expand(u, old, level + 1, cs);
+            if (!child) {
+                return;
+            }
+            update_table(u, &child, level + 1, cs, lo > cs ? lo : cs,
+                         hi < ce ? hi : ce);
+            t->e[i] = MAKE(E_NODE, child);
+        }
+        if (level == LEVELS - 1) {
+            t->w[i] = page_word(t->e[i], cs);
         }
     }
 }
 
-GmDispatch *gm__dispatch_build(FlatView *fv)
+bool gm__rx_update(uintptr_t *root, uint64_t gen, hwaddr lo, hwaddr hi,
+                   const FlatRange *const *rs, size_t n, GmRetired *ret,
+                   GmRetired *born)
 {
-    GmDispatch *d = calloc(1, sizeof(*d));
-    if (!d) {
-        return NULL;
+    Upd u = { gen, rs, n, 0, ret, born, false };
+    if (lo > RX_LIMIT) {
+        return true;
     }
-    const hwaddr limit = (UINT64_C(1) << RADIX_LIMIT_BITS) - 1;
-    d->high_first = fv->nr;
-    for (unsigned i = 0; i < fv->nr; i++) {
-        if (fv->ranges[i].last > limit) {
-            d->high_first = i;
-            break;
-        }
+    if (hi > RX_LIMIT) {
+        hi = RX_LIMIT;
     }
-    d->radix = fv->nr < (1u << 30);
-    if (d->radix && new_node(d) < 0) {
-        free(d);
-        return NULL;
+    RxNode *t = *root ? PTR(*root) : node_new(&u, 0);
+    if (!t) {
+        return false;
     }
-    for (unsigned i = 0; d->radix && i < fv->nr; i++) {
-        const FlatRange *fr = &fv->ranges[i];
-        if (fr->start > limit) {
-            break;
-        }
-        hwaddr last = fr->last < limit ? fr->last : limit;
-        if (!insert(d, 0, 0, fr->start, last, i)) {
-            free(d->nodes);
-            free(d);
-            return NULL;
-        }
+    update_table(&u, &t, 0, 0, lo, hi);
+    if (!u.oom) {
+        *root = MAKE(E_NODE, t);
     }
-    if (d->radix) {
-        unsigned npt = 0;
-        d->pt = malloc((size_t)d->nnodes * sizeof(uint32_t));
-        if (d->pt) {
-            memset(d->pt, 0xff, (size_t)d->nnodes * sizeof(uint32_t));
-            walk_words(d, NULL, 0, 0, 0, &npt);
-            d->words =
-                calloc((size_t)(npt ? npt : 1) * FANOUT, sizeof(uint64_t));
-        }
-        if (!d->pt || !d->words) {
-            free(d->pt);
-            free(d->words);
-            free(d->nodes);
-            free(d);
-            return NULL;
-        }
-        walk_words(d, fv, 0, 0, 0, &npt);
-    }
-    return d;
+    return !u.oom;
 }
 
-void gm__dispatch_free(GmDispatch *d)
-{
-    if (d) {
-        free(d->nodes);
-        free(d->pt);
-        free(d->words);
-        free(d);
-    }
-}
+/* --- reading ------------------------------------------------------------- */
 
-/* Binary search for the range containing @addr among ranges [lo, nr). */
-static long search(const FlatView *fv, unsigned lo, hwaddr addr)
+/* The range of @sub containing @addr, or NULL. */
+static const FlatRange *sub_find(const RxSub *sub, hwaddr addr)
 {
-    unsigned hi = fv->nr;
+    size_t lo = 0, hi = sub->n;
     while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        if (fv->ranges[mid].last < addr) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sub->r[mid]->last < addr) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    if (lo < fv->nr && fv->ranges[lo].start <= addr) {
-        return lo;
-    }
-    return -1;
+    return lo < sub->n && sub->r[lo]->start <= addr ? sub->r[lo] : NULL;
 }
 
-/* --- the per-thread TLB ----------------------------------------------------
+const FlatRange *gm__rx_lookup(uintptr_t root, hwaddr addr)
+{
+    if (addr > RX_LIMIT) {
+        return NULL;
+    }
+    uintptr_t e = root;
+    for (unsigned level = 0; TAG(e) == E_NODE; level++) {
+        e = ((const RxNode *)PTR(e))->e[slot_of(addr, level)];
+    }
+    switch (TAG(e)) {
+    case E_LEAF: return PTR(e);
+    case E_SUB: return sub_find(PTR(e), addr);
+    default: return NULL;
+    }
+}
+
+static bool push_once(GmRanges *out, const FlatRange *fr)
+{
+    if (out->n && out->r[out->n - 1] == fr) {
+        return true;
+    }
+    return gm__ranges_push(out, fr);
+}
+
+static bool collect(uintptr_t e, unsigned level, hwaddr base, hwaddr lo,
+                    hwaddr hi, GmRanges *out)
+{
+    switch (TAG(e)) {
+    case E_LEAF: return push_once(out, PTR(e));
+    case E_SUB: {
+        const RxSub *sub = PTR(e);
+        for (size_t i = 0; i < sub->n; i++) {
+            const FlatRange *fr = sub->r[i];
+            if (fr->last >= lo && fr->start <= hi && !push_once(out, fr)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case E_NODE: {
+        const RxNode *t = PTR(e);
+        unsigned shift = level_shift(level);
+        unsigned first = base >= lo ? 0 : slot_of(lo, level);
+        hwaddr span_last = base + ((UINT64_C(1) << shift) * FANOUT - 1);
+        unsigned last = span_last <= hi ? FANOUT - 1 : slot_of(hi, level);
+        for (unsigned i = first; i <= last; i++) {
+            if (t->e[i] && !collect(t->e[i], level + 1,
+                                    base + ((hwaddr)i << shift), lo, hi, out)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    default: return true;
+    }
+}
+
+bool gm__rx_collect(uintptr_t root, hwaddr lo, hwaddr hi, GmRanges *out)
+{
+    if (lo > RX_LIMIT) {
+        return true;
+    }
+    return collect(root, 0, 0, lo, hi < RX_LIMIT ? hi : RX_LIMIT, out);
+}
+
+/* The first range starting above @addr under entry @e (of a table of
+ * @level - 1, spanning from @base), or NULL. */
+static const FlatRange *first_after(uintptr_t e, unsigned level, hwaddr base,
+                                    hwaddr addr)
+{
+    switch (TAG(e)) {
+    case E_LEAF: {
+        const FlatRange *fr = PTR(e);
+        return fr->start > addr ? fr : NULL;
+    }
+    case E_SUB: {
+        const RxSub *sub = PTR(e);
+        for (size_t i = 0; i < sub->n; i++) {
+            if (sub->r[i]->start > addr) {
+                return sub->r[i];
+            }
+        }
+        return NULL;
+    }
+    case E_NODE: {
+        const RxNode *t = PTR(e);
+        unsigned shift = level_shift(level);
+        unsigned first = base > addr ? 0 : slot_of(addr, level);
+        for (unsigned i = first; i < FANOUT; i++) {
+            const FlatRange *fr =
+                t->e[i] ? first_after(t->e[i], level + 1,
+                                      base + ((hwaddr)i << shift), addr)
+                        : NULL;
+            if (fr) {
+                return fr;
+            }
+        }
+        return NULL;
+    }
+    default: return NULL;
+    }
+}
+
+const FlatRange *gm__rx_next(uintptr_t root, hwaddr addr)
+{
+    return addr >= RX_LIMIT ? NULL : first_after(root, 0, 0, addr);
+}
+
+static void free_entry(uintptr_t e)
+{
+    if (TAG(e) == E_SUB) {
+        free(PTR(e));
+    } else if (TAG(e) == E_NODE) {
+        RxNode *t = PTR(e);
+        for (unsigned i = 0; i < FANOUT; i++) {
+            free_entry(t->e[i]);
+        }
+        free(t);
+    }
+}
+
+void gm__rx_free(uintptr_t root)
+{
+    free_entry(root);
+}
+
+/* --- the access path -------------------------------------------------------
  * A radix walk is four dependent loads; an access pattern that jumps between
  * regions misses the most recently used range every time.  Each thread
- * keeps a small direct-mapped cache from (view, page) to range and, for
- * pages the range may access directly, the page's host address, so that a
- * page it has touched before costs one load and no look at the range.
- * Views are told apart by generation, which is never reused, so stale
- * entries simply never match. */
+ * keeps a small direct-mapped cache from (view, page) to, for pages a range
+ * may access directly, the page's host address, so that a page it has
+ * touched before costs one load and no look at the range.  Views are told
+ * apart by generation, which is never reused, so stale entries simply
+ * never match. */
 
-static void tlb_fill(const FlatView *fv, hwaddr addr, uint32_t idx)
+__thread const FlatRange *gm__mru_range
+    __attribute__((tls_model("initial-exec")));
+
+void gm__fast_fill(const FlatView *fv, const FlatRange *fr)
 {
-    const FlatRange *fr = &fv->ranges[idx];
-    hwaddr base = addr & ~(hwaddr)((1u << PAGE_BITS) - 1);
-    if (fr->start > base || fr->last < base + ((1u << PAGE_BITS) - 1)) {
-        return; /* the page holds more than this range */
+    GmFastRange *m = &gm__fast1.mru;
+    uint32_t f = fr->fast_flags;
+    uint64_t gen = fv->gen;
+    gm__mru_range = fr;
+    m->gen = gen;
+    m->start = fr->start;
+    m->lim7 = fr->last - fr->start - 7; /* fast_flags: 8 bytes or more */
+    m->host = fr->host;
+    m->rgen = (f & GM_FAST_READ) ? gen : 0;
+    m->wgen = (f & (GM_FAST_WRITE | GM_FAST_LOG)) == GM_FAST_WRITE ? gen : 0;
+    m->lgen = (f & GM_FAST_LOG) ? gen : 0;
+    m->mgen = (f & GM_FAST_MMIO) ? gen : 0;
+    if (f & GM_FAST_LOG) {
+        m->ram = fr->ram_start;
+        m->dirty = fr->dirty_base;
     }
+    if (f & GM_FAST_MMIO) {
+        m->read = fr->mr->ops->read;
+        m->opaque = fr->mr->opaque;
+        m->offset = fr->offset_in_region;
+        m->mmio_sizes = fr->mmio_read_sizes;
+        m->mmio_amask = fr->mmio_unaligned ? 0 : 7;
+    }
+}
+
+static GmTlbEntry *tlb_get(void)
+{
     GmTlbEntry *t = gm__fast1.tlb;
     if (!t) {
         t = calloc((size_t)1 << GM_TLB_BITS, sizeof(GmTlbEntry));
-        if (!t) {
-            return;
-        }
         gm__fast1.tlb = t;
+    }
+    return t;
+}
+
+static void tlb_fill(const FlatView *fv, hwaddr addr, const FlatRange *fr)
+{
+    hwaddr base = addr & ~(PAGE_SIZE - 1);
+    if (fr->start > base || fr->last < base + (PAGE_SIZE - 1)) {
+        return; /* the page holds more than this range */
+    }
+    GmTlbEntry *t = tlb_get();
+    if (!t) {
+        return;
     }
     GmTlbEntry *e = gm__tlb_slot(t, addr >> PAGE_BITS);
     e->gen = fv->gen;
     e->page = addr >> PAGE_BITS;
     e->addend = fr->host ? (uintptr_t)fr->host - (uintptr_t)fr->start : 0;
-    e->idx = idx;
+    e->idx = 0;
     e->flags = fr->host ? fr->fast_flags : 0;
 }
 
@@ -283,131 +488,122 @@ void gm__tlb_thread_exit(void)
     /* The thread leaves RCU (state.c): the inline accessors must not run
      * until it is registered again. */
     gm__fast1.rcu_ctr = NULL;
+    gm__mru_range = NULL;
     memset(&gm__fast1.mru, 0, sizeof(gm__fast1.mru));
 }
 
 const GmTlbEntry *gm__dispatch_page(FlatView *fv, hwaddr addr)
 {
-    const GmDispatch *d = fv->dispatch;
-    if (!d || !d->radix || (addr >> RADIX_LIMIT_BITS)) {
+    if (addr > RX_LIMIT || TAG(fv->rx) != E_NODE) {
         return NULL;
     }
     /* Down to the page table, then its page word (not its entry: one
      * cache line less). */
-    const uint32_t *t = d->nodes;
-    uint32_t e = t[(addr >> level_shift(0)) & (FANOUT - 1)];
-    for (unsigned level = 1; level < LEVELS - 1 && KIND(e) == E_NODE; level++) {
-        e = t[(size_t)VAL(e) * FANOUT +
-              ((addr >> level_shift(level)) & (FANOUT - 1))];
+    const RxNode *t = PTR(fv->rx);
+    for (unsigned level = 0; level < LEVELS - 1; level++) {
+        uintptr_t e = t->e[slot_of(addr, level)];
+        if (TAG(e) != E_NODE) {
+            return NULL; /* no page table: one range or nothing spans it */
+        }
+        t = PTR(e);
     }
-    if (KIND(e) != E_NODE) {
-        return NULL; /* no page table: one range or nothing spans it all */
-    }
-    uint64_t w = d->words[(size_t)d->pt[VAL(e)] * FANOUT +
-                          ((addr >> PAGE_BITS) & (FANOUT - 1))];
+    uint64_t w = t->w[slot_of(addr, LEVELS - 1)];
     if (!(w & PW_READ)) {
         return NULL;
     }
-    GmTlbEntry *tl = gm__fast1.tlb;
+    GmTlbEntry *tl = tlb_get();
     if (!tl) {
-        tl = calloc((size_t)1 << GM_TLB_BITS, sizeof(GmTlbEntry));
-        if (!tl) {
-            return NULL;
-        }
-        gm__fast1.tlb = tl;
+        return NULL;
     }
     GmTlbEntry *te = gm__tlb_slot(tl, addr >> PAGE_BITS);
     te->gen = fv->gen;
     te->page = addr >> PAGE_BITS;
     te->addend = (uintptr_t)(w & ~(uint64_t)PW_FLAGS) -
-                 (uintptr_t)(addr & ~(hwaddr)((1u << PAGE_BITS) - 1));
-    te->idx = UINT32_MAX; /* the range is not read: gm__dispatch_lookup
-                           * walks again if it needs it */
+                 (uintptr_t)(addr & ~(PAGE_SIZE - 1));
+    te->idx = 0;
     te->flags = (uint32_t)(w & PW_FLAGS);
     return te;
 }
 
-long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr)
+const FlatRange *gm__flatview_find(FlatView *fv, hwaddr addr)
 {
-    /* The caller (gm__flatview_range) has tried the thread's last range. */
-    long r;
-    const GmTlbEntry *te;
-    if (!d->radix || (addr >> RADIX_LIMIT_BITS)) {
-        r = search(fv, d->radix ? d->high_first : 0, addr);
-    } else if ((te = gm__tlb_find(fv, addr)) != NULL && te->idx != UINT32_MAX) {
-        r = te->idx; /* a page seen before in this view */
-    } else {
-        const uint32_t *t = d->nodes;
-        uint32_t e = t[(addr >> level_shift(0)) & (FANOUT - 1)];
-        unsigned level = 1;
-        while (KIND(e) == E_NODE) {
-            e = t[(size_t)VAL(e) * FANOUT +
-                  ((addr >> level_shift(level)) & (FANOUT - 1))];
-            level++;
-        }
-        switch (KIND(e)) {
-        case E_LEAF: r = VAL(e); break;
-        case E_SUB: r = search(fv, VAL(e), addr); break;
-        default: return -1;
-        }
-        if (r >= 0) {
-            tlb_fill(fv, addr, (uint32_t)r);
-        }
+    const FlatRange *fr = gm__fv_lookup(fv, addr);
+    if (fr) {
+        gm__fast_fill(fv, fr);
+        tlb_fill(fv, addr, fr);
     }
-    return r;
+    return fr;
 }
 
-static const char *entry_text(uint32_t e, char *buf, size_t n)
+/* --- printing ------------------------------------------------------------ */
+
+typedef struct PrintCtx {
+    FILE *f;
+    unsigned next_id;
+} PrintCtx;
+
+static void entry_text(uintptr_t e, unsigned child_id, char *buf, size_t n)
 {
-    switch (KIND(e)) {
-    case E_LEAF: snprintf(buf, n, "#%u", VAL(e)); break;
-    case E_SUB: snprintf(buf, n, "search from #%u", VAL(e)); break;
-    case E_NODE: snprintf(buf, n, "[%u]", VAL(e)); break;
+    switch (TAG(e)) {
+    case E_LEAF: {
+        const FlatRange *fr = PTR(e);
+        snprintf(buf, n, "@%016" PRIx64 " %s", fr->start,
+                 memory_region_name(fr->mr));
+        break;
+    }
+    case E_SUB:
+        snprintf(buf, n, "search %zu ranges", ((const RxSub *)PTR(e))->n);
+        break;
+    case E_NODE: snprintf(buf, n, "[%u]", child_id); break;
     default: snprintf(buf, n, "NIL"); break;
     }
-    return buf;
 }
 
-void gm__dispatch_print(FILE *f, const GmDispatch *d, const FlatView *fv)
+static void print_table(PrintCtx *c, const RxNode *t, unsigned id)
+{
+    fprintf(c->f, "      [%u]\n", id);
+    unsigned first_child = c->next_id;
+    unsigned ids[FANOUT];
+    for (unsigned i = 0; i < FANOUT; i++) {
+        ids[i] = TAG(t->e[i]) == E_NODE ? c->next_id++ : 0;
+    }
+    (void)first_child;
+    for (unsigned i = 0; i < FANOUT;) {
+        unsigned j = i;
+        while (j + 1 < FANOUT && t->e[j + 1] == t->e[i] &&
+               TAG(t->e[i]) != E_NODE) {
+            j++;
+        }
+        char buf[96];
+        entry_text(t->e[i], ids[i], buf, sizeof(buf));
+        if (i == j) {
+            fprintf(c->f, "\t%3u       %s\n", i, buf);
+        } else {
+            fprintf(c->f, "\t%3u..%-3u  %s\n", i, j, buf);
+        }
+        i = j + 1;
+    }
+    for (unsigned i = 0; i < FANOUT; i++) {
+        if (TAG(t->e[i]) == E_NODE) {
+            print_table(c, PTR(t->e[i]), ids[i]);
+        }
+    }
+}
+
+void gm__dispatch_print(FILE *f, const FlatView *fv)
 {
     fprintf(f, "  Dispatch\n");
-    if (gm__fast1.mru.gen == fv->gen) {
-        fprintf(f, "    Ranges (%u), most recently used #%u\n", fv->nr,
-                gm__fast1.mru.idx);
-    } else {
-        fprintf(f, "    Ranges (%u)\n", fv->nr);
+    fprintf(f, "    Ranges (%u)", fv->nr);
+    if (gm__fast1.mru.gen == fv->gen && gm__mru_range) {
+        fprintf(f, ", most recently used @%016" PRIx64, gm__mru_range->start);
     }
-    for (unsigned i = 0; i < fv->nr; i++) {
-        const FlatRange *fr = &fv->ranges[i];
-        fprintf(f, "      #%u @%016" PRIx64 "..%016" PRIx64 " %s%s%s\n", i,
-                fr->start, fr->last, memory_region_name(fr->mr),
-                fr->readonly ? " [RO]" : "",
-                fr->mr->ram && !fr->mr->ram_device ? "" : " [MMIO]");
-    }
-    if (!d->radix) {
-        fprintf(f, "    Binary search only\n");
-        return;
-    }
+    fputc('\n', f);
     fprintf(f,
             "    Nodes (%u bits per level, %u levels, 4 KiB pages below "
-            "2^48; above: binary search from #%u)\n",
-            (unsigned)BITS, (unsigned)LEVELS, d->high_first);
-    for (unsigned n = 0; n < d->nnodes; n++) {
-        const uint32_t *t = &d->nodes[(size_t)n * FANOUT];
-        fprintf(f, "      [%u]\n", n);
-        for (unsigned i = 0; i < FANOUT;) {
-            unsigned j = i;
-            while (j + 1 < FANOUT && t[j + 1] == t[i]) {
-                j++;
-            }
-            char buf[48];
-            if (i == j) {
-                fprintf(f, "\t%3u       %s\n", i, entry_text(t[i], buf, 48));
-            } else {
-                fprintf(f, "\t%3u..%-3u  %s\n", i, j,
-                        entry_text(t[i], buf, 48));
-            }
-            i = j + 1;
-        }
+            "2^48; above: binary search among %zu)\n",
+            (unsigned)BITS, (unsigned)LEVELS, fv->high ? fv->high->n : 0);
+    if (TAG(fv->rx) == E_NODE) {
+        PrintCtx c = { f, 1 };
+        print_table(&c, PTR(fv->rx), 0);
     }
 }

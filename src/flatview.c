@@ -1,27 +1,45 @@
 // SPDX-License-Identifier: MIT
 /*
- * flatview.c - the FlatView object: storage, reference counting, lookups.
+ * flatview.c - flat ranges, the FlatView object and its lineage: storage,
+ * reference counting, lookups, and when what a commit replaced is freed.
  *
- * A view is built once (render.c) and never changed after it is published,
- * so readers need no lock.  Every range holds a use of its region
- * (view_refs) and thereby of the region's owner; the view's last reference
- * hands it to call_rcu, which frees it after every reader that could have
- * seen it has left its read-side critical section.
+ * A view is never changed after it is published, so readers need no lock.
+ * Its ranges are objects of their own, shared by every view of the lineage
+ * that has them; each holds a use of its region (view_refs) and thereby of
+ * the region's owner.  A view's last reference hands it to call_rcu; once
+ * every reader that could have seen it has left its read-side section, it
+ * leaves its lineage's list of live views, and every batch of things that
+ * commits retired and that only views older than the oldest live one could
+ * reach is freed.  A lineage that has ended (no address space shows it) is
+ * freed whole with its last view.
  */
 #include "internal.h"
 
-FlatView *gm__flatview_new(MemoryRegion *root)
+/* --- range arrays ---------------------------------------------------------- */
+
+bool gm__ranges_push(GmRanges *v, const FlatRange *fr)
 {
-    FlatView *fv = calloc(1, sizeof(*fv));
-    if (!fv) {
-        return NULL;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? 2 * v->cap : 16;
+        const FlatRange **r = realloc(v->r, cap * sizeof(*r));
+        if (!r) {
+            return false;
+        }
+        v->r = r;
+        v->cap = cap;
     }
-    static uint64_t generation;
-    fv->ref = 1;
-    fv->root = root;
-    fv->gen = __atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
-    return fv;
+    v->r[v->n++] = fr;
+    return true;
 }
+
+void gm__ranges_free(GmRanges *v)
+{
+    free(v->r);
+    v->r = NULL;
+    v->n = v->cap = 0;
+}
+
+/* --- ranges ------------------------------------------------------------------ */
 
 /* The access sizes for which a read of @fr's MMIO region is a single plain
  * callback that QEMU's rules would neither refuse (beyond alignment), split
@@ -39,10 +57,8 @@ static uint8_t mmio_read_sizes(const FlatRange *fr)
         bool valid = !ops->valid.max_access_size ||
                      (size <= ops->valid.max_access_size &&
                       size >= ops->valid.min_access_size);
-        unsigned imin =
-            ops->impl.min_access_size ? ops->impl.min_access_size : 1;
-        unsigned imax =
-            ops->impl.max_access_size ? ops->impl.max_access_size : 4;
+        unsigned imin = gm__impl_min(ops);
+        unsigned imax = gm__impl_max(ops);
         if (valid && size >= imin && size <= imax) {
             sizes |= (uint8_t)size;
         }
@@ -74,7 +90,7 @@ static uint32_t fast_flags(FlatRange *fr)
     /* Logged: inline only for one client, a range inside one chunk of the
      * bitmaps, and that chunk made for good now (a chunk of its own is
      * never replaced, dirty.c), so that its address stays valid for as
-     * long as the view. */
+     * long as the range. */
     if (mask & (mask - 1)) {
         return flags;
     }
@@ -97,93 +113,363 @@ static uint32_t fast_flags(FlatRange *fr)
     return flags | GM_FAST_WRITE | GM_FAST_LOG;
 }
 
-void gm__flatview_finish(FlatView *fv)
+/* Fills the access-path fields of @fr from its region and attributes. */
+static void range_finish(FlatRange *fr)
 {
-    for (unsigned i = 0; i < fv->nr; i++) {
-        FlatRange *fr = &fv->ranges[i];
-        const MemoryRegion *mr = fr->mr;
-        bool ram = mr->ram && !mr->ram_device;
-        fr->direct_read = ram || (mr->rom_device && fr->romd_mode);
-        fr->direct_write = ram && !fr->readonly;
-        fr->host = fr->direct_read && mr->ram_block
-                       ? mr->ram_block->host + fr->offset_in_region
-                       : NULL;
-        if (!fr->host) {
-            fr->direct_read = fr->direct_write = false;
-        }
-        fr->ram_start =
-            mr->ram_block ? mr->ram_block->offset + fr->offset_in_region : 0;
-        fr->mmio_read_sizes = mmio_read_sizes(fr);
-        fr->mmio_unaligned = mr->ops && mr->ops->valid.unaligned;
-        fr->dirty_base = 0;
-        fr->fast_flags = fast_flags(fr);
+    const MemoryRegion *mr = fr->mr;
+    bool ram = mr->ram && !mr->ram_device;
+    fr->direct_read = ram || (mr->rom_device && fr->romd_mode);
+    fr->direct_write = ram && !fr->readonly;
+    fr->host = fr->direct_read && mr->ram_block
+                   ? mr->ram_block->host + fr->offset_in_region
+                   : NULL;
+    if (!fr->host) {
+        fr->direct_read = fr->direct_write = false;
+    }
+    fr->ram_start =
+        mr->ram_block ? mr->ram_block->offset + fr->offset_in_region : 0;
+    fr->mmio_read_sizes = mmio_read_sizes(fr);
+    fr->mmio_unaligned = mr->ops && mr->ops->valid.unaligned;
+    fr->dirty_base = 0;
+    fr->fast_flags = fast_flags(fr);
+}
+
+FlatRange *gm__range_new(const FlatRange *proto)
+{
+    FlatRange *fr = malloc(sizeof(*fr));
+    if (!fr) {
+        return NULL;
+    }
+    *fr = (FlatRange){
+        .mr = proto->mr,
+        .start = proto->start,
+        .last = proto->last,
+        .offset_in_region = proto->offset_in_region,
+        .dirty_log_mask = proto->dirty_log_mask,
+        .romd_mode = proto->romd_mode,
+        .readonly = proto->readonly,
+        .nonvolatile = proto->nonvolatile,
+    };
+    range_finish(fr);
+    gm__region_view_ref(fr->mr);
+    return fr;
+}
+
+void gm__range_free(FlatRange *fr)
+{
+    if (fr) {
+        gm__region_view_unref(fr->mr);
+        free(fr);
     }
 }
 
-void gm__fast_fill(const FlatView *fv, uint32_t idx)
-{
-    const FlatRange *fr = &fv->ranges[idx];
-    GmFastRange *m = &gm__fast1.mru;
-    uint32_t f = fr->fast_flags;
-    uint64_t gen = fv->gen;
-    m->gen = gen;
-    m->idx = idx;
-    m->start = fr->start;
-    m->lim7 = fr->last - fr->start - 7; /* fast_flags: 8 bytes or more */
-    m->host = fr->host;
-    m->rgen = (f & GM_FAST_READ) ? gen : 0;
-    m->wgen = (f & (GM_FAST_WRITE | GM_FAST_LOG)) == GM_FAST_WRITE ? gen : 0;
-    m->lgen = (f & GM_FAST_LOG) ? gen : 0;
-    m->mgen = (f & GM_FAST_MMIO) ? gen : 0;
-    if (f & GM_FAST_LOG) {
-        m->ram = fr->ram_start;
-        m->dirty = fr->dirty_base;
-    }
-    if (f & GM_FAST_MMIO) {
-        m->read = fr->mr->ops->read;
-        m->opaque = fr->mr->opaque;
-        m->offset = fr->offset_in_region;
-        m->mmio_sizes = fr->mmio_read_sizes;
-        m->mmio_amask = fr->mmio_unaligned ? 0 : 7;
-    }
-}
-
-static bool range_equal(const FlatRange *a, const FlatRange *b)
+bool gm__range_same(const FlatRange *a, const FlatRange *b)
 {
     return a->mr == b->mr && a->start == b->start && a->last == b->last &&
            a->offset_in_region == b->offset_in_region &&
            a->dirty_log_mask == b->dirty_log_mask &&
            a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
+           a->nonvolatile == b->nonvolatile && a->host == b->host &&
+           a->ram_start == b->ram_start && a->fast_flags == b->fast_flags &&
+           a->dirty_base == b->dirty_base &&
+           a->mmio_read_sizes == b->mmio_read_sizes &&
+           a->mmio_unaligned == b->mmio_unaligned;
+}
+
+bool gm__range_can_merge(const FlatRange *a, const FlatRange *b)
+{
+    gm_u128 size_a = (gm_u128)a->last - a->start + 1;
+    return a->last != UINT64_MAX && a->last + 1 == b->start && a->mr == b->mr &&
+           (gm_u128)a->offset_in_region + size_a == b->offset_in_region &&
+           a->dirty_log_mask == b->dirty_log_mask &&
+           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
            a->nonvolatile == b->nonvolatile;
 }
 
-bool gm__flatview_equal(const FlatView *a, const FlatView *b)
+/* --- retired batches --------------------------------------------------------- */
+
+struct GmRetired {
+    uint64_t gen; /* freed once no live view is older than this */
+    GmRetired *next;
+    size_t n, cap;
+    uintptr_t *items; /* pointer | 1 for a range */
+};
+
+GmRetired *gm__retired_new(void)
 {
-    if (a->nr != b->nr || a->root != b->root) {
+    return calloc(1, sizeof(GmRetired));
+}
+
+bool gm__retire(GmRetired *r, GmRetireKind kind, void *p)
+{
+    if (!r) {
+        return true; /* a first view: nothing older to retire */
+    }
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        uintptr_t *items = realloc(r->items, cap * sizeof(*items));
+        if (!items) {
+            return false;
+        }
+        r->items = items;
+        r->cap = cap;
+    }
+    r->items[r->n++] = (uintptr_t)p | (kind == GM_RETIRE_RANGE);
+    return true;
+}
+
+void gm__retired_free(GmRetired *r)
+{
+    if (!r) {
+        return;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        uintptr_t it = r->items[i];
+        if (it & 1) {
+            gm__range_free((FlatRange *)(it & ~(uintptr_t)1));
+        } else {
+            free((void *)it);
+        }
+    }
+    free(r->items);
+    free(r);
+}
+
+void gm__retired_drop(GmRetired *r)
+{
+    if (r) {
+        free(r->items);
+        free(r);
+    }
+}
+
+/* --- views ---------------------------------------------------------------------- */
+
+FlatView *gm__flatview_alloc(MemoryRegion *root)
+{
+    FlatView *fv = calloc(1, sizeof(*fv));
+    if (!fv) {
+        return NULL;
+    }
+    static uint64_t generation;
+    fv->ref = 1;
+    fv->root = root;
+    fv->gen = __atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
+    return fv;
+}
+
+#define RX_LIMIT ((UINT64_C(1) << GM_RX_LIMIT_BITS) - 1)
+
+const FlatRange *gm__fv_lookup(const FlatView *fv, hwaddr addr)
+{
+    if (addr <= RX_LIMIT) {
+        return gm__rx_lookup(fv->rx, addr);
+    }
+    const GmHigh *h = fv->high;
+    size_t lo = 0, hi = h ? h->n : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->r[mid]->last < addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return h && lo < h->n && h->r[lo]->start <= addr ? h->r[lo] : NULL;
+}
+
+const FlatRange *gm__fv_next(const FlatView *fv, hwaddr addr)
+{
+    const FlatRange *fr = gm__rx_next(fv->rx, addr);
+    if (fr) {
+        return fr;
+    }
+    for (size_t i = 0; fv->high && i < fv->high->n; i++) {
+        if (fv->high->r[i]->start > addr) {
+            return fv->high->r[i];
+        }
+    }
+    return NULL;
+}
+
+bool gm__fv_collect(const FlatView *fv, hwaddr lo, hwaddr hi, GmRanges *out)
+{
+    if (!gm__rx_collect(fv->rx, lo, hi, out)) {
         return false;
     }
-    for (unsigned i = 0; i < a->nr; i++) {
-        if (!range_equal(&a->ranges[i], &b->ranges[i])) {
+    for (size_t i = 0; hi > RX_LIMIT && fv->high && i < fv->high->n; i++) {
+        const FlatRange *fr = fv->high->r[i];
+        if (fr->last < lo || fr->start > hi ||
+            (out->n && out->r[out->n - 1] == fr)) {
+            continue;
+        }
+        if (!gm__ranges_push(out, fr)) {
             return false;
         }
     }
     return true;
 }
 
-static void flatview_free(FlatView *fv)
+const FlatRange *const *gm__fv_ranges(FlatView *fv)
 {
-    for (unsigned i = 0; i < fv->nr; i++) {
-        gm__region_view_unref(fv->ranges[i].mr);
+    const FlatRange **idx = __atomic_load_n(&fv->index, __ATOMIC_ACQUIRE);
+    if (idx || fv->nr == 0) {
+        return idx;
     }
-    gm__dispatch_free(fv->dispatch);
-    free(fv->ranges);
+    GmRanges all = { 0 };
+    if (!gm__fv_collect(fv, 0, UINT64_MAX, &all)) {
+        gm__ranges_free(&all);
+        return NULL;
+    }
+    gm_assert(all.n == fv->nr);
+    const FlatRange **none = NULL;
+    if (!__atomic_compare_exchange_n(&fv->index, &none, all.r, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        free(all.r); /* another thread made it first */
+        return none;
+    }
+    return all.r;
+}
+
+/* --- lineages --------------------------------------------------------------- */
+
+GmLineage *gm__lineage_new(FlatView *fv)
+{
+    GmLineage *lin = calloc(1, sizeof(*lin));
+    if (!lin) {
+        return NULL;
+    }
+    pthread_mutex_init(&lin->lock, NULL);
+    lin->root = fv->root;
+    lin->current = fv;
+    lin->oldest = lin->newest = fv;
+    lin->rx = fv->rx;
+    lin->high = fv->high;
+    fv->lin = lin;
+    flatview_ref(fv); /* the lineage's own, dropped when it ends */
+    return lin;
+}
+
+void gm__lineage_publish(GmLineage *lin, FlatView *fv, GmRetired *ret)
+{
+    FlatView *old = lin->current;
+    flatview_ref(fv);
+    pthread_mutex_lock(&lin->lock);
+    fv->lin = lin;
+    fv->older = lin->newest;
+    fv->newer = NULL;
+    if (lin->newest) {
+        lin->newest->newer = fv;
+    } else {
+        lin->oldest = fv;
+    }
+    lin->newest = fv;
+    lin->current = fv;
+    lin->rx = fv->rx;
+    lin->high = fv->high;
+    if (ret) {
+        ret->gen = fv->gen;
+        ret->next = NULL;
+        if (lin->retired_last) {
+            lin->retired_last->next = ret;
+        } else {
+            lin->retired_first = ret;
+        }
+        lin->retired_last = ret;
+    }
+    pthread_mutex_unlock(&lin->lock);
+    flatview_unref(old);
+}
+
+/* Frees the newest content of an ended lineage: its tables and ranges. */
+static void free_content(uintptr_t rx, GmHigh *high)
+{
+    GmRanges all = { 0 };
+    bool ok = gm__rx_collect(rx, 0, UINT64_MAX, &all);
+    gm_assert(ok); /* only a failed allocation: rather leak than crash */
+    for (size_t i = 0; i < all.n; i++) {
+        gm__range_free((FlatRange *)all.r[i]);
+    }
+    for (size_t i = 0; high && i < high->n; i++) {
+        if (!(all.n && all.r[all.n - 1] == high->r[i])) {
+            gm__range_free((FlatRange *)high->r[i]);
+        }
+    }
+    gm__ranges_free(&all);
+    gm__rx_free(rx);
+    free(high);
+}
+
+/* With the lock held: frees the batches no live view can reach; true if
+ * the lineage is over (ended and no live view) and must be freed. */
+static bool reclaim_locked(GmLineage *lin)
+{
+    uint64_t min = lin->oldest ? lin->oldest->gen : UINT64_MAX;
+    while (lin->retired_first && lin->retired_first->gen <= min) {
+        GmRetired *r = lin->retired_first;
+        lin->retired_first = r->next;
+        if (!lin->retired_first) {
+            lin->retired_last = NULL;
+        }
+        gm__retired_free(r);
+    }
+    return lin->closed && !lin->oldest;
+}
+
+static void lineage_free(GmLineage *lin)
+{
+    free_content(lin->rx, lin->high);
+    while (lin->retired_first) {
+        GmRetired *r = lin->retired_first;
+        lin->retired_first = r->next;
+        gm__retired_free(r);
+    }
+    free(lin->win);
+    free(lin->fdwin);
+    free(lin->changes);
+    pthread_mutex_destroy(&lin->lock);
+    free(lin);
+}
+
+void gm__lineage_close(GmLineage *lin)
+{
+    FlatView *current = lin->current;
+    pthread_mutex_lock(&lin->lock);
+    lin->closed = true;
+    lin->current = NULL;
+    pthread_mutex_unlock(&lin->lock);
+    /* The lineage ends with the last of its views (maybe this one). */
+    flatview_unref(current);
+}
+
+/* @fv's last reference is gone and no reader can see it any more. */
+static void view_dead(FlatView *fv)
+{
+    GmLineage *lin = fv->lin;
+    pthread_mutex_lock(&lin->lock);
+    if (fv->older) {
+        fv->older->newer = fv->newer;
+    } else {
+        lin->oldest = fv->newer;
+    }
+    if (fv->newer) {
+        fv->newer->older = fv->older;
+    } else {
+        lin->newest = fv->older;
+    }
+    bool over = reclaim_locked(lin);
+    pthread_mutex_unlock(&lin->lock);
+    if (over) {
+        lineage_free(lin);
+    }
+    free(fv->index);
     free(fv);
 }
 
 static void flatview_free_rcu(struct rcu_head *head)
 {
     gm_tsan_grace_over();
-    flatview_free(caa_container_of(head, FlatView, rcu));
+    view_dead(caa_container_of(head, FlatView, rcu));
 }
 
 void flatview_ref(FlatView *view)
@@ -214,43 +500,7 @@ void flatview_unref(FlatView *view)
     }
 }
 
-long gm__flatview_find(FlatView *fv, hwaddr addr)
-{
-    if (fv->dispatch) {
-        long i = gm__dispatch_lookup(fv->dispatch, fv, addr);
-        if (i >= 0) {
-            gm__fast_fill(fv, (uint32_t)i);
-        }
-        return i;
-    }
-    unsigned lo = 0, hi = fv->nr;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        if (fv->ranges[mid].last < addr) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    if (lo < fv->nr && fv->ranges[lo].start <= addr) {
-        return lo;
-    }
-    return -1;
-}
-
-unsigned gm__flatview_next(const FlatView *fv, hwaddr addr)
-{
-    unsigned lo = 0, hi = fv->nr;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        if (fv->ranges[mid].start <= addr) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
+/* --- sections and the public queries ----------------------------------------- */
 
 void gm__section_from_range(FlatView *fv, const FlatRange *fr,
                             MemoryRegionSection *out)
@@ -279,7 +529,11 @@ bool gm_flatview_section(FlatView *view, unsigned i, MemoryRegionSection *out)
     if (!view || !out || i >= view->nr) {
         return false;
     }
-    gm__section_from_range(view, &view->ranges[i], out);
+    const FlatRange *const *rs = gm__fv_ranges(view);
+    if (!rs) {
+        return false;
+    }
+    gm__section_from_range(view, rs[i], out);
     return true;
 }
 
@@ -301,8 +555,9 @@ void flatview_for_each_range(FlatView *fv, flatview_cb cb, void *opaque)
     if (!fv || !cb) {
         return;
     }
-    for (unsigned i = 0; i < fv->nr; i++) {
-        const FlatRange *fr = &fv->ranges[i];
+    const FlatRange *const *rs = gm__fv_ranges(fv);
+    for (unsigned i = 0; rs && i < fv->nr; i++) {
+        const FlatRange *fr = rs[i];
         Int128 len = (Int128)((gm_u128)fr->last - fr->start + 1);
         if (cb((Int128)fr->start, len, fr->mr, fr->offset_in_region, opaque)) {
             break;
@@ -310,47 +565,57 @@ void flatview_for_each_range(FlatView *fv, flatview_cb cb, void *opaque)
     }
 }
 
-MemoryRegionSection memory_region_find(MemoryRegion *mr, hwaddr addr,
-                                       uint64_t size)
+/* --- whole views ------------------------------------------------------------- */
+
+void gm__range_init(FlatRange *fr)
 {
-    MemoryRegionSection ret = { 0 };
-    if (!gm__mr_valid(mr) || size == 0) {
-        return ret;
-    }
-    gm_u128 abs = (gm_u128)addr + mr->addr;
-    MemoryRegion *root = mr;
-    while (root->container) {
-        root = root->container;
-        abs += root->addr;
-    }
-    if (abs >> 64) {
-        return ret;
-    }
-    AddressSpace *as = NULL;
-    for (AddressSpace *a = gm__state.as_first; a; a = a->next) {
-        if (a->root == root) {
-            as = a;
+    range_finish(fr);
+}
+
+FlatView *gm__flatview_build(MemoryRegion *root, const FlatRange *vals,
+                             size_t n)
+{
+    FlatView *fv = gm__flatview_alloc(root);
+    const FlatRange **rs = malloc((n ? n : 1) * sizeof(*rs));
+    GmRetired *born = gm__retired_new();
+    GmHigh *high = NULL;
+    bool ok = fv && rs && born;
+    size_t made = 0, nhigh = 0;
+    for (; ok && made < n; made++) {
+        FlatRange *fr = gm__range_new(&vals[made]);
+        ok = fr && gm__retire(born, GM_RETIRE_RANGE, fr);
+        if (!ok) {
+            gm__range_free(fr);
             break;
         }
+        rs[made] = fr;
+        nhigh += fr->last > RX_LIMIT;
     }
-    if (!as) {
-        return ret;
+    if (ok && n) {
+        ok = gm__rx_update(&fv->rx, fv->gen, 0, RX_LIMIT, rs, n, NULL, born);
     }
-    FlatView *fv = address_space_get_flatview(as);
-    const FlatRange *fr = gm__flatview_range(fv, (hwaddr)abs);
-    if (fr) {
-        gm_u128 want_last = abs + size - 1;
-        gm_u128 last = want_last < fr->last ? want_last : fr->last;
-        ret.mr = fr->mr;
-        ret.fv = fv;
-        ret.offset_within_address_space = (hwaddr)abs;
-        ret.offset_within_region =
-            fr->offset_in_region + ((hwaddr)abs - fr->start);
-        ret.size = (Int128)(last - abs + 1);
-        ret.readonly = fr->readonly;
-        ret.nonvolatile = fr->nonvolatile;
-        memory_region_ref(ret.mr);
+    if (ok && nhigh) {
+        high = malloc(sizeof(*high) + nhigh * sizeof(high->r[0]));
+        ok = high != NULL;
+        for (size_t i = n - nhigh; ok && i < n; i++) {
+            high->r[i - (n - nhigh)] = rs[i];
+        }
+        if (high) {
+            high->n = nhigh;
+        }
     }
-    flatview_unref(fv);
-    return ret;
+    if (ok) {
+        fv->high = high;
+        fv->nr = (unsigned)n;
+        ok = gm__lineage_new(fv) != NULL;
+    }
+    free(rs);
+    if (!ok) {
+        gm__retired_free(born); /* the ranges and tables made */
+        free(high);
+        free(fv);
+        return NULL;
+    }
+    gm__retired_drop(born);
+    return fv;
 }

@@ -125,116 +125,16 @@ uint64_t gm__ram_offset_find(uint64_t size);
 bool gm__ram_offset_insert(RAMBlock *rb);
 void gm__ram_offset_remove(RAMBlock *rb);
 
-/* --- flat views -------------------------------------------------------- */
-typedef struct FlatRange {
-    MemoryRegion *mr;
-    hwaddr start; /* first address covered */
-    hwaddr last;  /* last address covered (closed range) */
-    hwaddr offset_in_region;
-    /* What the access path needs, precomputed so that a RAM access touches
-     * nothing but this struct (gm__flatview_finish). */
-    uint8_t *host;     /* host address of start, or NULL */
-    bool direct_read;  /* reads copy from host */
-    bool direct_write; /* writes copy to host */
-    /* MMIO reads of these sizes (the size's own bit: 1, 2, 4, 8) are one
-     * call of ops->read with nothing to check but alignment: no accepts,
-     * valid and impl both allow the size, little-endian device. */
-    uint8_t mmio_read_sizes;
-    bool mmio_unaligned; /* ops->valid.unaligned */
-    uint8_t dirty_log_mask;
-    bool romd_mode;
-    bool readonly;
-    bool nonvolatile;
-    /* What a thread's GmFastRange of this range says (access-inline.h):
-     * GM_FAST_* flags, and for GM_FAST_LOG the bitmap base of the one
-     * logging client (its chunk made for good at render time). */
-    uint32_t fast_flags;
-    uint64_t ram_start; /* ram_addr_t of start, for RAM */
-    uintptr_t dirty_base;
-} FlatRange;
+/* --- flat views, lineages and dispatch: view.h ------------------------- */
+/* (included below, after the state and the region helpers it uses) */
 
-typedef struct GmDispatch GmDispatch;
-typedef struct FlatView FlatView;
-/* Index of the range containing @addr, or -1 (updates the view's MRU);
- * gm__flatview_range() below tries the MRU first and is what to call. */
-long gm__flatview_find(FlatView *fv, hwaddr addr);
-
-struct FlatView {
-    /* Unique per view ever made (never 0): keys the per-thread entries.
-     * First, where the inline accessors read it (access-inline.h). */
-    uint64_t gen;
-    struct rcu_head rcu;
-    unsigned long ref; /* atomic */
-    FlatRange *ranges;
-    unsigned nr;
-    unsigned nr_allocated;
-    MemoryRegion *root;
-    GmDispatch *dispatch;
-};
-
-/* The calling thread's most recently used range becomes range @idx of
- * @fv (the inline accessors' entry). */
-void gm__fast_fill(const FlatView *fv, uint32_t idx);
-
-/* The range containing @addr: the one this thread used last if it
- * matches, else the per-thread TLB and the dispatch structure (which make
- * it the one used last).  Inline: this is every access's first step.
- * Per thread, so that readers on several cores never write shared lines. */
-static inline const FlatRange *gm__flatview_range(FlatView *fv, hwaddr addr)
-{
-    const GmFastRange *m = &gm__fast1.mru;
-    if (__builtin_expect(m->gen == fv->gen, 1)) {
-        const FlatRange *fr = &fv->ranges[m->idx];
-        if (fr->start <= addr && addr <= fr->last) {
-            return fr;
-        }
-    }
-    long i = gm__flatview_find(fv, addr);
-    return i < 0 ? NULL : &fv->ranges[i];
-}
-
-FlatView *gm__flatview_new(MemoryRegion *root);
-/* Takes a reference unless the count already fell to zero. */
-bool flatview_tryref(FlatView *view);
-/* Renders @root into a new view (one reference), as QEMU's
- * generate_memory_topology does; NULL on allocation failure. */
-FlatView *gm__render(MemoryRegion *root);
-bool gm__flatview_equal(const FlatView *a, const FlatView *b);
-void gm__flatview_simplify(FlatView *fv);
-/* Fills the access-path fields of every range. */
-void gm__flatview_finish(FlatView *fv);
-/* The region whose view an address space with root @mr gets (QEMU's
- * memory_region_get_flatview_root); NULL when nothing can be visible. */
-MemoryRegion *gm__flatview_root_of(MemoryRegion *mr);
-
-void gm__section_from_range(FlatView *fv, const FlatRange *fr,
-                            MemoryRegionSection *out);
-
-/* --- dispatch ---------------------------------------------------------- */
-/* The per-thread translation cache of dispatch.c (gm__fast1.tlb): page ->
- * range of one view (by generation), with the host address of the page
- * for direct accesses, filled on radix walks for pages a single range
- * covers whole.  Allocated on first use, freed at thread exit. */
-typedef GmFastTlbEntry GmTlbEntry;
-#define GM_TLB_BITS GM__FAST_TLB_BITS
-static inline GmTlbEntry *gm__tlb_slot(GmTlbEntry *t, uint64_t page)
-{
-    return &t[(page ^ (page >> GM_TLB_BITS)) & ((1u << GM_TLB_BITS) - 1)];
-}
-/* The thread's TLB entry for @addr in @fv, or NULL. */
-static inline const GmTlbEntry *gm__tlb_find(const FlatView *fv, hwaddr addr)
-{
-    return gm__fast_tlb(&gm__fast1, fv->gen, addr);
-}
-/* For the access path: when the page of @addr in @fv is one that a range
- * read directly covers whole, the thread's TLB entry for it, filled from
- * the page table's word alone (the range itself is not read); else NULL,
- * and the caller looks the range up. */
-const GmTlbEntry *gm__dispatch_page(FlatView *fv, hwaddr addr);
-GmDispatch *gm__dispatch_build(FlatView *fv);
-void gm__dispatch_free(GmDispatch *d);
-long gm__dispatch_lookup(const GmDispatch *d, FlatView *fv, hwaddr addr);
-void gm__dispatch_print(FILE *f, const GmDispatch *d, const FlatView *fv);
+/* A growable array of regions. */
+typedef struct GmRegions {
+    MemoryRegion **r;
+    size_t n, cap;
+    bool failed;
+} GmRegions;
+bool gm__regions_push(GmRegions *v, MemoryRegion *mr);
 
 /* --- global state (state.c) --------------------------------------------
  * Everything process-wide lives in this one struct, as QEMU's API implies
@@ -264,6 +164,12 @@ typedef struct GmState {
      * write that matches one signals it in the access path, as QEMU does
      * without kvm_eventfds_enabled(). */
     unsigned kvm_eventfds;
+    /* The lineages of views (commit.c): one per flat-view root in use, and
+     * the one of address spaces that show nothing. */
+    struct GmLineage *lineages;
+    struct GmLineage *empty_lineage;
+    uint64_t sibling_seq; /* subregions.c */
+    bool all_marked;      /* every lineage renders whole at the commit */
 } GmState;
 extern GmState gm__state;
 
@@ -279,21 +185,33 @@ static inline void gm__rcu_ensure_registered(void)
 /* address_space_translate() in view @fv (caller inside a read-side
  * section; *@len in/out, at least 1), and whether the path is read-only,
  * from the same view. */
-MemoryRegion *gm__translate(FlatView *fv, hwaddr addr, hwaddr *xlat,
+MemoryRegion *gm__translate(struct FlatView *fv, hwaddr addr, hwaddr *xlat,
                             hwaddr *len, bool is_write, MemTxAttrs attrs,
                             bool *readonly);
-/* The next range starting after @addr (its index), or fv->nr. */
-unsigned gm__flatview_next(const FlatView *fv, hwaddr addr);
 /* Host memory behind RAM devices is accessed through these ops. */
 extern const MemoryRegionOps gm__ram_device_ops;
 /* The RAM block whose host memory contains @host, or NULL. */
 RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset);
-/* Open/close a transaction around one change; commit renders if needed. */
+
+/* --- the commit (commit.c) -------------------------------------------------
+ * Every change to the tree runs inside gm__begin() .. gm__commit() and
+ * calls gm__mark() on the region it changes, before and after the change:
+ * the commit re-renders what was marked. */
 void gm__begin(void);
-void gm__mark_pending(void);
 void gm__commit(void);
 /* Does the work left pending (outside any transaction, lock held). */
 void gm__commit_outermost(void);
+/* The windows @mr's extent shows in must be rendered again. */
+void gm__mark(MemoryRegion *mr);
+/* The ioeventfds of @mr changed: recompute them where it shows. */
+void gm__mark_fds(MemoryRegion *mr);
+/* Every view must be rendered whole. */
+void gm__mark_all(void);
+/* The lineage of views of an address space rooted at @root: the existing
+ * one of its flat-view root, or a whole render; NULL when out of memory. */
+struct GmLineage *gm__lineage_of(MemoryRegion *root);
+/* Ends every lineage (gm_reset, once no address space is left). */
+void gm__lineages_end_all(void);
 
 /* --- listeners (listener.c) ------------------------------------------------ */
 struct GmCoalescedRange {
@@ -307,12 +225,19 @@ struct GmIoeventfd {
     uint64_t data;
     EventNotifier *e;
 };
-/* The listener rounds of a commit: views[i] is the new view of the i-th
- * address space (one reference each, consumed).  @notify: QEMU would run
- * its begin/pass/commit round. */
-void gm__listeners_commit(FlatView **views, bool notify);
-/* Recomputes and delivers every address space's ioeventfds. */
-void gm__ioeventfds_update_all(void);
+/* QEMU's begin and commit rounds over every listener. */
+void gm__listeners_begin(void);
+void gm__listeners_end(void);
+/* One of the two passes over the ranges that changed (old and new, each in
+ * address order): deletions (@adding false), or additions and what stayed. */
+struct FlatRange;
+void gm__topology_pass(AddressSpace *as, struct FlatView *cur,
+                       const struct FlatRange *const *old, size_t nold,
+                       const struct FlatRange *const *new, size_t nnew,
+                       bool adding);
+/* Recomputes the ioeventfds of @as that meet [@lo, @hi] and delivers the
+ * difference; gm__ioeventfds_update: all of them. */
+void gm__ioeventfds_update_span(AddressSpace *as, hwaddr lo, hwaddr hi);
 void gm__ioeventfds_update(AddressSpace *as);
 void gm__listeners_detach_all(AddressSpace *as);
 /* The dirty-log mask of @mr as flat ranges carry it (QEMU's
@@ -392,6 +317,32 @@ static inline gm_u128 gm__mr_size(const MemoryRegion *mr)
 {
     return (gm_u128)mr->size;
 }
+static inline bool gm__size_nonzero(const MemoryRegion *mr)
+{
+    return mr->size != 0;
+}
+/* The access sizes a device implements when its ops leave them 0 (QEMU's
+ * defaults: 1 and 4 bytes). */
+static inline unsigned gm__impl_min(const MemoryRegionOps *ops)
+{
+    return ops->impl.min_access_size ? ops->impl.min_access_size : 1;
+}
+static inline unsigned gm__impl_max(const MemoryRegionOps *ops)
+{
+    return ops->impl.max_access_size ? ops->impl.max_access_size : 4;
+}
+/* subregions.c: the sibling list and the address index of a container,
+ * and the aliases of a region. */
+void gm__subregion_link(MemoryRegion *parent, MemoryRegion *sub);
+void gm__subregion_unlink(MemoryRegion *parent, MemoryRegion *sub);
+/* Appends to @out the subregions of @c meeting its offsets [@lo, @hi], in
+ * list order; false when out of memory. */
+bool gm__subregions_meeting(MemoryRegion *c, uint64_t lo, uint64_t hi,
+                            GmRegions *out);
+/* Sets @mr's size, keeping its container's index in step. */
+void gm__subregion_resize(MemoryRegion *mr, gm_u128 size);
+void gm__alias_link(MemoryRegion *alias, MemoryRegion *target);
+void gm__alias_unlink(MemoryRegion *alias, MemoryRegion *target);
 /* Whether [@addr, @addr + @len) goes past the last address, 2^64 - 1: such
  * an access, map or cache is refused whole (it would otherwise wrap to
  * address 0). */
@@ -445,5 +396,26 @@ int gm__resolve_at(MemoryRegion *mr, Int128 base, hwaddr addr,
 /* --- small helpers -------------------------------------------------------- */
 char *gm__strdup(const char *s);
 char *gm__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#include "view.h"
+
+/* --- rendering (render.c) ---------------------------------------------- */
+/* The ranges of a view rendered from @root, clipped to [@lo, @hi], in
+ * order and not yet merged (*@out: malloc'ed, the caller frees it). */
+bool gm__render_window(MemoryRegion *root, hwaddr lo, hwaddr hi,
+                       FlatRange **out, size_t *n);
+/* QEMU's flatview_simplify over @n values of @a. */
+void gm__flatview_simplify(FlatRange *a, size_t *n);
+/* A whole render of @root into a new view (one reference) with a lineage
+ * of its own; NULL when out of memory. */
+FlatView *gm__render(MemoryRegion *root);
+/* The region whose view an address space with root @mr gets (QEMU's
+ * memory_region_get_flatview_root); NULL when nothing can be visible. */
+MemoryRegion *gm__flatview_root_of(MemoryRegion *mr);
+/* A view of the ranges @vals (merged, in order) with a new lineage. */
+FlatView *gm__flatview_build(MemoryRegion *root, const FlatRange *vals,
+                             size_t n);
+/* The access-path fields of a range value. */
+void gm__range_init(FlatRange *fr);
 
 #endif /* GUESTMEM_INTERNAL_H */

@@ -195,16 +195,17 @@ static bool same_range(const FlatRange *a, const FlatRange *b)
            a->nonvolatile == b->nonvolatile;
 }
 
-/* One of QEMU's two passes over the sorted ranges of @old and @new: the
+/* One of QEMU's two passes over the sorted ranges @old and @new: the
  * first (adding false) deletes what went, the second adds what came and
  * reports what stayed.  Sections name @cur, the view still published. */
-static void topology_pass(AddressSpace *as, FlatView *cur, const FlatView *old,
-                          const FlatView *new, bool adding)
+void gm__topology_pass(AddressSpace *as, FlatView *cur,
+                       const FlatRange *const *old, size_t nold,
+                       const FlatRange *const *new, size_t nnew, bool adding)
 {
-    unsigned io = 0, in = 0;
-    while (io < old->nr || in < new->nr) {
-        const FlatRange *fo = io < old->nr ? &old->ranges[io] : NULL;
-        const FlatRange *fn = in < new->nr ? &new->ranges[in] : NULL;
+    size_t io = 0, in = 0;
+    while (io < nold || in < nnew) {
+        const FlatRange *fo = io < nold ? old[io] : NULL;
+        const FlatRange *fn = in < nnew ? new[in] : NULL;
         if (fo && (!fn || fo->start < fn->start ||
                    (fo->start == fn->start && !same_range(fo, fn)))) {
             if (!adding) {
@@ -236,40 +237,14 @@ static void topology_pass(AddressSpace *as, FlatView *cur, const FlatView *old,
     }
 }
 
-static void set_view(AddressSpace *as, FlatView *fv)
+void gm__listeners_begin(void)
 {
-    FlatView *old = as->current_map;
-    if (old == fv) {
-        return;
-    }
-    flatview_ref(fv);
-    gm_publish(as->current_map, fv);
-    flatview_unref(old);
+    CALL_GLOBAL(begin, FORWARD);
 }
 
-void gm__listeners_commit(FlatView **views, bool notify)
+void gm__listeners_end(void)
 {
-    if (notify) {
-        CALL_GLOBAL(begin, FORWARD);
-    }
-    unsigned i = 0;
-    for (AddressSpace *as = gm__state.as_first; as; as = as->next, i++) {
-        FlatView *old = as->current_map;
-        if (notify && as->listeners) {
-            /* QEMU renders a new view on every pending commit, so even an
-             * identical one gets its pass (all region_nop). */
-            topology_pass(as, old, old, views[i], false);
-            topology_pass(as, old, old, views[i], true);
-        }
-        set_view(as, views[i]);
-        flatview_unref(views[i]);
-        if (notify) {
-            gm__ioeventfds_update(as);
-        }
-    }
-    if (notify) {
-        CALL_GLOBAL(commit, FORWARD);
-    }
+    CALL_GLOBAL(commit, FORWARD);
 }
 
 /* --- ioeventfds ---------------------------------------------------------------- */
@@ -316,14 +291,50 @@ static bool range_meets(gm_u128 s1, gm_u128 n1, gm_u128 s2, gm_u128 n2)
     return (s2 >= s1 && s2 < s1 + n1) || (s1 >= s2 && s1 < s2 + n2);
 }
 
-void gm__ioeventfds_update(AddressSpace *as)
+static int fd_order(const void *a, const void *b)
 {
-    FlatView *fv = as->current_map;
+    const struct GmIoeventfd *x = a, *y = b;
+    return fd_before(x, y) ? -1 : fd_before(y, x);
+}
+
+/* Whether ioeventfd @fd (at an address) meets [@lo, @hi]. */
+static bool fd_meets(const struct GmIoeventfd *fd, hwaddr lo, hwaddr hi)
+{
+    gm_u128 last = fd->size ? fd->start + fd->size - 1 : fd->start;
+    return fd->start <= hi && last >= lo;
+}
+
+static bool fds_push(struct GmIoeventfd **fds, unsigned *nb, unsigned *cap,
+                     const struct GmIoeventfd *fd)
+{
+    if (*nb == *cap) {
+        unsigned ncap = *cap ? *cap * 2 : 4;
+        struct GmIoeventfd *n = realloc(*fds, ncap * sizeof(*n));
+        if (!n) {
+            return false;
+        }
+        *fds = n;
+        *cap = ncap;
+    }
+    (*fds)[(*nb)++] = *fd;
+    return true;
+}
+
+/* The ioeventfds of @as's view that meet [@lo, @hi], sorted. */
+static bool fds_in_view(AddressSpace *as, hwaddr lo, hwaddr hi,
+                        struct GmIoeventfd **out, unsigned *nout)
+{
+    /* An ioeventfd spans at most 8 bytes: those meeting the span come
+     * from ranges within 8 bytes of it. */
+    GmRanges rs = { 0 };
+    hwaddr clo = lo > 8 ? lo - 8 : 0;
+    hwaddr chi = hi < UINT64_MAX - 8 ? hi + 8 : UINT64_MAX;
     unsigned nb = 0, cap = 0;
     struct GmIoeventfd *fds = NULL;
-    for (unsigned r = 0; fv && r < fv->nr; r++) {
-        const FlatRange *fr = &fv->ranges[r];
-        for (unsigned i = 0; i < fr->mr->ioeventfd_nb; i++) {
+    bool ok = gm__fv_collect(as->current_map, clo, chi, &rs);
+    for (size_t r = 0; ok && r < rs.n; r++) {
+        const FlatRange *fr = rs.r[r];
+        for (unsigned i = 0; ok && i < fr->mr->ioeventfd_nb; i++) {
             struct GmIoeventfd fd = fr->mr->ioeventfds[i];
             __int128 at = (__int128)fd.start + (__int128)fr->start -
                           (__int128)fr->offset_in_region;
@@ -332,48 +343,79 @@ void gm__ioeventfds_update(AddressSpace *as)
             }
             fd.start = (gm_u128)at;
             gm_u128 fsize = (gm_u128)fr->last - fr->start + 1;
-            if (!range_meets(fr->start, fsize, fd.start, fd.size)) {
+            if (!range_meets(fr->start, fsize, fd.start, fd.size) ||
+                !fd_meets(&fd, lo, hi)) {
                 continue;
             }
-            if (nb == cap) {
-                unsigned ncap = cap ? cap * 2 : 4;
-                struct GmIoeventfd *n = realloc(fds, ncap * sizeof(*n));
-                if (!n) {
-                    /* Keep what was delivered; the next commit retries. */
-                    free(fds);
-                    gm__state.ioeventfd_pending = true;
-                    return;
-                }
-                fds = n;
-                cap = ncap;
-            }
-            fds[nb++] = fd;
+            ok = fds_push(&fds, &nb, &cap, &fd);
         }
     }
-    /* Symmetric difference of two sorted sets. */
+    gm__ranges_free(&rs);
+    if (!ok) {
+        free(fds);
+        return false;
+    }
+    qsort(fds, nb, sizeof(*fds), fd_order);
+    *out = fds;
+    *nout = nb;
+    return true;
+}
+
+void gm__ioeventfds_update_span(AddressSpace *as, hwaddr lo, hwaddr hi)
+{
+    struct GmIoeventfd *fds = NULL, *keep = NULL, *old = NULL, *all = NULL;
+    unsigned nb = 0, nkeep = 0, nold = 0, capk = 0, capo = 0;
+    if (!fds_in_view(as, lo, hi, &fds, &nb)) {
+        gm__state.ioeventfd_pending = true; /* retried at the next commit */
+        return;
+    }
+    bool ok = true;
+    for (unsigned i = 0; ok && i < as->ioeventfd_nb; i++) {
+        const struct GmIoeventfd *fd = &as->ioeventfds[i];
+        ok = fd_meets(fd, lo, hi) ? fds_push(&old, &nold, &capo, fd)
+                                  : fds_push(&keep, &nkeep, &capk, fd);
+    }
+    all = malloc(((size_t)nkeep + nb + 1) * sizeof(*all));
+    if (!ok || !all) {
+        free(fds);
+        free(keep);
+        free(old);
+        free(all);
+        gm__state.ioeventfd_pending = true;
+        return;
+    }
+    /* Symmetric difference of the two sorted sets, in QEMU's order. */
     unsigned io = 0, in = 0;
-    struct GmIoeventfd *old = as->ioeventfds;
-    unsigned old_nb = as->ioeventfd_nb;
-    while (io < old_nb || in < nb) {
-        if (io < old_nb && (in == nb || fd_before(&old[io], &fds[in]))) {
+    while (io < nold || in < nb) {
+        if (io < nold && (in == nb || fd_before(&old[io], &fds[in]))) {
             call_eventfd(as, &old[io++], false);
-        } else if (in < nb && (io == old_nb || fd_before(&fds[in], &old[io]))) {
+        } else if (in < nb && (io == nold || fd_before(&fds[in], &old[io]))) {
             call_eventfd(as, &fds[in++], true);
         } else {
             io++;
             in++;
         }
     }
+    /* The new set: the kept ones and the span's, merged in order. */
+    unsigned k = 0, n = 0, a = 0;
+    while (k < nkeep || n < nb) {
+        if (n == nb || (k < nkeep && !fd_before(&fds[n], &keep[k]))) {
+            all[a++] = keep[k++];
+        } else {
+            all[a++] = fds[n++];
+        }
+    }
+    free(fds);
+    free(keep);
+    free(old);
     free(as->ioeventfds);
-    as->ioeventfds = fds;
-    as->ioeventfd_nb = nb;
+    as->ioeventfds = all;
+    as->ioeventfd_nb = a;
 }
 
-void gm__ioeventfds_update_all(void)
+void gm__ioeventfds_update(AddressSpace *as)
 {
-    for (AddressSpace *as = gm__state.as_first; as; as = as->next) {
-        gm__ioeventfds_update(as);
-    }
+    gm__ioeventfds_update_span(as, 0, UINT64_MAX);
 }
 
 static bool valid_fd_size(unsigned size)
@@ -446,9 +488,7 @@ void memory_region_add_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,
     memmove(&n[i + 1], &n[i], (mr->ioeventfd_nb - i) * sizeof(*n));
     n[i] = fd;
     mr->ioeventfd_nb++;
-    if (mr->enabled) {
-        gm__state.ioeventfd_pending = true;
-    }
+    gm__mark_fds(mr);
     gm__commit();
 }
 
@@ -489,9 +529,7 @@ int gm_memory_region_del_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,
     memmove(&mr->ioeventfds[i], &mr->ioeventfds[i + 1],
             (mr->ioeventfd_nb - i - 1) * sizeof(*mr->ioeventfds));
     mr->ioeventfd_nb--;
-    if (mr->enabled) {
-        gm__state.ioeventfd_pending = true;
-    }
+    gm__mark_fds(mr);
     gm__commit();
     return 0;
 }
@@ -514,9 +552,11 @@ static void coalesced_update(MemoryRegion *mr, const struct GmCoalescedRange *c,
 {
     for (AddressSpace *as = gm__state.as_first; as; as = as->next) {
         FlatView *fv = as->current_map;
-        for (unsigned i = 0; fv && as->listeners && i < fv->nr; i++) {
-            if (fv->ranges[i].mr == mr) {
-                coalesced_notify(as, fv, &fv->ranges[i], c, add);
+        const FlatRange *const *rs =
+            fv && as->listeners ? gm__fv_ranges(fv) : NULL;
+        for (unsigned i = 0; rs && i < fv->nr; i++) {
+            if (rs[i]->mr == mr) {
+                coalesced_notify(as, fv, rs[i], c, add);
             }
         }
     }
@@ -692,8 +732,9 @@ static void replay_add(MemoryListener *l, AddressSpace *as)
         l->log_global_start(l);
     }
     FlatView *fv = as->current_map;
-    for (unsigned i = 0; i < fv->nr; i++) {
-        const FlatRange *fr = &fv->ranges[i];
+    const FlatRange *const *rs = gm__fv_ranges(fv);
+    for (unsigned i = 0; rs && i < fv->nr; i++) {
+        const FlatRange *fr = rs[i];
         MemoryRegionSection s;
         gm__section_from_range(fv, fr, &s);
         if (l->region_add) {
@@ -714,8 +755,9 @@ static void replay_del(MemoryListener *l, AddressSpace *as)
         l->begin(l);
     }
     FlatView *fv = as->current_map;
-    for (unsigned i = 0; fv && i < fv->nr; i++) {
-        const FlatRange *fr = &fv->ranges[i];
+    const FlatRange *const *rs = fv ? gm__fv_ranges(fv) : NULL;
+    for (unsigned i = 0; rs && i < fv->nr; i++) {
+        const FlatRange *fr = rs[i];
         MemoryRegionSection s;
         gm__section_from_range(fv, fr, &s);
         if (fr->dirty_log_mask && l->log_stop) {
@@ -832,7 +874,7 @@ unsigned int gm_global_dirty_tracking(void)
 static void refresh_migration_bits(void)
 {
     gm__begin();
-    gm__state.update_pending = true;
+    gm__mark_all();
     gm__state.notify_pending = true;
     gm__commit();
 }
@@ -887,8 +929,9 @@ void gm__sync_dirty(MemoryRegion *mr)
     {
         if (l->log_sync) {
             FlatView *fv = l->address_space->current_map;
-            for (unsigned i = 0; i < fv->nr; i++) {
-                const FlatRange *fr = &fv->ranges[i];
+            const FlatRange *const *rs = gm__fv_ranges(fv);
+            for (unsigned i = 0; rs && i < fv->nr; i++) {
+                const FlatRange *fr = rs[i];
                 if (fr->dirty_log_mask && (!mr || fr->mr == mr)) {
                     MemoryRegionSection s;
                     gm__section_from_range(fv, fr, &s);
@@ -927,8 +970,9 @@ void memory_region_clear_dirty_bitmap(MemoryRegion *mr, hwaddr start,
             continue;
         }
         FlatView *fv = l->address_space->current_map;
-        for (unsigned i = 0; i < fv->nr; i++) {
-            const FlatRange *fr = &fv->ranges[i];
+        const FlatRange *const *rs = gm__fv_ranges(fv);
+        for (unsigned i = 0; rs && i < fv->nr; i++) {
+            const FlatRange *fr = rs[i];
             if (!fr->dirty_log_mask || fr->mr != mr) {
                 continue;
             }

@@ -410,8 +410,9 @@ static void print_flatview(PrintCtx *ctx, AddressSpace **as, size_t nas,
         fputs("  No rendered FlatView\n\n", f);
         return;
     }
-    for (unsigned i = 0; i < fv->nr; i++) {
-        const FlatRange *fr = &fv->ranges[i];
+    const FlatRange *const *rs = gm__fv_ranges(fv);
+    for (unsigned i = 0; rs && i < fv->nr; i++) {
+        const FlatRange *fr = rs[i];
         fputs("  ", f);
         put_range(f, fr->start, fr->last, fr->mr->priority, fr->nonvolatile,
                   fr->readonly ? "rom" : gm_memory_region_type(fr->mr));
@@ -428,7 +429,7 @@ static void print_flatview(PrintCtx *ctx, AddressSpace **as, size_t nas,
         fputc('\n', f);
     }
     if (dispatch && fv->root) {
-        gm__dispatch_print(f, fv->dispatch, fv);
+        gm__dispatch_print(f, fv);
     }
     fputc('\n', f);
 }
@@ -1204,13 +1205,17 @@ static int flat_mismatch(FlatReader *im, uint32_t line, const char *want,
 }
 
 /* Whether the rendered @fv shows exactly the ranges of block @fb. */
-static bool block_matches(const GmFlat *f, const GmFlatBlock *fb,
-                          const FlatView *fv, size_t *bad)
+static bool block_matches(const GmFlat *f, const GmFlatBlock *fb, FlatView *fv,
+                          size_t *bad)
 {
     const char *root = fv->root ? memory_region_name(fv->root) : "(none)";
     *bad = 0;
     if (!gm__str_eq(fb->root.s, fb->root.len, root, strlen(root))) {
         *bad = SIZE_MAX;
+        return false;
+    }
+    const FlatRange *const *rs = gm__fv_ranges(fv);
+    if (fv->nr && !rs) {
         return false;
     }
     for (size_t i = 0; i < fb->nranges || i < fv->nr; i++) {
@@ -1219,7 +1224,7 @@ static bool block_matches(const GmFlat *f, const GmFlatBlock *fb,
             return false;
         }
         const GmFlatRange *r = &f->r[fb->first_range + i];
-        const FlatRange *fr = &fv->ranges[i];
+        const FlatRange *fr = rs[i];
         const char *kind = fr->readonly ? "rom" : gm_memory_region_type(fr->mr);
         const char *name = memory_region_name(fr->mr);
         if (r->start != fr->start || r->end != fr->last ||
@@ -1352,7 +1357,7 @@ int gm__flat_check(GmMtreeImport *res, const GmFlat *f, Error **errp)
             }
             got[0] = want[0] = '\0';
             if (bad < fv->nr) {
-                const FlatRange *fr = &fv->ranges[bad];
+                const FlatRange *fr = gm__fv_ranges(fv)[bad];
                 const char *nm = memory_region_name(fr->mr);
                 describe_range(got, sizeof(got), fr->start, fr->last,
                                fr->mr->priority, fr->nonvolatile,

@@ -41,19 +41,6 @@ static void report(Error *err)
     gm__report(err);
 }
 
-static bool possibly_visible(const MemoryRegion *mr)
-{
-    return mr->container || mr->root_users || mr->alias_users;
-}
-
-/* @mr changed in a way a view may show: render at the next commit. */
-static void changed(MemoryRegion *mr)
-{
-    if (possibly_visible(mr)) {
-        gm__mark_pending();
-    }
-}
-
 /* QEMU's memory_region_update_pending: whether the commit notifies the
  * listeners (a full begin / pass / commit round), set under the same
  * conditions as QEMU sets it, visible or not. */
@@ -388,7 +375,7 @@ int gm_memory_region_init_alias(MemoryRegion *mr, Object *owner,
     gm__region_init_common(mr, owner, name, sz);
     mr->alias = orig;
     mr->alias_offset = offset;
-    orig->alias_users++;
+    gm__alias_link(mr, orig);
     return 0;
 }
 
@@ -406,41 +393,6 @@ void memory_region_init_alias(MemoryRegion *mr, Object *owner, const char *name,
         }
         report(err);
     }
-}
-
-/* --- the subregion list ------------------------------------------------- */
-
-static void list_insert(MemoryRegion *parent, MemoryRegion *sub)
-{
-    MemoryRegion *prev = NULL, *other = parent->subregions;
-    while (other && sub->priority < other->priority) {
-        prev = other;
-        other = other->sibling_next;
-    }
-    /* other is the first sibling with priority <= ours: we go before it. */
-    sub->sibling_prev = prev;
-    sub->sibling_next = other;
-    if (other) {
-        other->sibling_prev = sub;
-    }
-    if (prev) {
-        prev->sibling_next = sub;
-    } else {
-        parent->subregions = sub;
-    }
-}
-
-static void list_remove(MemoryRegion *parent, MemoryRegion *sub)
-{
-    if (sub->sibling_prev) {
-        sub->sibling_prev->sibling_next = sub->sibling_next;
-    } else {
-        parent->subregions = sub->sibling_next;
-    }
-    if (sub->sibling_next) {
-        sub->sibling_next->sibling_prev = sub->sibling_prev;
-    }
-    sub->sibling_next = sub->sibling_prev = NULL;
 }
 
 /* A set of alias targets already walked (open addressing on pointers):
@@ -590,8 +542,8 @@ int gm_memory_region_add_subregion(MemoryRegion *mr, hwaddr offset,
     subregion->container = mr;
     subregion->addr = offset;
     subregion->priority = priority;
-    list_insert(mr, subregion);
-    changed(subregion);
+    gm__subregion_link(mr, subregion);
+    gm__mark(subregion);
     notify_if(mr->enabled && subregion->enabled);
     gm__commit();
     return 0;
@@ -629,9 +581,9 @@ int gm_memory_region_del_subregion(MemoryRegion *mr, MemoryRegion *subregion,
                              memory_region_name(mr));
     }
     gm__begin();
-    changed(subregion);
+    gm__mark(subregion);
     notify_if(mr->enabled && subregion->enabled);
-    list_remove(mr, subregion);
+    gm__subregion_unlink(mr, subregion);
     subregion->container = NULL;
     gm__commit();
     memory_region_unref(subregion);
@@ -669,7 +621,7 @@ static void set_flag(MemoryRegion *mr, bool *flag, bool value, const char *what)
     }
     gm__begin();
     *flag = value;
-    changed(mr);
+    gm__mark(mr);
     notify_if(flag == &mr->enabled || mr->enabled);
     gm__commit();
 }
@@ -693,8 +645,8 @@ void memory_region_set_nonvolatile(MemoryRegion *mr, bool nonvolatile)
 static void reinsert(MemoryRegion *mr)
 {
     MemoryRegion *parent = mr->container;
-    list_remove(parent, mr);
-    list_insert(parent, mr);
+    gm__subregion_unlink(parent, mr);
+    gm__subregion_link(parent, mr);
 }
 
 int gm_memory_region_set_address(MemoryRegion *mr, hwaddr addr, Error **errp)
@@ -712,12 +664,17 @@ int gm_memory_region_set_address(MemoryRegion *mr, hwaddr addr, Error **errp)
                              memory_region_name(mr), addr);
     }
     gm__begin();
-    mr->addr = addr;
+    gm__mark(mr);
     if (mr->container) {
-        reinsert(mr);
+        /* Out of the index while its key changes. */
+        gm__subregion_unlink(mr->container, mr);
+        mr->addr = addr;
+        gm__subregion_link(mr->container, mr);
         notify_if(mr->container->enabled && mr->enabled);
+    } else {
+        mr->addr = addr;
     }
-    changed(mr);
+    gm__mark(mr);
     gm__commit();
     return 0;
 }
@@ -741,7 +698,7 @@ int gm_memory_region_set_priority(MemoryRegion *mr, int priority, Error **errp)
         reinsert(mr);
         notify_if(mr->container->enabled && mr->enabled);
     }
-    changed(mr);
+    gm__mark(mr);
     gm__commit();
     return 0;
 }
@@ -768,7 +725,7 @@ int gm_memory_region_set_alias_offset(MemoryRegion *mr, hwaddr offset,
     }
     gm__begin();
     mr->alias_offset = offset;
-    changed(mr);
+    gm__mark(mr);
     notify_if(mr->enabled);
     gm__commit();
     return 0;
@@ -806,8 +763,9 @@ int gm_memory_region_set_size(MemoryRegion *mr, uint64_t size, Error **errp)
         return 0;
     }
     gm__begin();
-    mr->size = (Int128)sz;
-    changed(mr);
+    gm__mark(mr);
+    gm__subregion_resize(mr, sz);
+    gm__mark(mr);
     notify_if(true);
     gm__commit();
     return 0;
@@ -870,7 +828,7 @@ void memory_region_set_log(MemoryRegion *mr, bool log, unsigned client)
     gm__begin();
     mr->dirty_log_mask =
         (uint8_t)((mr->dirty_log_mask & ~mask) | (log ? mask : 0));
-    changed(mr);
+    gm__mark(mr);
     notify_if(mr->enabled);
     gm__commit();
 }
@@ -957,7 +915,14 @@ int gm_memory_region_destroy(MemoryRegion *mr, Error **errp)
     }
     gm__commit();
     if (mr->alias) {
-        mr->alias->alias_users--;
+        gm__alias_unlink(mr, mr->alias);
+    }
+    if (mr->lineage) {
+        /* A view root removed and destroyed in one transaction: its
+         * lineage ends at the commit. */
+        mr->lineage->orphan = true;
+        mr->lineage->root = NULL;
+        mr->lineage = NULL;
     }
     if (mr->destructor) {
         mr->destructor(mr);

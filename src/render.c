@@ -61,6 +61,7 @@ typedef struct RenderCtx {
     unsigned cap;
     unsigned gap_start, gap_end; /* the hole is a[gap_start .. gap_end) */
     bool failed;                 /* out of memory */
+    GmRegions cand;              /* subregions from indexes (Frame) */
 } RenderCtx;
 
 static unsigned rc_len(const RenderCtx *c)
@@ -104,7 +105,6 @@ static bool rc_insert(RenderCtx *c, unsigned pos, const FlatRange *fr)
     }
     rc_move_gap(c, pos);
     c->a[c->gap_start++] = *fr;
-    gm__region_view_ref(fr->mr);
     return true;
 }
 
@@ -134,14 +134,23 @@ static void insert_piece(RenderCtx *ctx, unsigned pos, FlatRange fr,
 }
 
 /* A region being rendered: where it sits, what it may show, what it
- * inherits, and the next child to render. */
+ * inherits, and the next child to render: from its subregion list, or,
+ * when only part of a large container is rendered, from the subregions
+ * its index says meet the clip (ctx->cand[cand_next .. cand_end), in list
+ * order). */
 typedef struct Frame {
     MemoryRegion *mr;
     Int128 base;
     AddrRange clip;
     bool readonly, nonvolatile;
+    bool indexed;
     MemoryRegion *next;
+    size_t cand_first, cand_next, cand_end;
 } Frame;
+
+/* Containers with more subregions than this that are only partly inside
+ * the clip are walked through their index. */
+#define INDEX_MIN_SUBREGIONS 8
 
 /* Rules 1-3 and 6 for @mr placed under a container at @base: false if it
  * shows nothing, else the frame of the region that really renders (the
@@ -168,8 +177,39 @@ static bool enter(MemoryRegion *mr, Int128 base, AddrRange clip, bool readonly,
         base -= (Int128)mr->alias_offset;
         mr = mr->alias;
     }
-    *out = (Frame){ mr, base, clip, readonly, nonvolatile, mr->subregions };
+    *out = (Frame){ mr,    base,           clip, readonly, nonvolatile,
+                    false, mr->subregions, 0,    0,        0 };
     return true;
+}
+
+/* Chooses how @f walks its children: the list, or the index. */
+static void choose_children(RenderCtx *ctx, Frame *f)
+{
+    MemoryRegion *mr = f->mr;
+    bool whole = f->clip.start == f->base && f->clip.size == mr->size;
+    if (whole || mr->nr_subregions <= INDEX_MIN_SUBREGIONS) {
+        return;
+    }
+    uint64_t lo = (uint64_t)(f->clip.start - f->base);
+    uint64_t hi = (uint64_t)(f->clip.start + f->clip.size - 1 - f->base);
+    f->indexed = true;
+    f->cand_first = f->cand_next = ctx->cand.n;
+    if (!gm__subregions_meeting(mr, lo, hi, &ctx->cand)) {
+        ctx->failed = true;
+    }
+    f->cand_end = ctx->cand.n;
+}
+
+static MemoryRegion *next_child(RenderCtx *ctx, Frame *f)
+{
+    if (f->indexed) {
+        return f->cand_next < f->cand_end ? ctx->cand.r[f->cand_next++] : NULL;
+    }
+    MemoryRegion *sub = f->next;
+    if (sub) {
+        f->next = sub->sibling_next;
+    }
+    return sub;
 }
 
 /* Rule 5: a terminating region fills, in its clip, what nothing rendered
@@ -226,30 +266,32 @@ static void fill(RenderCtx *ctx, const Frame *f)
 
 /* Rule 4 in depth-first order, on a stack of our own: the tree's depth is
  * the caller's to choose (a million nested containers must not overflow
- * the thread's stack). */
-static void render_region(RenderCtx *ctx, MemoryRegion *root)
+ * the thread's stack).  Only what meets @clip is rendered. */
+static void render_region(RenderCtx *ctx, MemoryRegion *root, AddrRange clip)
 {
-    AddrRange all = { 0, (Int128)1 << 64 };
     size_t n = 0, cap = 64;
     Frame *stack = malloc(cap * sizeof(*stack));
     if (!stack) {
         ctx->failed = true;
         return;
     }
-    if (enter(root, 0, all, false, false, &stack[0])) {
+    if (enter(root, 0, clip, false, false, &stack[0])) {
+        choose_children(ctx, &stack[0]);
         n = 1;
     }
     while (n > 0 && !ctx->failed) {
         Frame *top = &stack[n - 1];
-        MemoryRegion *sub = top->next;
+        MemoryRegion *sub = next_child(ctx, top);
         if (!sub) {
             n--;
+            if (stack[n].indexed) {
+                ctx->cand.n = stack[n].cand_first;
+            }
             if (stack[n].mr->terminates) {
                 fill(ctx, &stack[n]);
             }
             continue;
         }
-        top->next = sub->sibling_next;
         Frame child;
         if (!enter(sub, top->base, top->clip, top->readonly, top->nonvolatile,
                    &child)) {
@@ -264,33 +306,23 @@ static void render_region(RenderCtx *ctx, MemoryRegion *root)
             stack = bigger;
             cap *= 2;
         }
+        choose_children(ctx, &child);
         stack[n++] = child;
     }
     free(stack);
 }
 
-static bool can_merge(const FlatRange *a, const FlatRange *b)
+void gm__flatview_simplify(FlatRange *a, size_t *n)
 {
-    gm_u128 size_a = (gm_u128)a->last - a->start + 1;
-    return a->last != UINT64_MAX && a->last + 1 == b->start && a->mr == b->mr &&
-           (gm_u128)a->offset_in_region + size_a == b->offset_in_region &&
-           a->dirty_log_mask == b->dirty_log_mask &&
-           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
-           a->nonvolatile == b->nonvolatile;
-}
-
-void gm__flatview_simplify(FlatView *fv)
-{
-    unsigned out = 0;
-    for (unsigned i = 0; i < fv->nr; i++) {
-        if (out > 0 && can_merge(&fv->ranges[out - 1], &fv->ranges[i])) {
-            fv->ranges[out - 1].last = fv->ranges[i].last;
-            gm__region_view_unref(fv->ranges[i].mr);
+    size_t out = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (out > 0 && gm__range_can_merge(&a[out - 1], &a[i])) {
+            a[out - 1].last = a[i].last;
             continue;
         }
-        fv->ranges[out++] = fv->ranges[i];
+        a[out++] = a[i];
     }
-    fv->nr = out;
+    *n = out;
 }
 
 MemoryRegion *gm__flatview_root_of(MemoryRegion *mr)
@@ -337,32 +369,37 @@ MemoryRegion *gm__flatview_root_of(MemoryRegion *mr)
     return NULL;
 }
 
+bool gm__render_window(MemoryRegion *root, hwaddr lo, hwaddr hi,
+                       FlatRange **out, size_t *n)
+{
+    RenderCtx ctx = { 0 };
+    if (root) {
+        AddrRange clip = { (Int128)lo, (Int128)hi - (Int128)lo + 1 };
+        render_region(&ctx, root, clip);
+    }
+    free(ctx.cand.r);
+    if (ctx.failed) {
+        free(ctx.a);
+        return false;
+    }
+    /* Close the hole: the caller owns the array from here on. */
+    if (ctx.a) {
+        rc_move_gap(&ctx, rc_len(&ctx));
+    }
+    *out = ctx.a;
+    *n = ctx.a ? rc_len(&ctx) : 0;
+    return true;
+}
+
 FlatView *gm__render(MemoryRegion *root)
 {
-    FlatView *fv = gm__flatview_new(root);
-    if (!fv) {
+    FlatRange *vals;
+    size_t n;
+    if (!gm__render_window(root, 0, UINT64_MAX, &vals, &n)) {
         return NULL;
     }
-    if (root) {
-        RenderCtx ctx = { 0 };
-        render_region(&ctx, root);
-        /* Close the hole: the view owns the array from here on (and with
-         * it the region references taken at insertion). */
-        rc_move_gap(&ctx, rc_len(&ctx));
-        fv->ranges = ctx.a;
-        fv->nr = rc_len(&ctx);
-        fv->nr_allocated = ctx.cap;
-        if (ctx.failed) {
-            flatview_unref(fv);
-            return NULL;
-        }
-    }
-    gm__flatview_simplify(fv);
-    gm__flatview_finish(fv);
-    fv->dispatch = gm__dispatch_build(fv);
-    if (!fv->dispatch) {
-        flatview_unref(fv);
-        return NULL;
-    }
+    gm__flatview_simplify(vals, &n);
+    FlatView *fv = gm__flatview_build(root, vals, n);
+    free(vals);
     return fv;
 }

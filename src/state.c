@@ -26,8 +26,6 @@ __thread bool gm__rcu_registered __attribute__((tls_model("initial-exec")));
 static pthread_key_t rcu_exit_key;
 static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
 
-void gm__tlb_thread_exit(void);
-
 static void rcu_thread_exit(void *arg)
 {
     (void)arg;
@@ -93,79 +91,6 @@ void gm_rcu_read_unlock(void)
 #ifdef GM_TSAN
 char gm__tsan_grace;
 #endif
-
-/* --- transactions -------------------------------------------------------- */
-
-void gm__begin(void)
-{
-    gm__rcu_ensure_registered();
-    gm_update_lock();
-    gm__state.transaction_depth++;
-}
-
-void gm__mark_pending(void)
-{
-    gm__state.update_pending = true;
-}
-
-bool gm__update_topology(void);
-
-/* The end of the outermost transaction: render, tell the listeners, hand
- * out ioeventfds.  A change made from a listener callback only marks work
- * pending; it is done in a further round once this one is delivered. */
-void gm__commit_outermost(void)
-{
-    if (gm__state.in_update) {
-        return;
-    }
-    gm__state.in_update = true;
-    /* Bounded: rounds only repeat for changes made from callbacks. */
-    for (int round = 0;
-         round < 64 && (gm__state.update_pending || gm__state.notify_pending ||
-                        gm__state.ioeventfd_pending);
-         round++) {
-        if (gm__state.update_pending || gm__state.notify_pending) {
-            if (!gm__update_topology()) {
-                break;
-            }
-        } else {
-            gm__state.ioeventfd_pending = false;
-            gm__ioeventfds_update_all();
-        }
-    }
-    gm__state.in_update = false;
-}
-
-void gm__commit(void)
-{
-    gm_assert(gm__state.transaction_depth > 0);
-    if (--gm__state.transaction_depth == 0) {
-        gm__commit_outermost();
-    }
-    gm_update_unlock();
-}
-
-void memory_region_transaction_begin(void)
-{
-    gm__begin();
-}
-
-void memory_region_transaction_commit(void)
-{
-    if (gm__state.transaction_depth == 0) {
-        Error *err = NULL;
-        gm_error_setg(&err, GM_ERR_INVALID_ARG,
-                      "memory_region_transaction_commit without a begin");
-        gm__report(err);
-        return;
-    }
-    gm__commit();
-}
-
-unsigned gm_transaction_depth(void)
-{
-    return gm__state.transaction_depth;
-}
 
 /* --- system memory and I/O ----------------------------------------------- */
 
@@ -239,6 +164,7 @@ void gm_reset(void)
         gm_memory_region_destroy(&gm__state.system_io, NULL);
         gm__state.memory_inited = false;
     }
+    gm__lineages_end_all();
     gm__state.transaction_depth = 0;
     gm__state.update_pending = false;
     gm__state.notify_pending = false;

@@ -128,12 +128,24 @@ struct MemoryRegion {
     MemoryRegion *subregions; /* first child: highest priority, newest first */
     MemoryRegion *sibling_next;
     MemoryRegion *sibling_prev;
-    unsigned alias_users;    /* aliases whose target this is */
-    unsigned root_users;     /* address spaces whose root this is */
-    unsigned long view_refs; /* flat ranges referring to it (atomic) */
-    unsigned long map_users; /* live maps and caches into it (atomic) */
-    uint32_t magic;          /* set by the init functions */
-    uint16_t log_count[2];   /* memory_region_set_log() per VGA/CODE */
+    unsigned nr_subregions;
+    uint64_t sibling_seq; /* order among siblings: newer is larger */
+    /* The container's index of its subregions by address (a treap keyed by
+     * addr, with the greatest last address of each subtree), so that a
+     * commit renders only the subregions that meet a changed window. */
+    MemoryRegion *index_root; /* as a container */
+    MemoryRegion *index_left, *index_right;
+    uint64_t index_max_last;
+    /* The aliases whose target this is, and this alias among its target's. */
+    MemoryRegion *alias_user_first;
+    MemoryRegion *alias_user_next, *alias_user_prev;
+    struct GmLineage *lineage; /* flat views rendered from this region */
+    unsigned alias_users;      /* aliases whose target this is */
+    unsigned root_users;       /* address spaces whose root this is */
+    unsigned long view_refs;   /* flat ranges referring to it (atomic) */
+    unsigned long map_users;   /* live maps and caches into it (atomic) */
+    uint32_t magic;            /* set by the init functions */
+    uint16_t log_count[2];     /* memory_region_set_log() per VGA/CODE */
     bool flush_coalesced_mmio;
     unsigned nr_coalesced;
     struct GmCoalescedRange *coalesced; /* memory_region_add_coalescing() */

@@ -566,8 +566,9 @@ static void replay_extras(GmKvm *kvm, AddressSpace *as, bool pio)
 {
     gm_update_lock();
     FlatView *fv = as->current_map;
-    for (unsigned i = 0; fv && i < fv->nr; i++) {
-        const FlatRange *fr = &fv->ranges[i];
+    const FlatRange *const *rs = fv ? gm__fv_ranges(fv) : NULL;
+    for (unsigned i = 0; rs && i < fv->nr; i++) {
+        const FlatRange *fr = rs[i];
         for (unsigned j = 0; j < fr->mr->nr_coalesced; j++) {
             const struct GmCoalescedRange *c = &fr->mr->coalesced[j];
             __int128 shift = (__int128)fr->start - fr->offset_in_region;
