@@ -48,7 +48,7 @@
 #define BAR_W 90.0
 #define LABEL_MAX_W 430.0
 #define CHAR_W 6.7       /* monospace 11px */
-#define LABEL_CHAR_W 6.3 /* sans-serif 11px, on average */
+#define LABEL_CHAR_W 5.8 /* sans-serif 11px, on average */
 #define TOP 96.0
 
 typedef struct Seg {
@@ -333,8 +333,10 @@ static bool collect(Column *col, AddressSpace *as, size_t *explained)
         const Seg *s = &col->segs[i];
         col->height += s->h;
         if (!s->gap) {
-            /* name @0xOFFSET kind read-only via ... */
-            size_t chars = chars_cut(s->name, NAME_CUT) + 30 +
+            /* "name @0xOFFSET kind read-only via ..." (bold name: +2) */
+            size_t chars = chars_cut(s->name, NAME_CUT) + 2 +
+                           (s->offset ? 19 : 0) + 1 + strlen(s->kind) +
+                           (s->ro ? 10 : 0) +
                            (s->via ? 5 + chars_cut(s->via, VIA_CUT) : 0);
             double w = chars * LABEL_CHAR_W;
             col->label_w = w > col->label_w ? w : col->label_w;
@@ -540,7 +542,7 @@ static void put_svg(FILE *f, const Column *cols, size_t n, const char *title)
 {
     double w = 16, h = 0;
     for (size_t i = 0; i < n; i++) {
-        w += column_width(&cols[i]) + 16;
+        w += column_width(&cols[i]) + 32;
         h = cols[i].height > h ? cols[i].height : h;
     }
     w = w < 760 ? 760 : w;
@@ -563,7 +565,7 @@ static void put_svg(FILE *f, const Column *cols, size_t n, const char *title)
     double x = 16;
     for (size_t i = 0; i < n; i++) {
         put_column(f, &cols[i], x);
-        x += column_width(&cols[i]) + 16;
+        x += column_width(&cols[i]) + 32;
     }
     fputs("</svg>\n", f);
 }
@@ -782,12 +784,13 @@ static const char html_style[] =
     "body{font-family:sans-serif;margin:16px;color:#222}\n"
     ".wrap{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}\n"
     ".pic{flex:none}\n"
-    ".side{flex:1;min-width:360px;max-width:720px}\n"
+    ".side{flex:1;min-width:360px}\n"
     "#detail{position:sticky;top:0;background:#fffbe6;border:1px solid "
     "#d8c77a;padding:6px 10px;white-space:pre-wrap;font-family:monospace;"
     "font-size:12px;min-height:4.5em}\n"
     ".tree{font-size:12px}.tree code{font-size:11px}\n"
     "ul.mt,ul.mt ul{list-style:none;margin:0;padding-left:16px}\n"
+    "ul.mt li{white-space:nowrap}.side{overflow-x:auto}\n"
     "ul.mt ul{border-left:1px dotted #999}\n"
     ".sw{display:inline-block;width:10px;height:10px;margin-right:4px;"
     "border:1px solid #333;vertical-align:middle}\n"
