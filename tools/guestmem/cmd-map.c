@@ -9,7 +9,7 @@
  * unassigned gap is a box.  Address maps span up to 2^64 bytes with MMIO
  * ranges of a few bytes, so the scale is not linear: a range's height grows
  * with log2 of its size from a minimum that fits one label line, and gaps
- * grow more slowly, up to a cap, with a break mark when they are compressed.
+ * grow more slowly, up to a cap, with a break mark past 1 MiB.
  * The picture keeps order and the rough size ratio; the labels carry the
  * exact addresses.  docs/map.md shows one.
  *
@@ -44,7 +44,7 @@
 #define GAP_MIN_H 10.0
 #define GAP_PER_DOUBLING 1.0
 #define GAP_MAX_H 34.0
-#define BREAK_FROM 20 /* log2: gaps from 1 MiB on get a break mark */
+#define BREAK_FROM 20 /* log2: gaps larger than 1 MiB get a break mark */
 #define BAR_W 90.0
 #define LABEL_MAX_W 430.0
 #define CHAR_W 6.7       /* monospace 11px */
