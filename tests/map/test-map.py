@@ -276,7 +276,8 @@ FILLS = {"RAM": (0x7c, 0xc4, 0x7c), "ROM": (0x6f, 0xa8, 0xdc),
 BOX_PIXELS = 600
 
 
-def render(title, browser, tmp, page, labels, fills, shot_size="1800,1200"):
+def render(title, browser, tmp, page, labels, fills, segs,
+           shot_size="1800,1200"):
     """Screenshot and DOM of @page in headless chromium."""
     shot = os.path.join(tmp, "shot.png")
     if os.path.exists(shot):
@@ -307,6 +308,9 @@ def render(title, browser, tmp, page, labels, fills, shot_size="1800,1200"):
     report(p.returncode == 0 and not missing,
            "%s: the rendered DOM holds the range labels" % title,
            "missing: %r" % missing)
+    report('data-bound="%d"' % segs in dom,
+           "%s: the page's script ran and bound the %d ranges" %
+           (title, segs))
     return dom
 
 
@@ -383,7 +387,8 @@ def main():
                title + ": --html -o FILE exits 0, prints nothing",
                p.stderr)
         doc = open(page, encoding="utf-8").read()
-        check_svg(title + " --html's SVG", inline_svg(doc), flat, ends, [])
+        html_segs = check_svg(title + " --html's SVG", inline_svg(doc), flat,
+                              ends, []) or {}
         parsed = elements(doc)
         text = "".join(parsed.text)
         report(own_elements(parsed.tags),
@@ -401,7 +406,8 @@ def main():
         if no_browser:
             skip(title + ": rendered by chromium", no_browser)
         else:
-            dom = render(title, browser, tmp, page, labels, fills)
+            dom = render(title, browser, tmp, page, labels, fills,
+                         sum(len(v) for v in html_segs.values()))
             tags = elements(dom).tags
             report(own_elements(tags),
                    title + ": the rendered DOM has no element from a name",

@@ -799,13 +799,15 @@ static const char html_style[] =
     ".t-io>.sw{background:#f6b26b}.t-other>.sw{background:#ccc}"
     ".t-cont>.sw{background:#fff;border-style:dashed}\n";
 
-/* Hover or focus on a range shows its details above the tree. */
+/* Hover or focus on a range shows its details above the tree.  The count
+ * of ranges it bound, left on the panel, tells a test that it ran. */
 static const char html_script[] =
-    "(function(){var d=document.getElementById('detail');\n"
+    "(function(){var d=document.getElementById('detail'),n=0;\n"
     "document.querySelectorAll('.seg').forEach(function(g){\n"
-    "var t=g.querySelector('title').textContent;\n"
+    "var t=g.querySelector('title').textContent;n++;\n"
     "g.addEventListener('mouseenter',function(){d.textContent=t;});\n"
-    "g.addEventListener('focus',function(){d.textContent=t;});});})();\n";
+    "g.addEventListener('focus',function(){d.textContent=t;});});\n"
+    "d.setAttribute('data-bound',n);})();\n";
 
 static bool put_html(FILE *f, const Model *m, const Column *cols, size_t n,
                      const char *title)
