@@ -69,5 +69,7 @@ int cmd_run(int argc, char **argv);
 int cmd_tlb(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_gva2gpa(int argc, char **argv);
+/* cmd-map.c: a picture of the memory map (SVG or HTML). */
+int cmd_map(int argc, char **argv);
 
 #endif

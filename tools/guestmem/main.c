@@ -30,6 +30,7 @@ static const struct {
     { "mem", cmd_mem, "QEMU's `info mem` for a dump-guest-memory file" },
     { "gva2gpa", cmd_gva2gpa,
       "QEMU's `gva2gpa ADDR` for a dump-guest-memory file" },
+    { "map", cmd_map, "draw the memory map as an SVG or HTML picture" },
 };
 
 static void usage(FILE *f)

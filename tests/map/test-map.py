@@ -1,0 +1,465 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""test-map.py GUESTMEM DATADIR: `guestmem map` (docs/map.md), as TAP.
+
+For `--machine pc -m 128M`, `--machine q35 -m 4G`, a captured QEMU 7.2
+dump (DATADIR/pc-1G-booted, tree and flat dump) and a dump whose region
+names hold markup (`<script>`, `&`, quotes, bytes that are not UTF-8):
+  - the --svg output and the SVG inside the --html output parse as XML;
+  - their boxes are the flat view that `guestmem mtree -f` prints, range
+    for range, with the gaps between them, from 0 to the end of the
+    address space; known ranges are there (pc.ram, pc.bios reached through
+    isa-bios, pc.ram above 4 GiB through ram-above-4g);
+  - hostile names come out as text: the HTML has one script element (its
+    own) and no element from a name;
+  - chromium (Debian's package, headless) renders the HTML: the screenshot
+    is not blank and holds the colours of RAM, ROM and MMIO, and the DOM
+    after scripts ran (--dump-dom) holds the range labels.
+Bad input: one line `guestmem: map: ...` and status 1, an unknown option
+the usage and status 2.  The chromium checks are a loud SKIP where chromium
+is absent or cannot start; every other check runs everywhere.
+"""
+import collections
+import html.parser
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+import zlib
+
+GM, DATA = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+SVG_NS = "{http://www.w3.org/2000/svg}"
+results = []
+
+
+def report(ok, name, detail=""):
+    results.append(ok)
+    print("%s %d - %s" % ("ok" if ok else "not ok", len(results), name))
+    if not ok and detail:
+        for line in str(detail).splitlines()[:40]:
+            print("#   " + line)
+
+
+def skip(name, why):
+    results.append(True)
+    print("ok %d - %s # SKIP %s" % (len(results), name, why))
+    sys.stderr.write("SKIP %s: %s\n" % (name, why))
+
+
+def gm(*args):
+    return subprocess.run([GM] + list(args), capture_output=True,
+                          timeout=120)
+
+
+# ---------------------------------------------------------------------------
+# The flat view as `guestmem mtree -f` prints it, for comparison.
+
+def flat_views(model):
+    """{AS name: [(start, last, name)]} from `guestmem mtree -f`."""
+    p = gm("mtree", "-f", *model)
+    views, current = {}, []
+    # As the picture shows them: bytes that are not UTF-8 and control
+    # characters are U+FFFD.
+    text = "".join("\ufffd" if ord(c) < 0x20 and c != "\n" or c == "\x7f"
+                   else c for c in p.stdout.decode("utf-8", "replace"))
+    for raw in text.splitlines():
+        if raw.startswith("FlatView #"):
+            current = []
+        elif raw.startswith(' AS "'):
+            views[raw[5:raw.rindex('"')]] = current
+        elif raw.startswith("  ") and " (prio " in raw:
+            rng, rest = raw.strip().split(" ", 1)
+            start, last = (int(x, 16) for x in rng.split("-"))
+            name = rest.split("): ", 1)[1]
+            if " @" in name and name.rsplit(" @", 1)[1].strip() and all(
+                    c in "0123456789abcdef"
+                    for c in name.rsplit(" @", 1)[1]):
+                name = name.rsplit(" @", 1)[0]
+            current.append((start, last, name))
+    return views
+
+
+def svg_segments(root):
+    """{AS name: [seg dicts]} from a parsed SVG."""
+    out = {}
+    for col in root.iter(SVG_NS + "g"):
+        if "as" not in (col.get("class") or "").split():
+            continue
+        segs = []
+        for g in col.iter(SVG_NS + "g"):
+            cls = (g.get("class") or "").split()
+            if "seg" not in cls:
+                continue
+            segs.append(dict(start=int(g.get("data-start"), 16),
+                             last=int(g.get("data-last"), 16),
+                             gap="gap" in cls, ro="ro" in cls,
+                             name=g.get("data-name"), via=g.get("data-via"),
+                             kind=g.get("data-kind"), cls=cls,
+                             has_box=g.find(SVG_NS + "rect") is not None))
+        out[col.get("data-as")] = segs
+    return out
+
+
+def check_svg(title, svg_bytes, flat, ends, expect):
+    """The SVG parses, each chosen address space is its flat view plus gaps
+    covering 0..end, and each (as, start, name, via-part) in @expect is
+    there."""
+    try:
+        root = ET.fromstring(svg_bytes)
+    except ET.ParseError as e:
+        report(False, title + ": parses as XML", e)
+        return None
+    report(root.tag == SVG_NS + "svg", title + ": parses as XML, <svg> root")
+    segs = svg_segments(root)
+    for as_name, end in ends.items():
+        got = segs.get(as_name)
+        if got is None:
+            report(False, "%s: address space %s drawn" % (title, as_name),
+                   "drawn: %s" % sorted(segs))
+            continue
+        ranges = [(s["start"], s["last"], s["name"]) for s in got
+                  if not s["gap"]]
+        want = flat.get(as_name, [])
+        report(ranges == want,
+               "%s: %s is the flat view of `mtree -f` (%d ranges)" %
+               (title, as_name, len(want)),
+               "\n".join("%r" % (x,) for x in
+                         [("svg",) + r for r in ranges if r not in want] +
+                         [("mtree",) + r for r in want if r not in ranges]))
+        cover, nxt = True, 0
+        for s in got:
+            cover = cover and s["start"] == nxt and s["has_box"]
+            nxt = s["last"] + 1
+        report(cover and nxt == end,
+               "%s: %s boxes cover 0-%x with the gaps between" %
+               (title, as_name, end - 1))
+    for as_name, start, name, via in expect:
+        hit = [s for s in segs.get(as_name, [])
+               if s["start"] == start and s["name"] == name and
+               (via is None or via in (s["via"] or ""))]
+        report(bool(hit), "%s: a box for %s at %#x%s" %
+               (title, name, start, " via " + via if via else ""))
+    return segs
+
+
+class Elements(html.parser.HTMLParser):
+    """The start tags and the text of an HTML document."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def elements(doc):
+    p = Elements()
+    p.feed(doc)
+    p.close()
+    return p
+
+
+# Every element cmd-map.c writes; a name that became markup adds others.
+PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "svg",
+             "defs", "pattern", "rect", "text", "tspan", "g", "path",
+             "section", "h2", "h3", "h4", "ul", "li", "span", "code", "i",
+             "details", "summary", "script"}
+
+
+def own_elements(tags):
+    return tags.count("script") == 1 and set(tags) <= PAGE_TAGS
+
+
+def inline_svg(doc):
+    i, j = doc.find("<svg"), doc.rfind("</svg>")
+    return doc[i:j + 6].encode() if i >= 0 and j > i else b""
+
+
+# ---------------------------------------------------------------------------
+# Chromium
+
+def find_chromium():
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def chromium(browser, profile, *args):
+    return subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu",
+         "--no-first-run", "--user-data-dir=" + profile] + list(args),
+        capture_output=True, timeout=180)
+
+
+def chromium_reason(browser, tmp):
+    """None if headless chromium can render a page here, else why not."""
+    if not browser:
+        return ("chromium is absent (Debian package chromium; "
+                "scripts/install-deps.sh installs it)")
+    page = os.path.join(tmp, "probe.html")
+    with open(page, "w") as f:
+        f.write("<!DOCTYPE html><p id=probe>probe</p>")
+    try:
+        p = chromium(browser, os.path.join(tmp, "profile"), "--dump-dom",
+                     "file://" + page)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "chromium cannot start: %s" % e
+    if b'id="probe"' not in p.stdout:
+        err = p.stderr.decode(errors="replace").strip().splitlines()
+        return "chromium cannot start (status %d): %s" % (
+            p.returncode, err[-1] if err else "no output")
+    return None
+
+
+def png_pixels(path):
+    """(width, height, Counter of RGB tuples) of an 8-bit RGB or RGBA PNG,
+    decoded with zlib alone."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, hdr = 8, [], None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = hdr
+    if depth != 8 or ctype not in (2, 6) or interlace:
+        raise ValueError("PNG form %d/%d/%d not decoded here" %
+                         (depth, ctype, interlace))
+    bpp = 3 if ctype == 2 else 4
+    raw = zlib.decompress(b"".join(idat))
+    stride = w * bpp
+    prev = bytearray(stride)
+    colours = collections.Counter()
+    for y in range(h):
+        ft = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if ft == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 0xff
+        elif ft == 2:
+            line = bytearray((a + b) & 0xff for a, b in zip(line, prev))
+        elif ft == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 0xff
+        elif ft == 4:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + pred) & 0xff
+        colours.update(zip(line[0::bpp], line[1::bpp], line[2::bpp]))
+        prev = line
+    return w, h, colours
+
+
+# Box fills of cmd-map.c's style.  The legend's swatches are 20x10 pixels
+# inside their border; a box is at least 88x14, ROM hatched over a third.
+FILLS = {"RAM": (0x7c, 0xc4, 0x7c), "ROM": (0x6f, 0xa8, 0xdc),
+         "MMIO": (0xf6, 0xb2, 0x6b)}
+BOX_PIXELS = 600
+
+
+def render(title, browser, tmp, page, labels, fills, segs,
+           shot_size="1800,1200"):
+    """Screenshot and DOM of @page in headless chromium."""
+    shot = os.path.join(tmp, "shot.png")
+    if os.path.exists(shot):
+        os.unlink(shot)
+    p = chromium(browser, os.path.join(tmp, "profile"),
+                 "--hide-scrollbars", "--screenshot=" + shot,
+                 "--window-size=" + shot_size, "file://" + page)
+    if not os.path.exists(shot):
+        report(False, title + ": chromium takes a screenshot",
+               p.stderr.decode(errors="replace"))
+    else:
+        try:
+            w, h, colours = png_pixels(shot)
+            missing = [k for k in fills if colours[FILLS[k]] < BOX_PIXELS]
+            report(len(colours) > 1 and not missing,
+                   "%s: the screenshot (%dx%d) is not blank and has boxes "
+                   "of %s" % (title, w, h, ", ".join(fills)),
+                   "%d colours; missing: %s (pixels: %s)" % (
+                       len(colours), missing,
+                       {k: colours[v] for k, v in FILLS.items()}))
+        except (ValueError, zlib.error, struct.error, TypeError) as e:
+            report(False, title + ": the screenshot decodes", e)
+    p = chromium(browser, os.path.join(tmp, "profile"), "--dump-dom",
+                 "file://" + page)
+    dom = p.stdout.decode("utf-8", "replace")
+    text = "".join(elements(dom).text)
+    missing = [x for x in labels if x not in text]
+    report(p.returncode == 0 and not missing,
+           "%s: the rendered DOM holds the range labels" % title,
+           "missing: %r" % missing)
+    report('data-bound="%d"' % segs in dom,
+           "%s: the page's script ran and bound the %d ranges" %
+           (title, segs))
+    return dom
+
+
+# ---------------------------------------------------------------------------
+
+HOSTILE_NAME = "<script>alert(1)</script> & \"q\" 's"
+HOSTILE = (
+    "address-space: memory\n"
+    "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
+    "    0000000000000000-0000000000000fff (prio 0, ram): %(n)s\n"
+    "    0000000000001000-0000000000001fff (prio 0, i/o): a&b<c>\xff\x01]]>\n"
+    "    0000000000002000-0000000000002fff (prio 0, ram): alias <b>al</b> "
+    "@%(n)s 0000000000000000-0000000000000fff\n"
+    "\n"
+    "address-space: I/O\n"
+    "  0000000000000000-000000000000ffff (prio 0, i/o): io\n"
+    "\n"
+    "memory-region: %(n)s\n"
+    "  0000000000000000-0000000000000fff (prio 0, ram): %(n)s\n"
+    "\n") % {"n": HOSTILE_NAME}
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="test-map-")
+    browser = find_chromium()
+    no_browser = chromium_reason(browser, tmp)
+    booted = os.path.join(DATA, "pc-1G-booted")
+    hostile = os.path.join(tmp, "hostile&<x>.txt")
+    with open(hostile, "wb") as f:
+        f.write(HOSTILE.encode().replace(b"\xc3\xbf", b"\xff"))
+    mem, io = 1 << 64, 1 << 16
+    models = [
+        ("pc -m 128M", ["--machine", "pc", "-m", "128M"],
+         {"memory": mem, "I/O": io},
+         [("memory", 0, "pc.ram", "ram-below-4g"),
+          ("memory", 0xc0000, "pc.rom", None),
+          ("memory", 0xe0000, "pc.bios", "isa-bios"),
+          ("memory", 0xfffc0000, "pc.bios", None),
+          ("memory", 0xfec00000, "ioapic", None)],
+         ["pc.ram", "pc.bios", "isa-bios", "ioapic",
+          "00000000000e0000-00000000000fffff", "unassigned"],
+         ["RAM", "ROM", "MMIO"]),
+        ("q35 -m 4G", ["--machine", "q35", "-m", "4G"],
+         {"memory": mem, "I/O": io},
+         [("memory", 0x100000000, "pc.ram", "ram-above-4g"),
+          ("memory", 0xe0000, "pc.bios", "isa-bios")],
+         ["pc.ram", "ram-above-4g", "0000000100000000-000000017fffffff"],
+         ["RAM", "ROM", "MMIO"]),
+        ("QEMU dump pc-1G-booted",
+         ["--import", os.path.join(booted, "mtree-D.txt"),
+          "--import-flat", os.path.join(booted, "mtree-f.txt")],
+         {"memory": mem, "I/O": io},
+         [("memory", 0xfd000000, "vga.vram", None),
+          ("memory", 0xfebc0000, "e1000-mmio", None),
+          ("I/O", 0x60, "i8042-data", None)],
+         ["vga.vram", "e1000-mmio", "i8042-data", "kvmvapic-rom"],
+         ["RAM", "ROM", "MMIO"]),
+        ("hostile names", ["--import", hostile], {"memory": mem, "I/O": io},
+         [("memory", 0, HOSTILE_NAME, None),
+          ("memory", 0x2000, HOSTILE_NAME, "<b>al</b>")],
+         [HOSTILE_NAME, "<b>al</b>", "a&b<c>"], ["RAM", "MMIO"]),
+    ]
+    if no_browser:
+        sys.stderr.write("SKIP chromium checks: %s\n" % no_browser)
+    for title, model, ends, expect, labels, fills in models:
+        flat = flat_views(model)
+        p = gm("map", "--svg", *model)
+        report(p.returncode == 0 and not p.stderr,
+               title + ": --svg exits 0, nothing on stderr", p.stderr)
+        check_svg(title + " --svg", p.stdout, flat, ends, expect)
+        page = os.path.join(tmp, "map.html")
+        p = gm("map", "--html", "-o", page, *model)
+        report(p.returncode == 0 and not p.stdout and not p.stderr,
+               title + ": --html -o FILE exits 0, prints nothing",
+               p.stderr)
+        doc = open(page, encoding="utf-8").read()
+        html_segs = check_svg(title + " --html's SVG", inline_svg(doc), flat,
+                              ends, []) or {}
+        parsed = elements(doc)
+        text = "".join(parsed.text)
+        report(own_elements(parsed.tags),
+               title + ": the page's only script is its own, no element "
+               "from a name", sorted(set(parsed.tags) - PAGE_TAGS))
+        report(all(x in text for x in labels),
+               title + ": the page's text holds the labels",
+               [x for x in labels if x not in text])
+        report("http:" not in doc.replace("http://www.w3.org/2000/svg", "")
+               and "https:" not in doc and " src=" not in doc,
+               title + ": the page loads nothing from outside")
+        if "pc" in title and "QEMU" not in title:
+            report("Region tree" in text and "ram-below-4g" in text,
+                   title + ": the page has the region tree")
+        if no_browser:
+            skip(title + ": rendered by chromium", no_browser)
+        else:
+            dom = render(title, browser, tmp, page, labels, fills,
+                         sum(len(v) for v in html_segs.values()))
+            tags = elements(dom).tags
+            report(own_elements(tags),
+                   title + ": the rendered DOM has no element from a name",
+                   sorted(set(tags) - PAGE_TAGS))
+
+    # -I and -F, short for --import and --import-flat.
+    long_form = gm("map", "--svg", "--import",
+                   os.path.join(booted, "mtree-D.txt"), "--import-flat",
+                   os.path.join(booted, "mtree-f.txt"))
+    short_form = gm("map", "--svg", "-I", os.path.join(booted, "mtree-D.txt"),
+                    "-F", os.path.join(booted, "mtree-f.txt"))
+    report(short_form.returncode == 0 and
+           short_form.stdout == long_form.stdout,
+           "-I and -F draw what --import and --import-flat draw")
+
+    # --as, and bad input.
+    p = gm("map", "--svg", "--as", "I/O", "--machine", "pc")
+    segs = svg_segments(ET.fromstring(p.stdout)) if p.returncode == 0 else {}
+    report(list(segs) == ["I/O"], "--as I/O draws only I/O", list(segs))
+    out = os.path.join(tmp, "untouched.svg")
+    for args, status, why in [
+            (["--svg", "--as", "nope", "--machine", "pc", "-o", out], 1,
+             "an unknown address space"),
+            (["--machine", "pc"], 1, "neither --svg nor --html"),
+            (["--svg", "--html", "--machine", "pc"], 1, "both"),
+            (["--svg"], 1, "no model"),
+            (["--svg", "--import", os.path.join(tmp, "absent")], 1,
+             "a dump that does not exist"),
+            (["--svg", "--machine", "pc", "-o",
+              os.path.join(tmp, "no", "dir.svg")], 1, "an unwritable -o"),
+            (["--svg", "--machine", "pc", "stray"], 1, "a stray argument"),
+            (["--svg", "--bogus", "--machine", "pc"], 2, "an unknown option"),
+    ]:
+        p = gm("map", *args)
+        err = p.stderr.decode(errors="replace")
+        if status == 1:
+            good = (p.returncode == 1 and not p.stdout and
+                    err.count("\n") == 1 and err.startswith("guestmem: "))
+        else:
+            good = (p.returncode == 2 and not p.stdout and
+                    "usage: guestmem map" in err)
+        report(good and not os.path.exists(out),
+               "%s: status %d, %s" % (why, status,
+                                     "one line" if status == 1 else "usage"),
+               "status %d, stderr %r" % (p.returncode, err))
+    p = gm("map", "--help")
+    report(p.returncode == 0 and b"usage: guestmem map" in p.stdout,
+           "--help prints the usage")
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+sys.exit(main())
