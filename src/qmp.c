@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * qmp.c - where dumps come from: a running QEMU's QMP socket, a file, a
- * pipe; each within bounds of time and size, each failure said in one line
- * that names what was waited for.
+ * qmp.c - where dumps come from when a running QEMU gives them: its QMP
+ * socket, within bounds of time and size, each failure said in one line
+ * that names what was waited for (files and pipes: mtree-input.c).
  *
  * QMP speaks one JSON object per line.  We only ever need the greeting, the
  * capabilities handshake and the string in {"return": "..."}, so instead of
@@ -18,7 +18,6 @@
 #include "mtree-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -642,115 +641,4 @@ GmMtreeImport *gm_mtree_import_qmp(const char *socket_path, Error **errp)
     free(dump);
     free(flat);
     return imp;
-}
-
-/* --- files and pipes ----------------------------------------------------------- */
-
-char *gm__read_input(const char *path, Error **errp)
-{
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENXIO) {
-            /* open() of a unix socket */
-            gm_error_setg(errp, GM_ERR_IO,
-                          "'%s' is a socket, not a dump file (a QEMU QMP "
-                          "socket is read with qmp:%s)",
-                          path, path);
-        } else {
-            gm_error_setg(errp, GM_ERR_IO, "cannot open '%s': %s", path,
-                          strerror(errno));
-        }
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-        gm_error_setg(errp, GM_ERR_IO, "cannot read '%s': %s", path,
-                      S_ISDIR(st.st_mode) ? "it is a directory"
-                                          : strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    bool regular = S_ISREG(st.st_mode);
-    if (regular && (uint64_t)st.st_size > GM_MTREE_MAX_INPUT) {
-        gm_error_setg(errp, GM_ERR_PARSE,
-                      "'%s' is larger than %zu MiB: not an `info mtree` dump "
-                      "guestmem reads",
-                      path, GM_MTREE_MAX_INPUT >> 20);
-        close(fd);
-        return NULL;
-    }
-    int64_t deadline = now_ms() + GM_MTREE_INPUT_TIMEOUT_MS;
-    /* A regular file's size is known: one spare byte sees the end. */
-    size_t cap = regular ? (size_t)st.st_size + 2 : 65536, n = 0;
-    char *buf = malloc(cap);
-    int err = 0;
-    while (buf && !err) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                err = -GM_ERR_NO_MEMORY;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        /* Not a regular file: wait for data, or for the end (a FIFO with
-         * no writer yet reads as the end, so its poll decides). */
-        if (!regular) {
-            ReadStatus ws = wait_fd(fd, POLLIN, deadline);
-            if (ws == RD_TIMEOUT) {
-                err = gm_error_setg(errp, GM_ERR_IO,
-                                    "'%s' did not deliver a whole dump "
-                                    "within %d s (%zu bytes came): does "
-                                    "anything write to it?",
-                                    path, GM_MTREE_INPUT_TIMEOUT_MS / 1000, n);
-                break;
-            }
-        }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r > 0) {
-            const char *nul = memchr(buf + n, '\0', (size_t)r);
-            if (nul) {
-                err = gm_error_setg(errp, GM_ERR_PARSE,
-                                    "'%s' is not text (a NUL byte at offset "
-                                    "%zu)",
-                                    path, (size_t)(nul - buf));
-            }
-            n += (size_t)r;
-            if (!err && n > GM_MTREE_MAX_INPUT) {
-                err = gm_error_setg(errp, GM_ERR_PARSE,
-                                    "'%s' is longer than %zu MiB: not an "
-                                    "`info mtree` dump guestmem reads",
-                                    path, GM_MTREE_MAX_INPUT >> 20);
-            }
-        } else if (r == 0) {
-            break;
-        } else if (errno == EAGAIN) {
-            ReadStatus ws = wait_fd(fd, POLLIN, deadline);
-            if (ws == RD_TIMEOUT) {
-                err = gm_error_setg(errp, GM_ERR_IO,
-                                    "'%s' did not deliver a whole dump "
-                                    "within %d s (%zu bytes came): does "
-                                    "anything write to it?",
-                                    path, GM_MTREE_INPUT_TIMEOUT_MS / 1000, n);
-            } else if (ws != RD_OK) {
-                err = gm_error_setg(errp, GM_ERR_IO, "cannot read '%s': %s",
-                                    path, strerror(errno));
-            }
-        } else if (errno != EINTR) {
-            err = gm_error_setg(errp, GM_ERR_IO, "cannot read '%s': %s", path,
-                                strerror(errno));
-        }
-    }
-    close(fd);
-    if (!buf || err) {
-        if (!buf || err == -GM_ERR_NO_MEMORY) {
-            gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory reading '%s'",
-                          path);
-        }
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
 }
