@@ -8,7 +8,9 @@
  * bounded by GM_MTREE_MAX_INPUT and must be text (no NUL byte).  Each failure
  * is said in one line.
  *
- * A running QEMU's QMP socket is the other source (qmp.c).  A socket given
+ * A running QEMU's QMP socket is the other source; its client is not part of
+ * this library but of libguestmem-qmp (src/qmp/, guestmem/qmp.h), so that
+ * embedding guestmem does not bring a socket client along.  A socket given
  * here as a file is refused with a pointer to it.
  */
 #define _GNU_SOURCE
