@@ -388,9 +388,17 @@ static char *qmp_reply(Qmp *q, const char *what, int64_t deadline,
             return val;
         }
         if (is_obj && json_object_object_get_ex(o, "error", &v)) {
+            /* QEMU's description, on one line. */
             const char *desc = member_string(v, "desc");
-            gm_error_setg(errp, GM_ERR_PARSE, "QMP: QEMU refused %s: %.200s",
-                          what, desc ? desc : "(no description)");
+            char shown[201];
+            size_t n = 0;
+            for (; desc && desc[n] && n < sizeof(shown) - 1; n++) {
+                unsigned char c = (unsigned char)desc[n];
+                shown[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+            }
+            shown[n] = '\0';
+            gm_error_setg(errp, GM_ERR_PARSE, "QMP: QEMU refused %s: %s", what,
+                          desc ? shown : "(no description)");
             json_object_put(o);
             return NULL;
         }

@@ -401,6 +401,9 @@ TEST(qemu_errors_and_nul)
                        "\"no \\u0041 way \\\"x\\\"\"}}\n",
                        GM_ERR_PARSE,
                        "QMP: QEMU refused 'info mtree -f': no A way \"x\"");
+    expect_reply_error("{\"error\": {\"desc\": \"two\\nlines\\u0007\"}}\n",
+                       GM_ERR_PARSE,
+                       "QMP: QEMU refused 'info mtree -f': two?lines?");
     expect_reply_error("{\"error\": 42}\n", GM_ERR_PARSE,
                        "QMP: QEMU refused 'info mtree -f': (no description)");
     expect_reply_error("{\"return\": \"memory-region: x\\n\\u0000 y\"}\n",
