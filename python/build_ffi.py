@@ -4,7 +4,8 @@
 The bindings use cffi's API mode (Debian's python3-cffi): this script
 declares, in cffi's C subset, the part of guestmem's API the Python module
 calls, and cffi turns it into one C file that meson compiles against the
-real headers and links with libguestmem.so.  Compiling against the headers
+real headers and links with libguestmem.so (and libguestmem-qmp.so, for
+the QMP functions).  Compiling against the headers
 is the point: every struct size (MemoryRegion, AddressSpace, ...) and every
 function signature below is checked by the C compiler, so the module can
 never disagree with the library about a layout (ABI mode would copy the
@@ -326,11 +327,13 @@ GmMtreeImport *gm_mtree_import(const char *dump, const char *flat,
                                Error **errp);
 GmMtreeImport *gm_mtree_import_file(const char *path, const char *flat_path,
                                     Error **errp);
-GmMtreeImport *gm_mtree_import_qmp(const char *socket_path, Error **errp);
-char *gm_qmp_hmp(const char *socket_path, const char *cmd, Error **errp);
 char *gm_mtree_flat_hint(const char *dump, const char *flat, Error **errp);
 void gm_mtree_import_free(GmMtreeImport *imp);
 bool gm_resolve(MemoryRegion *root, hwaddr addr, MemoryRegionSection *out);
+
+/* qmp.h (libguestmem-qmp) */
+GmMtreeImport *gm_mtree_import_qmp(const char *socket_path, Error **errp);
+char *gm_qmp_hmp(const char *socket_path, const char *cmd, Error **errp);
 
 /* machine-pc.h */
 int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
@@ -389,6 +392,7 @@ SOURCE = r"""
 #include <string.h>
 
 #include <guestmem/guestmem.h>
+#include <guestmem/qmp.h>
 
 static uint32_t gmpy_py_read(void *, uint64_t, uint64_t *, unsigned,
                              uint32_t);

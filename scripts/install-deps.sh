@@ -6,7 +6,8 @@
 # peers (Unicorn 2, rust-vmm vm-memory and the Rust toolchain to build it
 # offline) and perf.
 set -e
-PKGS="gcc make meson ninja-build pkg-config liburcu-dev libx86emu-dev seabios python3 \
+PKGS="gcc make meson ninja-build pkg-config liburcu-dev libx86emu-dev libjson-c-dev \
+seabios python3 \
 qemu-system-x86 clang clang-format cppcheck git \
 python3-cffi python3-dev python3-pytest chromium"
 if [ "$1" = bench ]; then

@@ -47,10 +47,11 @@ if [ "${QUICK:-0}" != 1 ]; then
     fi
     # Only the fuzz targets: the rest of the tree is built with gcc above.
     ninja -C "$fuzz" tests/fuzz/fuzz-access tests/fuzz/fuzz-ops \
-        tests/fuzz/fuzz-mtree-import tests/fuzz/fuzz-core >/dev/null ||
+        tests/fuzz/fuzz-mtree-import tests/fuzz/fuzz-core \
+        tests/fuzz/fuzz-qmp >/dev/null ||
         status=1
     mkdir -p "$fuzz/crashes"
-    for t in access ops mtree-import core; do
+    for t in access ops mtree-import core qmp; do
         work=$(mktemp -d)
         cp "$here/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null
         if "$fuzz/tests/fuzz/fuzz-$t" -max_total_time="${FUZZ_SECONDS:-60}" \

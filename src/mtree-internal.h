@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mtree-internal.h - what the `info mtree` printer (mtree-print.c), the
- * importer (mtree-import.c) and the QMP client (qmp.c) share: the layout of
- * an import, the printer's entry point, a pointer map, and the limits on
- * input.
+ * importer (mtree-import.c) and its file reader (mtree-input.c) share: the
+ * layout of an import, the printer's entry point, a pointer map, and the
+ * limits on input.
  *
  * An import keeps, beside the regions and address spaces it made, what the
  * dumps said that the model has no field for: the owner text of each region
@@ -80,7 +80,7 @@ int gm__mtree_compare(const GmMtreeImport *imp, const char *text, bool owner,
  * read within GM_MTREE_MAX_INPUT bytes and, for what is not a regular file,
  * GM_MTREE_INPUT_TIMEOUT_MS; refused with a clear error if it holds a NUL
  * byte, is a directory or a socket.  Return: malloc'd text, or NULL with
- * GM_ERR_IO or GM_ERR_PARSE (qmp.c). */
+ * GM_ERR_IO or GM_ERR_PARSE (mtree-input.c). */
 char *gm__read_input(const char *path, Error **errp);
 
 /* --- the line format, read back (mtree-print.c) ---------------------------- */

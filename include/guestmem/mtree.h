@@ -26,8 +26,10 @@
  * compared with QEMU's own.
  *
  * Every input is bounded: dumps up to GM_MTREE_MAX_INPUT (512 MiB), files
- * that are not regular within 30 s, the QMP handshake within 10 s and each
- * command within 60 s, whatever a peer sends meanwhile.  Parsing, building,
+ * that are not regular within 30 s, whatever a writer sends meanwhile.  A
+ * running QEMU's QMP socket is read by the companion library
+ * libguestmem-qmp (guestmem/qmp.h: gm_mtree_import_qmp()), within bounds
+ * of its own.  Parsing, building,
  * checking and printing take time linear (printing: n log n) in the size of
  * the text, and no stack depth that grows with the tree.
  */
@@ -100,7 +102,7 @@ typedef struct GmMtreeImport GmMtreeImport;
 GM_API GmMtreeImport *gm_mtree_import(const char *dump, const char *flat,
                                       Error **errp);
 
-/** GM_MTREE_MAX_INPUT: the largest dump (file, pipe or QMP reply) read. */
+/** GM_MTREE_MAX_INPUT: the largest dump (file, pipe or QMP answer) read. */
 #define GM_MTREE_MAX_INPUT ((size_t)512 << 20)
 /** GM_MTREE_MAX_SPACES: the most address spaces a dump may name. */
 #define GM_MTREE_MAX_SPACES 16384
@@ -115,31 +117,6 @@ GM_API GmMtreeImport *gm_mtree_import(const char *dump, const char *flat,
  */
 GM_API GmMtreeImport *gm_mtree_import_file(const char *path,
                                            const char *flat_path, Error **errp);
-
-/**
- * gm_mtree_import_qmp: ask a running QEMU for `info mtree -o -D` and
- * `info mtree -f` through its QMP socket (human-monitor-command), one after
- * the other on one connection, and import them.
- * @socket_path: the path of a unix socket (QEMU's
- * `-qmp unix:PATH,server=on,wait=off`).
- * Errors: GM_ERR_IO: no such path, not a socket, nobody listening, the
- * socket busy (QEMU serves one QMP client at a time: a second one hears no
- * greeting, reported after 10 s), no greeting or no answer to the
- * capabilities handshake within 10 s, no answer to a command within 60 s
- * (events do not extend either), the connection closed; GM_ERR_PARSE: not
- * a QMP peer, a line too long, malformed JSON, a NUL in the answer, QEMU
- * answered an error; and those of gm_mtree_import(), prefixed with
- * "qmp:PATH: ".
- */
-GM_API GmMtreeImport *gm_mtree_import_qmp(const char *socket_path,
-                                          Error **errp);
-
-/**
- * gm_qmp_hmp: run the monitor command @cmd through the QMP socket
- * @socket_path and return its output as QEMU sent it (lines end in "\r\n";
- * malloc'd; free() it), or NULL on error (as gm_mtree_import_qmp()).
- */
-GM_API char *gm_qmp_hmp(const char *socket_path, const char *cmd, Error **errp);
 
 /**
  * gm_mtree_import_fprint: print the address spaces of @imp as QEMU printed

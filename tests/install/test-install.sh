@@ -9,7 +9,11 @@
 #    README's program, every example and test-device-api.c are built and
 #    run, libguestmem.a is linked statically, the soname, the version and
 #    the exported symbols are checked, and the Python module's hello world
-#    and tests run against the installed package.
+#    and tests run against the installed package.  The companion library
+#    libguestmem-qmp gets the same checks (soname, exports of
+#    guestmem/qmp.h, tests/install/test-qmp-api.c built with
+#    `pkg-config guestmem-qmp`, shared and static), and a program of
+#    libguestmem alone must not load it or json-c.
 # 2. As root only (CI): the README's own step, `meson install -C BUILDDIR`
 #    into /usr/local, then the README's program built with plain
 #    `pkg-config --cflags --libs guestmem` and the Python hello world, run
@@ -111,6 +115,19 @@ else
     ls -l "$libdir" >>"$work/log"
     not_ok "soname $want_soname, with its symlinks" "$work/log"
 fi
+# libguestmem-qmp: the same soname rule, and the same version.
+qmp_soname=$(readelf -d "$libdir/libguestmem-qmp.so" 2>/dev/null |
+    sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+want_qmp_soname=$(echo "$want_soname" | sed 's/^libguestmem/libguestmem-qmp/')
+if [ "$qmp_soname" = "$want_qmp_soname" ] && [ -L "$libdir/$qmp_soname" ] &&
+    [ "$(readlink "$libdir/libguestmem-qmp.so")" = "$qmp_soname" ] &&
+    [ "$(pkg-config --modversion guestmem-qmp)" = "$version" ]; then
+    ok "libguestmem-qmp: soname $qmp_soname, with its symlinks; guestmem-qmp.pc says $version"
+else
+    echo "soname '$qmp_soname', want '$want_qmp_soname'" >"$work/log"
+    ls -l "$libdir" >>"$work/log"
+    not_ok "libguestmem-qmp: soname $want_qmp_soname, with its symlinks" "$work/log"
+fi
 if [ "$(pkg-config --modversion guestmem)" = "$version" ] &&
     [ "$project_version" = "$version" ]; then
     ok "one version: guestmem.h, meson.build and guestmem.pc say $version"
@@ -120,13 +137,17 @@ fi
 
 # Exported symbols: every one is declared in an installed header, and every
 # GM_API function and variable the headers declare is exported (a program
-# that calls it links).
-nm -D --defined-only "$libdir/libguestmem.so" |
-    awk '$2 ~ /^[TDBRVWiu]$/ { print $3 }' | sed 's/@.*//' | sort -u >"$work/exported"
-$python - "$prefix/include/guestmem" "$work/exported" >"$work/log" 2>&1 <<'PY'
-import glob, re, sys
+# that calls it links).  libguestmem-qmp's header is guestmem/qmp.h,
+# libguestmem's are all the others.
+check_exports() { # LIBRARY HEADER...: true if they agree (else $work/log says how)
+    lib=$1
+    shift
+    nm -D --defined-only "$lib" |
+        awk '$2 ~ /^[TDBRVWiu]$/ { print $3 }' | sed 's/@.*//' | sort -u >"$work/exported"
+    $python - "$work/exported" "$@" >"$work/log" 2>&1 <<'PY'
+import re, sys
 text = ""
-for h in sorted(glob.glob(sys.argv[1] + "/*.h")):
+for h in sorted(sys.argv[2:]):
     src = re.sub(r"/\*.*?\*/|//[^\n]*", " ", open(h).read(), flags=re.S)
     text += re.sub(r"(?m)^\s*#.*(\\\n.*)*$", " ", src)  # no #define GM_API
 declared = set()
@@ -138,35 +159,61 @@ for m in re.finditer(r"\bGM_API\b([^;{]*)", text):
         declared.add(f.group(1))
     elif v:
         declared.add(v.group(1))
-exported = set(open(sys.argv[2]).read().split())
+exported = set(open(sys.argv[1]).read().split())
 words = set(re.findall(r"\w+", text))
 for s in sorted(exported - words):
     print("exported, not declared in a header:", s)
 for s in sorted(declared - exported):
     print("declared GM_API, not exported:", s)
 PY
-if [ ! -s "$work/log" ] && [ -s "$work/exported" ]; then
+    [ ! -s "$work/log" ] && [ -s "$work/exported" ]
+}
+core_headers=$(ls "$prefix/include/guestmem/"*.h | grep -v '/qmp\.h$')
+if check_exports "$libdir/libguestmem.so" $core_headers; then
     ok "exported symbols ($(wc -l <"$work/exported")): each declared in a header, each GM_API declaration exported"
 else
     not_ok "exported symbols: each declared in a header, each GM_API declaration exported" "$work/log"
+fi
+if check_exports "$libdir/libguestmem-qmp.so" "$prefix/include/guestmem/qmp.h"; then
+    ok "libguestmem-qmp exports exactly what guestmem/qmp.h declares ($(wc -l <"$work/exported") symbols)"
+else
+    not_ok "libguestmem-qmp exports exactly what guestmem/qmp.h declares" "$work/log"
+fi
+nm -D "$libdir/libguestmem.so" |
+    grep -iE ' (socket|connect|json_[a-z_]*)(@|$)|qmp' >"$work/log"
+if [ ! -s "$work/log" ]; then
+    ok "libguestmem.so holds no socket client and no JSON reader"
+else
+    not_ok "libguestmem.so holds no socket client and no JSON reader" "$work/log"
 fi
 
 # Out-of-tree builds with pkg-config only; the programs run without
 # LD_LIBRARY_PATH (guestmem.pc's rpath finds the library).
 cflags="-std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror"
-run_prog() { # NAME SOURCE: build with pkg-config, run, check ldd
+run_prog() { # NAME SOURCE [PACKAGE]: build with pkg-config, run, check ldd
     name=$1
+    pc=${3:-guestmem}
     (
         set -e
-        cc $cflags "$2" $(pkg-config --cflags --libs guestmem) -o "$work/$name"
+        cc $cflags "$2" $(pkg-config --cflags --libs $pc) -o "$work/$name"
         env -u LD_LIBRARY_PATH "$work/$name"
         ldd "$work/$name" | grep -q "libguestmem.*=> $libdir/"
+        if [ $pc = guestmem-qmp ]; then
+            ldd "$work/$name" | grep -q "libguestmem-qmp.*=> $libdir/"
+            ldd "$work/$name" | grep -q "libjson-c"
+        fi
     ) >"$work/log" 2>&1
 }
 if run_prog readme "$work/readme.c"; then
     ok "the README's program, built with pkg-config, runs"
 else
     not_ok "the README's program, built with pkg-config, runs" "$work/log"
+fi
+if ldd "$work/readme" >"$work/log" 2>&1 &&
+    ! grep -qE "libguestmem-qmp|libjson-c" "$work/log"; then
+    ok "a program of libguestmem alone loads neither libguestmem-qmp nor json-c"
+else
+    not_ok "a program of libguestmem alone loads neither libguestmem-qmp nor json-c" "$work/log"
 fi
 for ex in "$src"/examples/*.c; do
     name=$(basename "$ex" .c)
@@ -178,6 +225,20 @@ if run_prog test-device-api "$src/tests/install/test-device-api.c" &&
 else
     not_ok "test-device-api out of tree" "$work/log"
 fi
+if run_prog test-qmp-api "$src/tests/install/test-qmp-api.c" guestmem-qmp &&
+    ! grep -q "^not ok" "$work/log"; then
+    ok "test-qmp-api out of tree with pkg-config guestmem-qmp ($(grep -c '^ok' "$work/log") checks)"
+else
+    not_ok "test-qmp-api out of tree with pkg-config guestmem-qmp" "$work/log"
+fi
+check "static link of test-qmp-api with pkg-config --static guestmem-qmp" sh -c '
+    cc $0 "$1/tests/install/test-qmp-api.c" $(pkg-config --cflags guestmem-qmp) \
+        "$3/libguestmem-qmp.a" "$3/libguestmem.a" \
+        $(pkg-config --static --libs guestmem-qmp |
+            sed "s/-lguestmem-qmp//; s/-lguestmem//") \
+        -o "$2/qmp-static" &&
+    ! ldd "$2/qmp-static" | grep -q libguestmem && "$2/qmp-static"' \
+    "$cflags" "$src" "$work" "$libdir"
 check "static link with pkg-config --static" sh -c '
     cc $0 "$1/readme.c" $(pkg-config --cflags guestmem) "$2/libguestmem.a" \
         $(pkg-config --static --libs guestmem | sed "s/-lguestmem//") \

@@ -3,8 +3,9 @@
 """qmp-peer.py MODE SOCKET [FILES]: a fake QMP peer for test-qmp.py (from
 the inputs of issue 9, cases/qmp/slow-peer.py): garbage, silent, close,
 notqmp, drip (a greeting one byte every 5 s), events (a greeting, then
-events every 5 s and no answer), huge (400 MB with no line end), error,
-badjson, nul, garbagedump, file DUMP [FLAT] (serves two dumps)."""
+events every 5 s and no answer), huge (a string of 400 MB that never
+ends), error, badjson, nul, garbagedump, file DUMP [FLAT] (serves two
+dumps)."""
 import socket, os, sys, time, json
 mode, path = sys.argv[1], sys.argv[2]
 try: os.unlink(path)
@@ -35,8 +36,9 @@ try:
         c.sendall(GREET); rl()
         while True:
             c.sendall(b'{"event": "X", "data": {}}\n'); time.sleep(5)
-    elif mode == 'huge':
+    elif mode == 'huge':  # an answer that never ends: 400 MB of one string
         c.sendall(GREET); rl()
+        c.sendall(b'{"return": "')
         chunk = b'A' * (1 << 20)
         for i in range(400):
             c.sendall(chunk)

@@ -13,9 +13,9 @@ Also checks every way an input can fail to come, in parallel (each is
 bounded: 10 s for a greeting and the handshake, 30 s for a pipe): a socket
 nobody listens on, a path that is not a socket, and the fake peers of
 qmp-peer.py: garbage, silence, a closed connection, not QMP, a greeting one
-byte every 5 s, events and no answer, 400 MB with no line end, an error, bad
-JSON, a NUL in the answer, a dump that is not one; and a pipe nobody writes
-to.  Each must end within its bound with one line on stderr saying what was
+byte every 5 s, events and no answer, a 400 MB string that never ends, an
+error, bad JSON, a NUL in the answer, a dump that is not one; and a pipe
+nobody writes to.  Each must end within its bound with one line on stderr saying what was
 waited for, and a non-zero exit."""
 import json
 import os
@@ -133,7 +133,7 @@ PEERS = {
     "notqmp": ("did not greet like a QMP server (it said '220 smtp ready')", 5),
     "drip": ("but no complete greeting within 10 s", 15),
     "events": ("no answer to qmp_capabilities from", 15),
-    "huge": ("without a line end while we waited for the answer to "
+    "huge": ("in one message while we waited for the answer to "
              "qmp_capabilities", 10),
     "error": ("QEMU refused 'info mtree -o -D': no A way \"x\"", 5),
     "badjson": ("malformed answer to 'info mtree -o -D'", 5),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * test-import.c - the `info mtree` importer (mtree-import.c, qmp.c):
+ * test-import.c - the `info mtree` importer (mtree-import.c, mtree-input.c):
  * malformed input is refused with a line number and leaves nothing behind,
  * a synthetic tree survives print -> import -> print unchanged, and each
  * input handed over with issue 9 (/work/shared/cases/import) gives the value
@@ -775,32 +775,6 @@ TEST(input_files)
     rmdir(tmpdir);
 }
 
-TEST(qmp_paths)
-{
-    Error *err = NULL;
-    ASSERT(!gm_mtree_import_qmp("/etc/passwd", &err));
-    ASSERT(strstr(error_get_pretty(err), "'/etc/passwd' is not a socket"));
-    error_free(err);
-    err = NULL;
-    ASSERT(!gm_mtree_import_qmp("/nonexistent/qmp.sock", &err));
-    ASSERT(strstr(error_get_pretty(err), "no QMP socket at"));
-    error_free(err);
-    /* A socket file nobody listens on any more. */
-    const char *sock = tmp_path("stale.sock");
-    int s = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    strcpy(sa.sun_path, sock);
-    ASSERT(bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-    close(s);
-    err = NULL;
-    ASSERT(!gm_mtree_import_qmp(sock, &err));
-    ASSERT(strstr(error_get_pretty(err), "nobody listens"));
-    error_free(err);
-    unlink(sock);
-    rmdir(tmpdir);
-    ASSERT_EQ(count_spaces(), 0);
-}
-
 int main(int argc, char **argv)
 {
     static const TestCase tests[] = {
@@ -817,7 +791,6 @@ int main(int argc, char **argv)
         TEST_ENTRY(flat_order_and_marks_kept),
         TEST_ENTRY(flat_dump_must_agree),
         TEST_ENTRY(input_files),
-        TEST_ENTRY(qmp_paths),
     };
     return test_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

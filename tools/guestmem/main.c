@@ -12,6 +12,8 @@
 
 #include "guestmem.h"
 
+#include <guestmem/qmp.h>
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
