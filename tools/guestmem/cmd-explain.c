@@ -204,9 +204,9 @@ int cmd_ramblock(int argc, char **argv)
         "ramblock", argc, argv, &mo,
         "usage: guestmem ramblock --machine TYPE[,...] [-m SIZE] "
         "[--bios FILE]\n"
-        "  TYPE: " GM_PC_MACHINE_TYPES "\n"
         "         [--mem-path FILE|DIR | --memfd] [--mem-prealloc] "
         "[--mem-shared]\n"
+        "  TYPE: " GM_PC_MACHINE_TYPES "\n"
         "  prints `info ramblock`: id, page size, offset, used and "
         "total length\n"
         "  --mem-path   back pc.ram with a file, or a temporary file "
