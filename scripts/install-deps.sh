@@ -1,13 +1,14 @@
 #!/bin/sh
 # install-deps.sh: installs, on Debian 12, the packages guestmem's build,
-# demo and tests need, if any is missing.  Runs apt-get as root, or through
+# demo, tests and docs (scdoc: the man page; doxygen: `make docs`) need, if
+# any is missing.  Runs apt-get as root, or through
 # sudo when not root.  "install-deps.sh bench" adds the benchmark's peers
 # (Unicorn 2, rust-vmm vm-memory and the Rust toolchain to build it
 # offline) and perf.
 set -e
 PKGS="gcc make meson ninja-build pkg-config liburcu-dev libx86emu-dev seabios python3 \
 qemu-system-x86 clang clang-format cppcheck git \
-python3-cffi python3-dev python3-pytest"
+python3-cffi python3-dev python3-pytest scdoc doxygen"
 if [ "$1" = bench ]; then
     PKGS="$PKGS libunicorn-dev librust-vm-memory-dev cargo linux-perf"
 fi
