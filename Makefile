@@ -2,7 +2,7 @@
 # real work; this file only strings the steps together.
 BUILD ?= build
 
-.PHONY: all deps build demo test test-quick test-sanitize bench bench-quick clean
+.PHONY: all deps build demo docs test test-quick test-sanitize bench bench-quick clean
 
 all: build
 
@@ -17,6 +17,14 @@ build: deps $(BUILD)/build.ninja
 
 demo: build
 	./scripts/demo.sh $(BUILD)
+
+# The API reference (doxygen) in $(BUILD)/docs/api/html; a build
+# configured before doxygen was installed is configured again.
+docs: build
+	ninja -C $(BUILD) -t targets all | grep -q '^meson-api-docs:' || \
+		meson setup --reconfigure $(BUILD)
+	ninja -C $(BUILD) api-docs
+	@echo "API reference: $(BUILD)/docs/api/html/index.html"
 
 test: build
 	./scripts/run-tests.sh $(BUILD)

@@ -379,6 +379,18 @@ static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
         if (mr->alias) {
             MemoryRegion *t = mr->alias;
             Int128 tb = b - (Int128)t->addr - (Int128)mr->alias_offset;
+            /* Say which part of which region the alias shows, and where:
+             * an address served through an alias (isa-bios below 1 MiB)
+             * reads as the target's offset, not as an address of its own. */
+            indent(f, depth);
+            fprintf(f,
+                    "alias: '%s' is the alias of '%s' at offset 0x%" PRIx64
+                    " (it shows '%s' 0x%" PRIx64 "-0x%" PRIx64 " at %016" PRIx64
+                    "-%016" PRIx64 ")\n",
+                    memory_region_name(mr), memory_region_name(t),
+                    mr->alias_offset, memory_region_name(t), mr->alias_offset,
+                    (hwaddr)((Int128)mr->alias_offset + mr->size - 1),
+                    (hwaddr)b, (hwaddr)(b + mr->size - 1));
             indent(f, depth);
             fprintf(f,
                     "alias: address 0x%" PRIx64 " is offset 0x%" PRIx64
@@ -395,7 +407,8 @@ static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
             }
             indent(f, depth);
             describe(f, t, tbase);
-            fputc('\n', f);
+            fprintf(f, " (where '%s' puts all of it)\n",
+                    memory_region_name(mr));
             k += on_path;
             mr = t;
             b = tbase;
@@ -473,6 +486,26 @@ static bool explain(FILE *f, MemoryRegion *mr, Int128 b, hwaddr addr,
     }
 }
 
+/* One line: the region that serves the address, and the aliases the
+ * walk went through to reach it, each with its target and offset. */
+static void served_by(FILE *f, const Served *sv, const MemoryRegionSection *s)
+{
+    fprintf(f, "served by '%s' at offset 0x%" PRIx64 "%s",
+            memory_region_name(s->mr), s->offset_within_region,
+            s->readonly ? " (read-only)" : "");
+    const char *sep = ", through ";
+    for (size_t i = 0; i < sv->n; i++) {
+        const MemoryRegion *mr = sv->mr[i];
+        if (mr->alias) {
+            fprintf(f, "%salias '%s' of '%s' at offset 0x%" PRIx64, sep,
+                    memory_region_name(mr), memory_region_name(mr->alias),
+                    mr->alias_offset);
+            sep = ", then ";
+        }
+    }
+    fputc('\n', f);
+}
+
 bool gm_explain_fprint(FILE *f, AddressSpace *as, hwaddr addr)
 {
     if (!f || !as || as->magic != GM_AS_MAGIC) {
@@ -498,6 +531,9 @@ bool gm_explain_fprint(FILE *f, AddressSpace *as, hwaddr addr)
             sv.status = -1; /* out of memory: the slow way */
         }
         found = explain(f, root, b, addr, &sv);
+        if (found && sv.status == 1) {
+            served_by(f, &sv, &s);
+        }
         free(sv.mr);
     }
     FlatView *fv = address_space_get_flatview(as);

@@ -73,8 +73,9 @@ typedef struct GmPcConfig {
     const struct GmBackendConfig *ram_backend;
     /* The chipset (0, the i440fx, when filled by hand without it). */
     GmPcChipset chipset;
-    /* smm=off.  Recorded only: QEMU 7.2 builds the same map (the MCH's
-     * SMRAM regions and cpu-smm-0 exist either way). */
+    /* smm=off (on pc or q35).  Recorded only: QEMU 7.2 builds the same
+     * map (the i440fx's smram-region and smram container, the MCH's SMRAM
+     * regions, and cpu-smm-0 exist either way). */
     bool smm_off;
     /* The q35 compatibility switches of older machine types that change
      * the map (false: QEMU 7.2's behaviour):
@@ -99,8 +100,8 @@ typedef struct GmPcConfig {
 
 /**
  * gm_pc_config_parse: fill @cfg from a machine spec such as "pc",
- * "pc-i440fx-1.7", "q35,smm=off" or "pc,max-ram-below-4g=2G", and
- * @ram_size.  Known types: pc, pc-i440fx-1.4 .. pc-i440fx-7.2, q35,
+ * "pc-i440fx-1.7", "q35,smm=off", "pc,smm=off" or
+ * "pc,max-ram-below-4g=2G", and @ram_size.  Known types: pc, pc-i440fx-1.4 .. pc-i440fx-7.2, q35,
  * pc-q35-2.4 .. pc-q35-7.2 (and pc-q35-4.0.1); options max-ram-below-4g=SIZE
  * and smm=on|off|auto.
  * Errors: GM_ERR_NOT_FOUND (unknown type), GM_ERR_PARSE (bad option or

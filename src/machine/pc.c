@@ -138,8 +138,10 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
         size_t n = strcspn(p, ",");
         static const char key[] = "max-ram-below-4g=";
         static const char smm[] = "smm=";
-        if (mt.chipset == GM_PC_Q35 && n > sizeof(smm) - 1 &&
-            !strncmp(p, smm, sizeof(smm) - 1)) {
+        /* smm= on either chipset: QEMU 7.2 builds the same map with
+         * smm=off (the i440fx's smram-region and smram container and the
+         * MCH's SMRAM regions, and cpu-smm-0, exist either way). */
+        if (n > sizeof(smm) - 1 && !strncmp(p, smm, sizeof(smm) - 1)) {
             const char *v = p + sizeof(smm) - 1;
             size_t vl = n - (sizeof(smm) - 1);
             if ((vl == 2 && !strncmp(v, "on", 2)) ||
@@ -173,11 +175,10 @@ int gm_pc_config_parse(GmPcConfig *cfg, const char *spec, uint64_t ram_size,
                                      max_below);
             }
         } else {
-            return gm_error_setg(
-                errp, GM_ERR_PARSE,
-                "unknown machine option '%.*s' (known: "
-                "max-ram-below-4g=SIZE%s)",
-                (int)n, p, mt.chipset == GM_PC_Q35 ? ", smm=on|off|auto" : "");
+            return gm_error_setg(errp, GM_ERR_PARSE,
+                                 "unknown machine option '%.*s' (known: "
+                                 "max-ram-below-4g=SIZE, smm=on|off|auto)",
+                                 (int)n, p);
         }
         p += n;
     }

@@ -135,6 +135,21 @@ else
     not_ok "one version: guestmem.h ($version), meson.build ($project_version), guestmem.pc ($(pkg-config --modversion guestmem))"
 fi
 
+# The man page, where scdoc built it (scripts/install-deps.sh installs
+# scdoc): share/man/man1/guestmem.1, and man finds it there.
+if command -v scdoc >/dev/null; then
+    if [ -f "$prefix/share/man/man1/guestmem.1" ] &&
+        MANPATH="$prefix/share/man" man -w guestmem 2>/dev/null |
+        grep -q "^$prefix/share/man/man1/guestmem.1"; then
+        ok "man page installed: $prefix/share/man/man1/guestmem.1 (man -w finds it)"
+    else
+        find "$prefix" -name 'guestmem.1*' >"$work/log" 2>&1
+        not_ok "man page installed in $prefix/share/man/man1" "$work/log"
+    fi
+else
+    skip "man page installed" "scdoc is not installed (scripts/install-deps.sh)"
+fi
+
 # Exported symbols: every one is declared in an installed header, and every
 # GM_API function and variable the headers declare is exported (a program
 # that calls it links).  libguestmem-qmp's header is guestmem/qmp.h,

@@ -37,6 +37,13 @@ TEST(explains_priority_age_and_aliases)
     ASSERT(strstr(t, "window (alias, prio 0)"));
     ASSERT(strstr(t, "is offset 0x4010 in 'ram'"));
     ASSERT(strstr(t, "'ram' serves the address at offset 0x4010"));
+    /* What the alias shows, and the one line that names it. */
+    ASSERT(strstr(t, "alias: 'window' is the alias of 'ram' at offset 0x4000 "
+                     "(it shows 'ram' 0x4000-0x4fff at 0000000000001000-"
+                     "0000000000001fff)\n"));
+    ASSERT(strstr(t, "(where 'window' puts all of it)\n"));
+    ASSERT(strstr(t, "served by 'ram' at offset 0x4010, through alias "
+                     "'window' of 'ram' at offset 0x4000\n"));
     ASSERT(strstr(t, "flat view: 0000000000001000-0000000000001fff (prio 0, "
                      "ram): ram @0000000000004000, offset 0x4010 here"));
     free(t);
@@ -44,6 +51,7 @@ TEST(explains_priority_age_and_aliases)
     ASSERT(found);
     ASSERT(strstr(t, "newer (i/o, prio 0) 0000000000002000-00000000000020ff: "
                      "SERVES IT"));
+    ASSERT(strstr(t, "served by 'newer' at offset 0x10\n")); /* no alias */
     ASSERT(strstr(t, "older (i/o, prio 0) 0000000000002000-00000000000020ff: "
                      "hidden by 'newer' (same priority, added later)"));
     free(t);
@@ -52,6 +60,7 @@ TEST(explains_priority_age_and_aliases)
     ASSERT(strstr(t, "empty (container, prio 5) 0000000000003000-"
                      "0000000000003fff: shows nothing at this address"));
     ASSERT(strstr(t, "flat view: unassigned"));
+    ASSERT(!strstr(t, "served by"));
     free(t);
     /* The reference agrees with the flat view. */
     MemoryRegionSection s, v;

@@ -72,7 +72,12 @@ TEST(config_errors)
               -GM_ERR_PARSE);
     error_free(err);
     err = NULL;
-    ASSERT_EQ(gm_pc_config_parse(&cfg, "pc,smm=on", GiB, &err), -GM_ERR_PARSE);
+    ASSERT_EQ(gm_pc_config_parse(&cfg, "pc,smm=maybe", GiB, &err),
+              -GM_ERR_PARSE);
+    ASSERT(strstr(error_get_pretty(err), "smm: 'on', 'off' or 'auto'"));
+    error_free(err);
+    err = NULL;
+    ASSERT_EQ(gm_pc_config_parse(&cfg, "pc,smm", GiB, &err), -GM_ERR_PARSE);
     error_free(err);
     err = NULL;
     ASSERT_EQ(gm_pc_config_parse(&cfg, "pc", 0, &err), -GM_ERR_INVALID_ARG);
@@ -83,6 +88,23 @@ TEST(config_errors)
     ASSERT(cfg.gigabyte_align);
     ASSERT_EQ(gm_pc_config_parse(&cfg, "pc-i440fx-1.3", GiB, NULL),
               -GM_ERR_NOT_FOUND);
+}
+
+/* smm= on the i440fx, as QEMU 7.2 takes it: recorded, the map the same
+ * (tests/oracle/data/pc-smmoff-1G is QEMU's own). */
+TEST(config_smm)
+{
+    GmPcConfig cfg;
+    ASSERT_EQ(gm_pc_config_parse(&cfg, "pc,smm=off", GiB, NULL), 0);
+    ASSERT(cfg.smm_off && cfg.chipset == GM_PC_I440FX);
+    ASSERT_EQ(gm_pc_config_parse(&cfg,
+                                 "pc-i440fx-1.7,smm=on,"
+                                 "max-ram-below-4g=2G",
+                                 GiB, NULL),
+              0);
+    ASSERT(!cfg.smm_off && cfg.max_ram_below_4g == 2 * GiB);
+    ASSERT_EQ(gm_pc_config_parse(&cfg, "pc,smm=auto", GiB, NULL), 0);
+    ASSERT(!cfg.smm_off);
 }
 
 TEST(bad_bios_leaves_nothing)
@@ -208,6 +230,7 @@ int main(int argc, char **argv)
         TEST_ENTRY(worked_examples_of_the_split),
         TEST_ENTRY(split_boundary_is_inclusive),
         TEST_ENTRY(config_errors),
+        TEST_ENTRY(config_smm),
         TEST_ENTRY(bad_bios_leaves_nothing),
         TEST_ENTRY(one_machine_per_process),
         TEST_ENTRY(reset_state_and_pam),

@@ -318,8 +318,9 @@ TEST(cli_dash_m)
                       cases[i].m, rc, want, text);
         }
     }
+    /* A -m that does not parse is a usage error: exit status 2. */
     const char *bad[] = { "ramblock", "--machine", "pc", "-m", "1.5", NULL };
-    ASSERT_EQ(run_tool(bad, out, NULL), 1);
+    ASSERT_EQ(run_tool(bad, out, NULL), 2);
     ASSERT(strstr(slurp(out), "-m 1.5: a number without a unit is whole "
                               "MiB") != NULL);
     const char *run[] = { "run", "-m", "1P", "--timeout", "1", NULL };

@@ -36,7 +36,8 @@ int cmd_explain(int argc, char **argv)
     const char *as_name = "memory";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h" MODEL_SHORT_OPTIONS, longopts,
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h" MODEL_SHORT_OPTIONS, longopts,
                             NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
@@ -44,27 +45,27 @@ int cmd_explain(int argc, char **argv)
         } else if (c == 'A') {
             as_name = optarg;
         } else if (!model_opt(&mo, c, optarg)) {
-            help(stderr);
-            return 2;
+            return tool_bad_option("explain", c, argv);
         }
     }
     if (optind + 1 != argc) {
-        return tool_error("explain", "give exactly one address");
+        return tool_usage("explain", "give exactly one address, not %d",
+                          argc - optind);
     }
     uint64_t addr;
     Error *err = NULL;
     if (gm_parse_size(argv[optind], &addr, &err)) {
-        tool_error("explain", "bad address '%s': %s", argv[optind],
+        tool_usage("explain", "bad address '%s': %s", argv[optind],
                    error_get_pretty(err));
         error_free(err);
-        return 1;
+        return EXIT_USAGE;
     }
     Model m;
-    if (!model_load(&mo, &m)) {
-        return 1;
+    int rc = model_open(&mo, &m);
+    if (rc) {
+        return rc;
     }
     AddressSpace *as = gm_address_space_find(as_name);
-    int rc = 0;
     if (!as) {
         rc = tool_error("explain", "no address space named '%s'", as_name);
     } else {
@@ -85,8 +86,8 @@ int cmd_e820(int argc, char **argv)
         return rc;
     }
     Model m;
-    if (!model_load(&mo, &m)) {
-        return 1;
+    if ((rc = model_open(&mo, &m))) {
+        return rc;
     }
     /* QEMU's table (etc/e820), then the chipset's windows that firmware
      * reserves (q35: MMCONFIG, TSEG), in address order. */
@@ -151,11 +152,28 @@ static char *slurp(const char *path)
 
 int cmd_flat_hint(int argc, char **argv)
 {
-    if (argc != 3 || !strcmp(argv[1], "--help")) {
-        fputs("usage: guestmem flat-hint MTREE-D.txt MTREE-F.txt\n"
-              "  prints what `--import-flat` needs from the -f dump\n",
-              argc == 2 ? stdout : stderr);
-        return argc == 2 ? 0 : 2;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs("usage: guestmem flat-hint MTREE-D.txt MTREE-F.txt\n"
+                  "  prints what `--import-flat` needs from the -f dump "
+                  "(QEMU's\n"
+                  "  `info mtree -f`) beside the -D dump (`info mtree -D`) "
+                  "of the same VM\n",
+                  stdout);
+            return 0;
+        }
+        if (!strncmp(argv[i], "--help=", 7)) {
+            return tool_usage("flat-hint", "option '--help' takes no value");
+        }
+        if (argv[i][0] == '-' && argv[i][1]) {
+            return tool_usage("flat-hint", "unknown option '%s'", argv[i]);
+        }
+    }
+    if (argc != 3) {
+        return tool_usage("flat-hint",
+                          "give two files, MTREE-D.txt and MTREE-F.txt, "
+                          "not %d",
+                          argc - 1);
     }
     char *d = slurp(argv[1]), *f = slurp(argv[2]);
     if (!d || !f) {
@@ -186,9 +204,9 @@ int cmd_ramblock(int argc, char **argv)
         "ramblock", argc, argv, &mo,
         "usage: guestmem ramblock --machine TYPE[,...] [-m SIZE] "
         "[--bios FILE]\n"
-        "  TYPE: " GM_PC_MACHINE_TYPES "\n"
         "         [--mem-path FILE|DIR | --memfd] [--mem-prealloc] "
         "[--mem-shared]\n"
+        "  TYPE: " GM_PC_MACHINE_TYPES "\n"
         "  prints `info ramblock`: id, page size, offset, used and "
         "total length\n"
         "  --mem-path   back pc.ram with a file, or a temporary file "
@@ -201,8 +219,8 @@ int cmd_ramblock(int argc, char **argv)
         return rc;
     }
     Model m;
-    if (!model_load(&mo, &m)) {
-        return 1;
+    if ((rc = model_open(&mo, &m))) {
+        return rc;
     }
     gm_ramblock_info_fprint(stdout);
     model_free(&m);

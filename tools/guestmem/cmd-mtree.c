@@ -20,7 +20,8 @@ static void help(FILE *f)
         "        text cannot say.  FILE may be a pipe (/dev/stdin)\n"
         "    --import qmp:SOCKET                 ask a running QEMU's QMP "
         "socket\n"
-        "    --machine TYPE[,max-ram-below-4g=SIZE] [-m SIZE] [--bios FILE]\n"
+        "    --machine TYPE[,max-ram-below-4g=SIZE][,smm=on|off] [-m SIZE]\n"
+        "              [--bios FILE]\n"
         "        TYPE: " GM_PC_MACHINE_TYPES "\n"
         "        (default -m 128M)\n"
         "  -f  print the flat views        -d  with -f, the dispatch "
@@ -42,7 +43,8 @@ int cmd_mtree(int argc, char **argv)
     bool flat = false, dispatch = false, owner = false, disabled = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "fdoDh" MODEL_SHORT_OPTIONS, longopts,
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":fdoDh" MODEL_SHORT_OPTIONS, longopts,
                             NULL)) != -1) {
         switch (c) {
         case 'f': flat = true; break;
@@ -52,20 +54,20 @@ int cmd_mtree(int argc, char **argv)
         case 'h': help(stdout); return 0;
         default:
             if (!model_opt(&mo, c, optarg)) {
-                help(stderr);
-                return 2;
+                return tool_bad_option("mtree", c, argv);
             }
         }
     }
     if (optind != argc) {
-        return tool_error("mtree", "unexpected argument '%s'", argv[optind]);
+        return tool_usage("mtree", "unexpected argument '%s'", argv[optind]);
     }
     if (dispatch && !flat) {
-        return tool_error("mtree", "-d goes with -f");
+        return tool_usage("mtree", "-d goes with -f");
     }
     Model m;
-    if (!model_load(&mo, &m)) {
-        return 1;
+    int rc = model_open(&mo, &m);
+    if (rc) {
+        return rc;
     }
     if (m.imp) {
         /* An import prints as QEMU printed it: the dump's owners, the -f

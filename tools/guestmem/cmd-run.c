@@ -38,7 +38,8 @@ static void help(FILE *f)
         "  i440fx).\n"
         "  --bios FILE     firmware image (a multiple of 64 KiB, at most\n"
         "                  16 MiB), e.g. /usr/share/seabios/bios-256k.bin;\n"
-        "                  without it, the built-in demo guest runs\n"
+        "                  without it, the built-in demo guest runs (it\n"
+        "                  needs -m 4M or more)\n"
         "  --accel         kvm (default where /dev/kvm works) or emu\n"
         "                  (the libx86emu software CPU)\n"
         "  --timeout S     end the run after S seconds (exit status 124;\n"
@@ -222,14 +223,15 @@ static int parse(int argc, char **argv, RunOpts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h" MODEL_SHORT_OPTIONS, longopts,
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h" MODEL_SHORT_OPTIONS, longopts,
                             NULL)) != -1) {
         char *end;
         switch (c) {
         case 'h': help(stdout); return 0;
         case 'a':
             if (strcmp(optarg, "kvm") && strcmp(optarg, "emu")) {
-                return tool_error("run", "--accel: 'kvm' or 'emu', not '%s'",
+                return tool_usage("run", "--accel: 'kvm' or 'emu', not '%s'",
                                   optarg);
             }
             o->accel = optarg;
@@ -238,7 +240,7 @@ static int parse(int argc, char **argv, RunOpts *o)
             o->timeout_s = strtoull(optarg, &end, 10);
             if (*optarg < '0' || *optarg > '9' || *end ||
                 o->timeout_s > 1000000) {
-                return tool_error("run",
+                return tool_usage("run",
                                   "--timeout: whole seconds "
                                   "(0-1000000), not '%s'",
                                   optarg);
@@ -249,16 +251,15 @@ static int parse(int argc, char **argv, RunOpts *o)
         case 's': o->stats = true; break;
         default:
             if (!model_opt(&o->mo, c, optarg)) {
-                help(stderr);
-                return 2;
+                return tool_bad_option("run", c, argv);
             }
         }
     }
     if (optind != argc) {
-        return tool_error("run", "unexpected argument '%s'", argv[optind]);
+        return tool_usage("run", "unexpected argument '%s'", argv[optind]);
     }
     if (o->mo.import || o->mo.import_flat) {
-        return tool_error("run", "runs a --machine, not an --import");
+        return tool_usage("run", "runs a --machine, not an --import");
     }
     if (!o->mo.machine) {
         o->mo.machine = "pc";
@@ -303,20 +304,29 @@ int cmd_run(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
-    /* -m as model_load reads it (which reports a bad one); 0: default. */
+    /* -m as model_open reads it (which reports a bad one); 0: default. */
     uint64_t ram = 0;
     Error *err = NULL;
-    if (o.mo.mem && gm_parse_ram_size(o.mo.mem, &ram, NULL) == 0 &&
-        !fits_host(ram ? ram : 128ULL << 20)) {
-        return 1;
+    if (o.mo.mem && gm_parse_ram_size(o.mo.mem, &ram, NULL) == 0) {
+        if (!o.mo.bios && ram && ram < DEMO_GUEST_MIN_RAM) {
+            return tool_usage("run",
+                              "-m %s: the built-in demo guest needs at least "
+                              "%u MiB of RAM (it uses RAM up to 0x%x); give "
+                              "-m %uM or more, or --bios FILE",
+                              o.mo.mem, DEMO_GUEST_MIN_RAM >> 20,
+                              DEMO_GUEST_RAM_LAST, DEMO_GUEST_MIN_RAM >> 20);
+        }
+        if (!fits_host(ram ? ram : 128ULL << 20)) {
+            return EXIT_RUNTIME;
+        }
     }
     Model m;
-    if (!model_load(&o.mo, &m)) {
-        return 1;
+    if ((rc = model_open(&o.mo, &m))) {
+        return rc;
     }
     if (gm_pc_chipset(m.pc) == GM_PC_Q35 && !o.mo.bios) {
         model_free(&m);
-        return tool_error("run",
+        return tool_usage("run",
                           "the built-in demo guest programs the "
                           "i440fx's PAM registers: on q35 give "
                           "--bios FILE (e.g. %s/bios-256k.bin)",

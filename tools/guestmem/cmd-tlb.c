@@ -104,27 +104,28 @@ static int run(View v, int argc, char **argv)
     uint64_t cpu_index = 0, cr3 = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'h': help(v, stdout); return 0;
         case 'c': core_path = optarg; break;
         case 'C':
             if (!parse_u64(optarg, &cpu_index)) {
-                return tool_error(cmd, "bad --cpu '%s'", optarg);
+                return tool_usage(cmd, "bad --cpu '%s'", optarg);
             }
             break;
         case '3':
             cr3_arg = optarg;
             if (!parse_u64(optarg, &cr3)) {
-                return tool_error(cmd, "bad --cr3 '%s'", optarg);
+                return tool_usage(cmd, "bad --cr3 '%s'", optarg);
             }
             break;
         case 'p': paging = optarg; break;
-        default: help(v, stderr); return 2;
+        default: return tool_bad_option(cmd, c, argv);
         }
     }
     if (v == VIEW_GVA2GPA ? optind == argc : optind != argc) {
-        return tool_error(cmd,
+        return tool_usage(cmd,
                           v == VIEW_GVA2GPA ? "give an address"
                                             : "unexpected argument '%s'",
                           argv[optind < argc ? optind : argc - 1]);
@@ -139,7 +140,7 @@ static int run(View v, int argc, char **argv)
         for (int i = 0; i < naddr; i++) {
             if (!parse_u64(argv[optind + i], &addrs[i])) {
                 free(addrs);
-                return tool_error(cmd, "bad address '%s' (0x... or decimal)",
+                return tool_usage(cmd, "bad address '%s' (0x... or decimal)",
                                   argv[optind + i]);
             }
         }
@@ -147,7 +148,7 @@ static int run(View v, int argc, char **argv)
     GmX86MmuState probe = { 0 };
     if (!core_path || (paging && !set_paging(&probe, paging))) {
         free(addrs);
-        return tool_error(cmd,
+        return tool_usage(cmd,
                           !core_path ? "--core FILE is required"
                                      : "--paging takes 32, pae, 4 or 5, not "
                                        "'%s'",

@@ -52,12 +52,32 @@ int model_opt(ModelOpts *mo, int opt, const char *arg);
  * status. */
 int model_args_only(const char *cmd, int argc, char **argv, ModelOpts *mo,
                     const char *usage);
-/* Builds the model; prints the error and returns false on failure. */
+/* Builds the model.  Return: 0, or after one line on stderr the exit
+ * status: 2 for options that do not go together or do not parse (a usage
+ * error), 1 when the model cannot be built (a runtime error). */
+int model_open(const ModelOpts *mo, Model *m);
+/* model_open() for callers that want a bool: false on failure. */
 bool model_load(const ModelOpts *mo, Model *m);
 void model_free(Model *m);
-/* Prints "guestmem: CMD: message" on stderr; returns 1 (the exit status). */
+
+/* Exit statuses: 1 for a runtime error, 2 for a usage error. */
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+/* The subcommand being run, for messages (main() sets it). */
+extern const char *tool_cmd;
+/* Prints "guestmem: CMD: message" on stderr; returns 1 (the exit status
+ * of a runtime error). */
 int tool_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A usage error: prints "guestmem: CMD: message (see guestmem CMD --help)"
+ * on stderr, one line; returns 2. */
+int tool_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* What getopt_long() returned for a bad option ('?', or ':' when the short
+ * options start with ':'), as one tool_usage() line; returns 2.  Call with
+ * opterr = 0, right after getopt_long(). */
+int tool_bad_option(const char *cmd, int c, char **argv);
 
 int cmd_mtree(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

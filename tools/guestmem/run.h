@@ -25,6 +25,12 @@ typedef struct DemoDevice {
 bool demo_device_init(DemoDevice *d, Error **errp);
 void demo_device_fini(DemoDevice *d);
 
+/* The RAM the demo guest uses (guests/demo.S): its stack and variables
+ * at 0x6000, 1 MiB, 0x110000 and the two pages it writes at 0x300000 for
+ * the dirty log; the last byte, and the -m it needs (rounded up to MiB). */
+#define DEMO_GUEST_RAM_LAST 0x301fffu
+#define DEMO_GUEST_MIN_RAM (4u << 20)
+
 /* The demo guest: a 64 KiB firmware image. */
 extern const unsigned char gm_demo_guest[];
 extern const unsigned int gm_demo_guest_size;
