@@ -515,6 +515,7 @@ GmLineage *gm__lineage_of(MemoryRegion *root)
 static int rerender(GmLineage *lin)
 {
     lin->full = false;
+    lin->fds_all = true; /* its fd marks were not kept */
     lin->nwin = 0;
     FlatView *fv = gm__render(lin->root);
     if (!fv) {
@@ -620,7 +621,7 @@ static void deliver(AddressSpace *as, FlatView *old, GmLineage *lin,
     }
     GmWindow *w = NULL;
     size_t nw = 0;
-    if (windowed && fd_spans(lin, stepped, &w, &nw)) {
+    if (windowed && !lin->fds_all && fd_spans(lin, stepped, &w, &nw)) {
         for (size_t i = 0; i < nw; i++) {
             gm__ioeventfds_update_span(as, w[i].lo, w[i].hi);
         }
@@ -711,6 +712,7 @@ static bool update_topology(void)
     for (GmLineage **p = &gm__state.lineages; *p;) {
         GmLineage *lin = *p;
         lin->nfdwin = 0;
+        lin->fds_all = false;
         changes_clear(lin);
         lin->before = NULL;
         if (lin->used) {
@@ -794,4 +796,113 @@ void memory_region_transaction_commit(void)
 unsigned gm_transaction_depth(void)
 {
     return gm__state.transaction_depth;
+}
+
+/* --- self-check -------------------------------------------------------------------- */
+
+static int range_text(char *buf, size_t n, const FlatRange *fr)
+{
+    if (!fr) {
+        return snprintf(buf, n, "(none)");
+    }
+    return snprintf(buf, n,
+                    "%016" PRIx64 "-%016" PRIx64 " %s @0x%" PRIx64 "%s%s%s",
+                    fr->start, fr->last, memory_region_name(fr->mr),
+                    fr->offset_in_region, fr->readonly ? " ro" : "",
+                    fr->nonvolatile ? " nv" : "", fr->romd_mode ? " romd" : "");
+}
+
+/* The view's own structure: lookups at both ends of every range, and the
+ * page words of the pages it covers whole. */
+static int check_structure(AddressSpace *as, FlatView *fv,
+                           const FlatRange *const *rs, Error **errp)
+{
+    char t[200];
+    for (unsigned i = 0; i < fv->nr; i++) {
+        const FlatRange *fr = rs[i];
+        if ((i && rs[i - 1]->last >= fr->start) ||
+            (i && gm__range_can_merge(rs[i - 1], fr)) ||
+            gm__fv_lookup(fv, fr->start) != fr ||
+            gm__fv_lookup(fv, fr->last) != fr) {
+            range_text(t, sizeof(t), fr);
+            return gm_error_setg(errp, GM_ERR_MISMATCH,
+                                 "view of '%s': range #%u (%s) is out of "
+                                 "order, unmerged or not found by lookup",
+                                 as->name, i, t);
+        }
+        hwaddr page = (fr->start + 4095) & ~(hwaddr)4095;
+        if (page && page - 1 + 4096 <= fr->last && page <= RX_LIMIT &&
+            (fr->fast_flags & GM_FAST_READ) &&
+            !((uintptr_t)(fr->host + (page - fr->start)) & 4095)) {
+            const GmTlbEntry *e = gm__dispatch_page(fv, page);
+            if (e && e->addend != (uintptr_t)fr->host - (uintptr_t)fr->start) {
+                range_text(t, sizeof(t), fr);
+                return gm_error_setg(errp, GM_ERR_MISMATCH,
+                                     "view of '%s': the page word of "
+                                     "0x%" PRIx64 " disagrees with %s",
+                                     as->name, page, t);
+            }
+        }
+    }
+    if (fv->nr && gm__fv_next(fv, rs[fv->nr - 1]->start)) {
+        return gm_error_setg(errp, GM_ERR_MISMATCH,
+                             "view of '%s': a range after the last one",
+                             as->name);
+    }
+    return 0;
+}
+
+int gm_address_space_check(AddressSpace *as, Error **errp)
+{
+    if (!as || as->magic != GM_AS_MAGIC) {
+        return gm_error_setg(errp, GM_ERR_INVALID_ARG,
+                             "address space NULL or not initialised");
+    }
+    gm_update_lock();
+    if (gm__state.transaction_depth) {
+        gm_update_unlock();
+        return gm_error_setg(errp, GM_ERR_BUSY,
+                             "gm_address_space_check inside a transaction");
+    }
+    FlatView *fv = as->current_map;
+    MemoryRegion *r = gm__flatview_root_of(as->root);
+    FlatRange *vals = NULL;
+    size_t n = 0;
+    const FlatRange *const *rs = gm__fv_ranges(fv);
+    int rc = 0;
+    if ((fv->nr && !rs) ||
+        !gm__render_clip(r, 0, UINT64_MAX, true, &vals, &n)) {
+        rc = gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory");
+        goto out;
+    }
+    gm__flatview_simplify(vals, &n);
+    if (fv->root != r) {
+        rc = gm_error_setg(errp, GM_ERR_MISMATCH,
+                           "view of '%s' rendered from '%s', the tree says "
+                           "'%s'",
+                           as->name, memory_region_name(fv->root),
+                           memory_region_name(r));
+        goto out;
+    }
+    for (size_t i = 0; i < n || i < fv->nr; i++) {
+        const FlatRange *got = i < fv->nr ? rs[i] : NULL;
+        if (i < n) {
+            gm__range_init(&vals[i]);
+        }
+        if (!got || i >= n || !gm__range_same(got, &vals[i])) {
+            char g[200], w[200];
+            range_text(g, sizeof(g), got);
+            range_text(w, sizeof(w), i < n ? &vals[i] : NULL);
+            rc = gm_error_setg(errp, GM_ERR_MISMATCH,
+                               "view of '%s', range #%zu: %s; a whole render "
+                               "gives %s",
+                               as->name, i, g, w);
+            goto out;
+        }
+    }
+    rc = check_structure(as, fv, rs, errp);
+out:
+    free(vals);
+    gm_update_unlock();
+    return rc;
 }

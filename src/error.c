@@ -31,6 +31,7 @@ static const char *const code_names[GM_ERR__COUNT] = {
     [GM_ERR_UNSUPPORTED] = "not supported",
     [GM_ERR_DUPLICATE] = "name already taken",
     [GM_ERR_BUSY] = "not allowed from a listener callback",
+    [GM_ERR_MISMATCH] = "the model's state differs from what it should be",
 };
 
 const char *gm_strerror(int code)

@@ -404,6 +404,10 @@ char *gm__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * order and not yet merged (*@out: malloc'ed, the caller frees it). */
 bool gm__render_window(MemoryRegion *root, hwaddr lo, hwaddr hi,
                        FlatRange **out, size_t *n);
+/* The same; @lists_only: walk every container's list, never its index
+ * (what the self-check compares with, sharing the least with commits). */
+bool gm__render_clip(MemoryRegion *root, hwaddr lo, hwaddr hi, bool lists_only,
+                     FlatRange **out, size_t *n);
 /* QEMU's flatview_simplify over @n values of @a. */
 void gm__flatview_simplify(FlatRange *a, size_t *n);
 /* A whole render of @root into a new view (one reference) with a lineage

@@ -538,6 +538,9 @@ int gm_memory_region_add_subregion(MemoryRegion *mr, hwaddr offset,
                              memory_region_name(mr), memory_region_name(mr));
     }
     gm__begin();
+    /* Before: the new offset also moves @subregion in any view rendered
+     * from it (a flat-view root's own address counts there). */
+    gm__mark(subregion);
     memory_region_ref(subregion);
     subregion->container = mr;
     subregion->addr = offset;

@@ -62,6 +62,7 @@ typedef struct RenderCtx {
     unsigned gap_start, gap_end; /* the hole is a[gap_start .. gap_end) */
     bool failed;                 /* out of memory */
     GmRegions cand;              /* subregions from indexes (Frame) */
+    bool lists_only;             /* never the indexes (the test oracle) */
 } RenderCtx;
 
 static unsigned rc_len(const RenderCtx *c)
@@ -187,7 +188,7 @@ static void choose_children(RenderCtx *ctx, Frame *f)
 {
     MemoryRegion *mr = f->mr;
     bool whole = f->clip.start == f->base && f->clip.size == mr->size;
-    if (whole || mr->nr_subregions <= INDEX_MIN_SUBREGIONS) {
+    if (whole || ctx->lists_only || mr->nr_subregions <= INDEX_MIN_SUBREGIONS) {
         return;
     }
     uint64_t lo = (uint64_t)(f->clip.start - f->base);
@@ -372,7 +373,14 @@ MemoryRegion *gm__flatview_root_of(MemoryRegion *mr)
 bool gm__render_window(MemoryRegion *root, hwaddr lo, hwaddr hi,
                        FlatRange **out, size_t *n)
 {
+    return gm__render_clip(root, lo, hi, false, out, n);
+}
+
+bool gm__render_clip(MemoryRegion *root, hwaddr lo, hwaddr hi, bool lists_only,
+                     FlatRange **out, size_t *n)
+{
     RenderCtx ctx = { 0 };
+    ctx.lists_only = lists_only;
     if (root) {
         AddrRange clip = { (Int128)lo, (Int128)hi - (Int128)lo + 1 };
         render_region(&ctx, root, clip);

@@ -139,6 +139,7 @@ struct GmLineage {
     bool used;     /* some address space has it (during a commit) */
     bool replaced; /* a whole render took over its root */
     bool orphan;   /* its root region was destroyed */
+    bool fds_all;  /* rendered whole: every ioeventfd is recomputed */
     FlatView *before;
     struct GmChange *changes;
     size_t nchanges, capchanges;

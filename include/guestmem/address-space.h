@@ -196,6 +196,23 @@ GM_API bool gm_flatview_section(FlatView *view, unsigned i,
 GM_API bool gm_flatview_lookup(FlatView *view, hwaddr addr,
                                MemoryRegionSection *out);
 
+/**
+ * gm_address_space_check: checks the view @as publishes against a render
+ * of the whole tree from scratch (the renderer QEMU's commit always runs),
+ * range by range, and the view's own structure: its count of ranges, the
+ * dispatch radix and the page words the access path reads, for every
+ * range.  For tests and fuzzers of code that changes the tree: a commit
+ * renders only the windows a change can affect (docs/design.md), and this
+ * is the check that nothing outside them needed it.
+ * Cost: a whole render, O(regions + ranges).
+ * Return: 0 when they agree; -GM_ERR_MISMATCH with the first difference in
+ * @errp; -GM_ERR_INVALID_ARG (@as NULL or not initialised);
+ * -GM_ERR_NO_MEMORY.
+ * Context: update side, outside a transaction (inside one, the tree may
+ * hold changes the view does not show yet: -GM_ERR_BUSY).
+ */
+GM_API int gm_address_space_check(AddressSpace *as, Error **errp);
+
 /** flatview_cb: called by flatview_for_each_range(); return true to stop. */
 typedef bool (*flatview_cb)(Int128 start, Int128 len, const MemoryRegion *mr,
                             hwaddr offset_in_region, void *opaque);

@@ -46,6 +46,8 @@ typedef enum GmErrorCode {
     GM_ERR_UNSUPPORTED, /* valid but not supported here */
     GM_ERR_DUPLICATE,   /* a name that must be unique is taken */
     GM_ERR_BUSY,        /* not allowed from inside a listener callback */
+    GM_ERR_MISMATCH,    /* a self-check found state that differs from what it
+                         * should be (gm_address_space_check) */
     GM_ERR__COUNT
 } GmErrorCode;
 
