@@ -152,6 +152,13 @@ def usage_errors(cmds):
         (["mem", "--core", "x", "--paging", "7"], r"--paging takes 32, pae"),
         (["gva2gpa", "--core", "x"], r"give an address"),
         (["gva2gpa", "--core", "x", "zz"], r"bad address 'zz'"),
+        (["map"] + model, r"give one of --svg and --html"),
+        (["map", "--svg", "--html"] + model, r"give one of --svg and --html"),
+        (["map", "--svg"], r"give exactly one of --import FILE and --machine"),
+        (["map", "--svg", "-o"], r"option '-o' needs a value"),
+        (["map", "--svg", "stray"] + model, r"unexpected argument 'stray'"),
+        (["map", "--svg", "--machine", "q99"], r"--machine: unknown machine"),
+        (["map", "--svg", "--import", "x", "-m", "1G"], r"go with --machine"),
     ]
     for args, pattern in cases:
         usage_error(args, args[0], pattern)
@@ -173,6 +180,13 @@ def runtime_errors():
                       "ramblock", r"could not load PC BIOS")
         runtime_error(["explain", "--machine", "pc", "--as", "nowhere", "0"],
                       "explain", r"no address space named 'nowhere'")
+        runtime_error(["map", "--svg", "--import", missing], "map",
+                      r"No such file")
+        runtime_error(["map", "--svg", "--machine", "pc", "--as", "nowhere"],
+                      "map", r"no address space 'nowhere'")
+        runtime_error(["map", "--svg", "--machine", "pc", "-o",
+                       os.path.join(d, "no", "dir.svg")], "map",
+                      r"No such file")
 
 
 def smm():

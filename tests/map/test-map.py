@@ -15,9 +15,12 @@ names hold markup (`<script>`, `&`, quotes, bytes that are not UTF-8):
   - chromium (Debian's package, headless) renders the HTML: the screenshot
     is not blank and holds the colours of RAM, ROM and MMIO, and the DOM
     after scripts ran (--dump-dom) holds the range labels.
-Bad input: one line `guestmem: map: ...` and status 1, an unknown option
-the usage and status 2.  The chromium checks are a loud SKIP where chromium
-is absent or cannot start; every other check runs everywhere.
+Bad input: one line `guestmem: map: ...`, nothing written; status 2 and
+`(see guestmem map --help)` for a usage error (an unknown option, neither
+or both of --svg and --html, no model, a stray argument), status 1 for a
+runtime error (an unknown address space, a missing dump, an unwritable
+-o).  The chromium checks are a loud SKIP where chromium is absent or
+cannot start; every other check runs everywhere.
 """
 import collections
 import html.parser
@@ -431,27 +434,25 @@ def main():
     for args, status, why in [
             (["--svg", "--as", "nope", "--machine", "pc", "-o", out], 1,
              "an unknown address space"),
-            (["--machine", "pc"], 1, "neither --svg nor --html"),
-            (["--svg", "--html", "--machine", "pc"], 1, "both"),
-            (["--svg"], 1, "no model"),
+            (["--machine", "pc"], 2, "neither --svg nor --html"),
+            (["--svg", "--html", "--machine", "pc"], 2, "both"),
+            (["--svg"], 2, "no model"),
             (["--svg", "--import", os.path.join(tmp, "absent")], 1,
              "a dump that does not exist"),
             (["--svg", "--machine", "pc", "-o",
               os.path.join(tmp, "no", "dir.svg")], 1, "an unwritable -o"),
-            (["--svg", "--machine", "pc", "stray"], 1, "a stray argument"),
+            (["--svg", "--machine", "pc", "stray"], 2, "a stray argument"),
             (["--svg", "--bogus", "--machine", "pc"], 2, "an unknown option"),
     ]:
         p = gm("map", *args)
         err = p.stderr.decode(errors="replace")
-        if status == 1:
-            good = (p.returncode == 1 and not p.stdout and
-                    err.count("\n") == 1 and err.startswith("guestmem: "))
-        else:
-            good = (p.returncode == 2 and not p.stdout and
-                    "usage: guestmem map" in err)
+        usage = err.endswith(" (see guestmem map --help)\n")
+        good = (p.returncode == status and not p.stdout and
+                err.count("\n") == 1 and err.startswith("guestmem: map: ") and
+                usage == (status == 2))
         report(good and not os.path.exists(out),
-               "%s: status %d, %s" % (why, status,
-                                     "one line" if status == 1 else "usage"),
+               "%s: status %d, one line%s" % (
+                   why, status, " (see --help)" if status == 2 else ""),
                "status %d, stderr %r" % (p.returncode, err))
     p = gm("map", "--help")
     report(p.returncode == 0 and b"usage: guestmem map" in p.stdout,

@@ -872,8 +872,9 @@ int cmd_map(int argc, char **argv)
     bool svg = false, html = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "ho:I:F:" MODEL_SHORT_OPTIONS, longopts,
-                            NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:I:F:" MODEL_SHORT_OPTIONS,
+                            longopts, NULL)) != -1) {
         switch (c) {
         case 'h': help(stdout); return 0;
         case OPT_SVG: svg = true; break;
@@ -881,32 +882,32 @@ int cmd_map(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'A':
             if (nnames == MAX_AS) {
-                return tool_error("map", "at most %d --as", MAX_AS);
+                return tool_usage("map", "at most %d --as", MAX_AS);
             }
             names[nnames++] = optarg;
             break;
         default:
             if (!model_opt(&mo, c, optarg)) {
-                help(stderr);
-                return 2;
+                return tool_bad_option("map", c, argv);
             }
         }
     }
     if (optind != argc) {
-        return tool_error("map", "unexpected argument '%s'", argv[optind]);
+        return tool_usage("map", "unexpected argument '%s'", argv[optind]);
     }
     if (svg == html) {
-        return tool_error("map", "give one of --svg and --html");
+        return tool_usage("map", "give one of --svg and --html");
     }
     Model m;
-    if (!model_load(&mo, &m)) {
-        return 1;
+    int rc = model_open(&mo, &m);
+    if (rc) {
+        return rc;
     }
 
     /* The address spaces: those asked for, or "memory" and "I/O". */
     AddressSpace *spaces[MAX_AS];
     size_t n = 0;
-    int rc = 1;
+    rc = 1;
     if (nnames) {
         for (size_t i = 0; i < nnames; i++) {
             spaces[n] = gm_address_space_find(names[i]);

@@ -56,8 +56,6 @@ int model_args_only(const char *cmd, int argc, char **argv, ModelOpts *mo,
  * status: 2 for options that do not go together or do not parse (a usage
  * error), 1 when the model cannot be built (a runtime error). */
 int model_open(const ModelOpts *mo, Model *m);
-/* model_open() for callers that want a bool: false on failure. */
-bool model_load(const ModelOpts *mo, Model *m);
 void model_free(Model *m);
 
 /* Exit statuses: 1 for a runtime error, 2 for a usage error. */

@@ -251,11 +251,6 @@ int model_open(const ModelOpts *mo, Model *m)
     return m->pc ? 0 : lib_error(err, EXIT_RUNTIME, "");
 }
 
-bool model_load(const ModelOpts *mo, Model *m)
-{
-    return model_open(mo, m) == 0;
-}
-
 void model_free(Model *m)
 {
     gm_mtree_import_free(m->imp);
