@@ -13,7 +13,10 @@
 # samples) and replaces what docs/PERFORMANCE.md is written from:
 # docs/bench-run.txt, docs/bench-profile.txt, docs/regions.svg and the
 # tables between the "bench:begin" and "bench:end" marks of
-# docs/PERFORMANCE.md.  `make bench` is this one command.
+# docs/PERFORMANCE.md; then commit-bench (one change against the size of
+# the view) writes bench-commit-run.txt, commit.svg and the table between
+# the "bench-commit:begin" and "bench-commit:end" marks.  `make bench` is
+# this one command.
 set -e
 build=${1:-build}
 shift || true
@@ -48,24 +51,40 @@ version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo '?'; }
 } | tee "$build/bench-run.txt"
 python3 scripts/plot-regions.py "$build/bench.tsv" "$build/regions.svg"
 echo "raw output: $build/bench-run.txt; plot: $build/regions.svg"
+# One change to the tree against the size of the view (issue 10), with the
+# peers' figures from the same run.
+ninja -C "$build" bench/commit-bench >/dev/null
+{
+    echo "# ${quick:+quick }commit-bench run of scripts/bench.sh," \
+        "$(date -u +%Y-%m-%dT%H:%MZ), guestmem $(git describe --always --dirty 2>/dev/null || echo '?')"
+    echo "# $(uname -srm), $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "# commit-bench runs with: $(ldd "$build/bench/commit-bench" | grep -o 'libguestmem[^ ]* => [^ ]*' | tr '\n' ' ')"
+    echo
+    "$build/bench/commit-bench" ${vmmem:+--vmmem "$vmmem"} \
+        --tsv "$build/bench-commit.tsv" --md "$build/bench-commit-table.md" $quick
+} 2>&1 | tee "$build/bench-commit-run.txt"
+python3 scripts/plot-regions.py --commit "$build/bench-commit.tsv" "$build/commit.svg"
 if [ -z "$quick" ]; then
     # Where the time goes (instruction counts, TLS calls, perf samples).
     ./scripts/bench-profile.sh "$build" | tee "$build/bench-profile.txt"
     cp "$build/bench-profile.txt" docs/bench-profile.txt
     cp "$build/bench-run.txt" docs/bench-run.txt
     cp "$build/regions.svg" docs/regions.svg
-    python3 - "$build/bench-table.md" docs/PERFORMANCE.md <<'PY'
+    cp "$build/bench-commit-run.txt" docs/bench-commit-run.txt
+    cp "$build/commit.svg" docs/commit.svg
+    python3 - "$build/bench-table.md" "$build/bench-commit-table.md" docs/PERFORMANCE.md <<'PY'
 import sys
-table = open(sys.argv[1]).read().rstrip("\n")
-path = sys.argv[2]
+path = sys.argv[3]
 doc = open(path).read()
-begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-if begin in doc and end in doc:
-    head, rest = doc.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    doc = head + begin + "\n" + table + "\n" + end + tail
-    open(path, "w").write(doc)
-    print("docs/PERFORMANCE.md: tables replaced from this run")
+for src, mark in ((sys.argv[1], "bench"), (sys.argv[2], "bench-commit")):
+    table = open(src).read().rstrip("\n")
+    begin, end = "<!-- %s:begin -->" % mark, "<!-- %s:end -->" % mark
+    if begin in doc and end in doc:
+        head, rest = doc.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        doc = head + begin + "\n" + table + "\n" + end + tail
+        print("docs/PERFORMANCE.md: %s tables replaced from this run" % mark)
+open(path, "w").write(doc)
 PY
     echo "docs/bench-run.txt, docs/bench-profile.txt and docs/regions.svg replaced from this run"
 fi

@@ -3,7 +3,11 @@
 """plot-regions.py TSV SVG: draws, from guestmem-bench's --tsv output, the
 cost against the number of regions (1 to 100,000): a dependent 4-byte read
 (guestmem and the plain chase over the same host pages) and the cost of
-adding one region with one commit.  Plain SVG, no plotting library."""
+adding one region with one commit.
+plot-regions.py --commit TSV SVG: from commit-bench's --tsv output, one
+change (one commit) against the regions in the view (10 to 1,000,000),
+beside vm-memory's insert_region and Unicorn's uc_mem_map.
+Plain SVG, no plotting library."""
 import math
 import sys
 
@@ -19,11 +23,10 @@ def load(path):
     return {k: sorted(v) for k, v in series.items()}
 
 
-def panel(out, x0, title, unit, lines):
+def panel(out, x0, title, unit, lines, xmin=1, xmax=100000):
     """One log-log panel 420x300 at x offset x0; lines: (label, colour, pts)."""
     w, h, left, top = 420, 300, 60, 40
     pts = [p for _, _, ps in lines for p in ps if p[1] > 0]
-    xmin, xmax = 1, 100000
     ymin = 10 ** math.floor(math.log10(min(y for _, y in pts)))
     ymax = 10 ** math.ceil(math.log10(max(y for _, y in pts)))
     if ymax <= ymin:
@@ -71,7 +74,45 @@ def panel(out, x0, title, unit, lines):
                    f'font-size="12" fill="{colour}">{label}</text>')
 
 
+def commit_plot(tsv, svg):
+    series = {}
+    for line in open(tsv):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 3 or not parts[0].startswith("commit_"):
+            continue
+        key, v = parts[0], float(parts[1])
+        for name in ("none", "kvm", "unicorn", "vmmem"):
+            pre = "commit_" + name + "_"
+            if key.startswith(pre):
+                rest = key[len(pre):]
+                n, _, op = rest.partition("_")
+                if n.isdigit() and v > 0:
+                    series.setdefault((name, op), []).append((int(n), v))
+    s = {k: sorted(v) for k, v in series.items()}
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="860" height="300" '
+           'font-family="sans-serif" font-size="13">',
+           '<rect width="100%" height="100%" fill="white"/>']
+    panel(out, 0, "add one region (one commit)", "us",
+          [("guestmem", "#c0392b", s.get(("none", "add"), [])),
+           ("guestmem, KVM-style listener", "#e67e22",
+            s.get(("kvm", "add"), [])),
+           ("vm-memory insert_region", "#2980b9", s.get(("vmmem", ""), [])),
+           ("Unicorn uc_mem_map", "#27ae60", s.get(("unicorn", ""), []))],
+          xmin=10, xmax=1000000)
+    panel(out, 430, "other changes, guestmem", "us",
+          [(op.replace("_", " "), c, s.get(("none", op), []))
+           for op, c in (("move", "#8e44ad"), ("enable_disable", "#16a085"),
+                         ("read_only", "#7f8c8d"),
+                         ("alias_offset", "#d35400"))],
+          xmin=10, xmax=1000000)
+    out.append("</svg>")
+    open(svg, "w").write("\n".join(out) + "\n")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--commit":
+        commit_plot(sys.argv[2], sys.argv[3])
+        return
     if len(sys.argv) != 3:
         sys.exit("usage: plot-regions.py BENCH.TSV OUT.SVG")
     s = load(sys.argv[1])

@@ -114,8 +114,46 @@ fn touch<B: vm_memory::bitmap::Bitmap + 'static>(mem: &GuestMemoryMmap<B>, len: 
     }
 }
 
+/// `commit` mode: one region inserted into maps of 10 .. 1,000,000 regions
+/// of 4 KiB with a hole after each (insert_region returns a new map; the
+/// median of several), as guestmem's commit-bench measures one change.
+fn commit_series(quick: bool) {
+    let sizes: &[u64] = if quick {
+        &[10, 100, 1000, 10_000, 100_000]
+    } else {
+        &[10, 100, 1000, 10_000, 100_000, 1_000_000]
+    };
+    for &n in sizes {
+        let ranges: Vec<(GuestAddress, usize)> =
+            (0..n).map(|r| (GuestAddress(r * 8192), 4096)).collect();
+        let base: GuestMemoryMmap<()> = GuestMemoryMmap::from_ranges(&ranges).unwrap();
+        let reps = if n >= 100_000 { 5 } else { 51 };
+        let mut times: Vec<f64> = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            let r = Arc::new(
+                GuestRegionMmap::new(
+                    MmapRegion::<()>::new(4096).unwrap(),
+                    GuestAddress((n / 2) * 8192 + 4096),
+                )
+                .unwrap(),
+            );
+            let t = Instant::now();
+            let bigger = base.insert_region(r).unwrap();
+            times.push(t.elapsed().as_secs_f64());
+            black_box(bigger.num_regions());
+        }
+        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        report(&format!("vmm_insert_region_into_{}", n), times[reps / 2] * 1e6, "us");
+    }
+}
+
 fn main() {
-    let quick = std::env::args().nth(1).as_deref() == Some("quick");
+    let mode = std::env::args().nth(1);
+    if mode.as_deref() == Some("commit") || mode.as_deref() == Some("commit-quick") {
+        commit_series(mode.as_deref() == Some("commit-quick"));
+        return;
+    }
+    let quick = mode.as_deref() == Some("quick");
     let n: usize = if quick { 2_000_000 } else { 10_000_000 };
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
 
