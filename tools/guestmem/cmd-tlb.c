@@ -4,6 +4,12 @@
  * 7.2's `info tlb`, `info mem` and `gva2gpa` for a guest read from a QEMU
  * dump-guest-memory ELF file (mmu.h), in QEMU's exact output format.
  *
+ * The three share this file because they are one concept, as in QEMU's
+ * monitor: a walk of one vCPU's page tables in a dump.  They take the same
+ * options (--core, --cpu, --cr3, --paging), open and check the dump the same
+ * way and differ only in what they print of the walk, so one run() serves
+ * all three and the commands are its three View values.
+ *
  * The dump is opened and checked whole before anything is printed: a bad
  * file gets one line on stderr and exit status 1, never part of an answer.
  */

@@ -9,7 +9,8 @@
 
 #include <guestmem/guestmem.h>
 
-/* Options that select the model, shared by mtree, explain and e820. */
+/* Options that select the model, shared by the commands that work on one
+ * (mtree, explain, e820, ramblock, run, map). */
 typedef struct ModelOpts {
     const char *import;      /* FILE or qmp:SOCKET */
     const char *import_flat; /* FILE */
@@ -77,13 +78,23 @@ int tool_usage(const char *cmd, const char *fmt, ...)
  * opterr = 0, right after getopt_long(). */
 int tool_bad_option(const char *cmd, int c, char **argv);
 
+/* The subcommands, one file each (cmd-NAME.c), listed in main.c's table.
+ * Each takes its arguments from its name on (argv[0] is "NAME") and
+ * returns the exit status. */
+/* cmd-mtree.c: QEMU's `info mtree` of a model. */
 int cmd_mtree(int argc, char **argv);
+/* cmd-explain.c: which region serves an address, and why. */
 int cmd_explain(int argc, char **argv);
+/* cmd-e820.c: the e820 table of a PC machine. */
 int cmd_e820(int argc, char **argv);
+/* cmd-flat-hint.c: what an -D import needs from `info mtree -f`. */
 int cmd_flat_hint(int argc, char **argv);
+/* cmd-ramblock.c: QEMU's `info ramblock` of a machine. */
 int cmd_ramblock(int argc, char **argv);
+/* cmd-run.c: guest code on a PC machine (run.h). */
 int cmd_run(int argc, char **argv);
-/* cmd-tlb.c: guest page tables of a QEMU dump (mmu.h). */
+/* cmd-tlb.c: guest page tables of a QEMU dump (mmu.h); three views of one
+ * walk, so one file. */
 int cmd_tlb(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_gva2gpa(int argc, char **argv);

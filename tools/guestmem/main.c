@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * main.c - the `guestmem` command: a table of subcommands, and the model
- * (imported dump or built machine) they share.
+ * main.c - the `guestmem` command: the table of subcommands and the
+ * dispatcher (with `guestmem help [CMD]`), the one-line error and usage
+ * messages every command prints, and the model (imported dump or built
+ * machine) and its options that they share.  Each subcommand lives in its
+ * own cmd-NAME.c (guestmem.h).
  */
 #include <getopt.h>
 #include <inttypes.h>
