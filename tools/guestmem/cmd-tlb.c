@@ -175,6 +175,7 @@ static int run(View v, int argc, char **argv)
         rc = tool_error(cmd, "no vCPU %" PRIu64 " (the dump has %u)", cpu_index,
                         gm_core_nr_cpus(core));
         gm_core_free(core);
+        free(addrs);
         return rc;
     }
     GmX86MmuState st = cpu.mmu;
