@@ -43,7 +43,9 @@
 extern "C" {
 #endif
 
-/** MemOp: the size (log2) and byte order of one access (QEMU's values). */
+/** MemOp: the size (log2) and byte order of one access.  QEMU's names; the
+ * numbers are guestmem's own (QEMU 7.2's MO_SIZE is 7 and its MO_BSWAP 0x10,
+ * beside MO_SIGN 0x08, which guestmem has no use for): use the names. */
 typedef enum MemOp {
     MO_8 = 0,
     MO_16 = 1,

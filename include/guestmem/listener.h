@@ -25,21 +25,31 @@
  *
  * Two ranges are "unchanged" when region, addresses, offset, romd mode,
  * read-only and nonvolatile are equal (the dirty-log mask is not part of
- * it).  A commit after which no view can have changed still runs the pass
+ * it).  A commit after which no view can have changed still runs the round
  * when QEMU would (QEMU renders afresh on every pending commit): listeners
- * then see begin, a region_nop per range, and commit.  Which changes make a
- * commit pending follows QEMU too (e.g. adding a subregion to an enabled
- * container, even one that is not mapped anywhere).
+ * then see begin and commit (and region_nop per range, below).  Which
+ * changes make a commit pending follows QEMU too (e.g. adding a subregion
+ * to an enabled container, even one that is not mapped anywhere).
+ *
+ * Cost: a commit re-renders only the windows its changes can affect, and
+ * the passes run over those windows: the events are the same as QEMU's
+ * passes over the whole views, minus region_nop for the ranges outside
+ * them.  region_nop asks for every unchanged range by definition, so an
+ * address space with a listener that sets it gets both passes over the
+ * whole old and new views: O(ranges) per commit for that address space
+ * only.  Leave region_nop NULL unless you need it.
  *
  * A listener registered late is replayed the current view (begin, the
  * global log start if dirty tracking is on, region_add and log_start per
  * range, commit); one unregistered sees log_stop and region_del per range.
  *
  * Callbacks run on the thread that commits, with the update lock held; they
- * may read views and regions but must not change the topology (a change
- * from a callback is refused with an error, as the transaction is already
- * being committed).  MemoryRegionSection.fv points at the view being
- * installed (for region_del, the view being retired).
+ * may read views and regions.  A change to the tree made from a callback
+ * is not part of the round being delivered: it is committed in a further
+ * round right after this one (at most 64 rounds in a row).  Registering a
+ * listener from a callback is refused (-GM_ERR_BUSY).
+ * MemoryRegionSection.fv points at the view still published while the
+ * passes run (the one being replaced), as in QEMU.
  */
 #ifndef GUESTMEM_LISTENER_H
 #define GUESTMEM_LISTENER_H
