@@ -97,6 +97,7 @@ void address_space_destroy(AddressSpace *as)
     as->root->root_users--;
     FlatView *fv = as->current_map;
     gm_publish(as->current_map, NULL);
+    gm__lineage_release(fv->lin);
     flatview_unref(fv);
     free(as->name);
     memset(as, 0, sizeof(*as));

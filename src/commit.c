@@ -269,7 +269,9 @@ static bool new_ranges(Update *u, hwaddr lo, hwaddr hi, const GmRanges *old,
     if (old->n && old->r[0]->start < lo) {
         seq[m++] = cut(old->r[0], old->r[0]->start, lo - 1);
     }
-    memcpy(&seq[m], vals, n * sizeof(*vals));
+    if (n) {
+        memcpy(&seq[m], vals, n * sizeof(*vals));
+    }
     m += n;
     free(vals);
     if (old->n && old->r[old->n - 1]->last > hi) {
@@ -303,7 +305,8 @@ static bool new_ranges(Update *u, hwaddr lo, hwaddr hi, const GmRanges *old,
 
 static bool same_list(const GmRanges *a, const GmRanges *b)
 {
-    return a->n == b->n && !memcmp(a->r, b->r, a->n * sizeof(a->r[0]));
+    return a->n == b->n &&
+           (!a->n || !memcmp(a->r, b->r, a->n * sizeof(a->r[0])));
 }
 
 /* Replaces @c->old by @c->new in the view being made. */
@@ -726,6 +729,22 @@ static bool update_topology(void)
         gm__listeners_end();
     }
     return true;
+}
+
+void gm__lineage_release(GmLineage *lin)
+{
+    for (AddressSpace *as = gm__state.as_first; as; as = as->next) {
+        if (as->current_map && as->current_map->lin == lin) {
+            return;
+        }
+    }
+    for (GmLineage **p = &gm__state.lineages; *p; p = &(*p)->next) {
+        if (*p == lin) {
+            *p = lin->next;
+            lineage_forget(lin);
+            return;
+        }
+    }
 }
 
 void gm__lineages_end_all(void)

@@ -210,6 +210,9 @@ void gm__mark_all(void);
 /* The lineage of views of an address space rooted at @root: the existing
  * one of its flat-view root, or a whole render; NULL when out of memory. */
 struct GmLineage *gm__lineage_of(MemoryRegion *root);
+/* Ends @lin if no address space shows it any more (its views stay until
+ * released; what they name is then freed). */
+void gm__lineage_release(struct GmLineage *lin);
 /* Ends every lineage (gm_reset, once no address space is left). */
 void gm__lineages_end_all(void);
 

@@ -355,7 +355,9 @@ static bool fds_in_view(AddressSpace *as, hwaddr lo, hwaddr hi,
         free(fds);
         return false;
     }
-    qsort(fds, nb, sizeof(*fds), fd_order);
+    if (nb) {
+        qsort(fds, nb, sizeof(*fds), fd_order);
+    }
     *out = fds;
     *nout = nb;
     return true;

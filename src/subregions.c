@@ -202,7 +202,9 @@ bool gm__subregions_meeting(MemoryRegion *c, uint64_t lo, uint64_t hi,
     if (out->failed) {
         return false;
     }
-    qsort(&out->r[first], out->n - first, sizeof(out->r[0]), list_order);
+    if (out->n - first > 1) {
+        qsort(&out->r[first], out->n - first, sizeof(out->r[0]), list_order);
+    }
     return true;
 }
 

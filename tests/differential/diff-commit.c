@@ -675,5 +675,9 @@ int main(int argc, char **argv)
     printf("diff-commit: seed %llu: %llu operations, %llu checks, all "
            "agree\n",
            seed_g, ops_done, checks);
+    for (int a = 0; a < NAS; a++) {
+        free(before[a].r);
+        free(before[a].fds);
+    }
     return 0;
 }
