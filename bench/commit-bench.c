@@ -235,7 +235,8 @@ static void run_size(int si, bool quick)
     gm_memory_region_destroy(&alias_ram, NULL);
     gm_memory_region_destroy(&extra, NULL);
     gm_memory_region_destroy(&box, NULL);
-    for (unsigned k = 0; k < n; k++) {
+    /* Newest first: not timed, and cheaper for the RAM-block index. */
+    for (unsigned k = n; k-- > 0;) {
         gm_memory_region_destroy(&regs[k], NULL);
     }
     free(regs);
