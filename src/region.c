@@ -997,6 +997,17 @@ bool memory_region_is_mapped(const MemoryRegion *mr)
     return mr && (mr->container || mr->root_users);
 }
 
+uint8_t gm__dirty_log_mask(const MemoryRegion *mr)
+{
+    uint8_t mask = mr->dirty_log_mask;
+    if (gm__state.global_dirty_tracking &&
+        ((mr->ram_block && (mr->ram_block->flags & RAM_MIGRATABLE)) ||
+         mr->is_iommu)) {
+        mask |= 1u << DIRTY_MEMORY_MIGRATION;
+    }
+    return mask;
+}
+
 uint8_t memory_region_get_dirty_log_mask(const MemoryRegion *mr)
 {
     return mr ? gm__dirty_log_mask(mr) : 0;
