@@ -14,7 +14,14 @@
  * little-endian hosts).
  */
 #define GM_NO_INLINE_ACCESS /* this file defines the out-of-line ones */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "view.h"
+#include "listener-int.h"
+#include "dirty-int.h"
+#include "access-int.h"
 
 #include <urcu/static/urcu-memb.h> /* the reader's state, for gm__fast1 */
 

@@ -6,7 +6,10 @@
  * view shows, both when a range is added or cleared and when the topology
  * pass (listener.c) adds or removes a flat range of such a region.
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "view.h"
 #include "listener-int.h"
 
 /* --- coalesced MMIO ------------------------------------------------------- */

@@ -6,7 +6,11 @@
  * it), log_sync before a bitmap is read, and log_clear when a part of one
  * is cleared.  The bitmaps themselves are dirty.c's.
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "view.h"
+#include "commit-int.h"
 #include "listener-int.h"
 
 /* --- dirty logging, globally ------------------------------------------------ */

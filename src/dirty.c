@@ -13,7 +13,11 @@
  * collectors exchange whole words.  The table of slots is allocated once,
  * untouched pages of it cost nothing.
  */
-#include "internal.h"
+#include "base.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "listener-int.h"
+#include "dirty-int.h"
 
 #include <guestmem/dirty.h>
 

@@ -13,7 +13,13 @@
  * reach is freed.  A lineage that has ended (no address space shows it) is
  * freed whole with its last view.
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "view.h"
+#include "render-int.h"
+#include "dirty-int.h"
 
 /* --- range arrays ---------------------------------------------------------- */
 

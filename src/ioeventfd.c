@@ -13,7 +13,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "view.h"
+#include "commit-int.h"
 #include "listener-int.h"
 
 /* --- event notifiers ------------------------------------------------------- */

@@ -12,7 +12,41 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "view.h"
+
+/* --- listeners (listener.c) ------------------------------------------------ */
+struct GmCoalescedRange {
+    hwaddr start; /* inside the region */
+    uint64_t size;
+};
+struct GmIoeventfd {
+    gm_u128 start; /* region offset, or address once delivered */
+    gm_u128 size;  /* 0: any access size */
+    bool match_data;
+    uint64_t data;
+    EventNotifier *e;
+};
+/* QEMU's begin and commit rounds over every listener. */
+void gm__listeners_begin(void);
+void gm__listeners_end(void);
+/* One of the two passes over the ranges that changed (old and new, each in
+ * address order): deletions (@adding false), or additions and what stayed. */
+void gm__topology_pass(AddressSpace *as, struct FlatView *cur,
+                       const struct FlatRange *const *old, size_t nold,
+                       const struct FlatRange *const *new, size_t nnew,
+                       bool adding);
+/* Recomputes the ioeventfds of @as that meet [@lo, @hi] and delivers the
+ * difference; gm__ioeventfds_update: all of them. */
+void gm__ioeventfds_update_span(AddressSpace *as, hwaddr lo, hwaddr hi);
+void gm__ioeventfds_update(AddressSpace *as);
+void gm__listeners_detach_all(AddressSpace *as);
+/* The dirty-log mask of @mr as flat ranges carry it (QEMU's
+ * memory_region_get_dirty_log_mask): its own, plus MIGRATION for migratable
+ * RAM and IOMMUs while global dirty tracking is on. */
+/* log_sync for the logged ranges of @mr (all regions if NULL; dirty-log.c). */
+void gm__sync_dirty(MemoryRegion *mr);
 
 /* The order of a walk over listeners: QEMU's forward (by priority) or
  * reverse. */

@@ -11,7 +11,10 @@
  * with its concept: ioeventfds in ioeventfd.c, coalesced MMIO in
  * coalesced.c, global dirty logging and log syncs in dirty-log.c.
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "view.h"
+#include "commit-int.h"
 #include "listener-int.h"
 
 /* --- calling listeners ---------------------------------------------------- */

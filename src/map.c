@@ -11,7 +11,12 @@
  * guarded by one small mutex (maps are rare compared to accesses).
  */
 #define GM_NO_INLINE_ACCESS /* the out-of-line cached accessors are here */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "view.h"
+#include "access-int.h"
 
 #include <pthread.h>
 

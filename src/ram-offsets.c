@@ -15,7 +15,8 @@
  * is the last block's candidate, found at once; otherwise the full rule
  * runs.  Either way the offsets are QEMU's.
  */
-#include "internal.h"
+#include "base.h"
+#include "ramblock-int.h"
 
 #define ALIGN (UINT64_C(64) << 12) /* BITS_PER_LONG << TARGET_PAGE_BITS */
 #define INF UINT64_MAX

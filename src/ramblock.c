@@ -25,7 +25,11 @@
  * migration stream names blocks by id.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "dirty-int.h"
 
 #include <errno.h>
 #include <fcntl.h>

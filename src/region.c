@@ -20,7 +20,11 @@
  * those, or a container, still holds the region (view references are
  * drained by an RCU grace period first).
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "commit-int.h"
 
 /* Accesses to a region without ops (a reservation) are refused, which the
  * access path reports as MEMTX_DECODE_ERROR. */

@@ -9,7 +9,10 @@
  * address_space_init()); gm_reset() returns everything to the start.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "view.h"
+#include "commit-int.h"
 
 #include <pthread.h>
 

@@ -18,6 +18,7 @@
  *   4096).
  */
 #include "pc-internal.h"
+#include "../ramblock-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
