@@ -15,5 +15,7 @@
 MemoryRegion *gm__translate(struct FlatView *fv, hwaddr addr, hwaddr *xlat,
                             hwaddr *len, bool is_write, MemTxAttrs attrs,
                             bool *readonly);
+/* Forgets the clients waiting for the bounce buffer (gm_reset; map.c). */
+void gm__map_reset(void);
 
 #endif /* GUESTMEM_ACCESS_INT_H */

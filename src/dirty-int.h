@@ -7,6 +7,7 @@
 #define GUESTMEM_DIRTY_INT_H
 
 #include "base.h"
+#include "state.h"
 
 /* --- dirty bitmaps (dirty.c) ------------------------------------------------ */
 /* Sets the bits; caller inside an RCU read-side section. */
@@ -16,8 +17,6 @@ void gm__dirty_set(ram_addr_t start, ram_addr_t length, uint8_t mask);
 #define GM_DIRTY_MAX_CHUNKS (1u << 16)           /* 64 TiB of RAM */
 /* Per client, a slot per chunk: NULL (clean), the shared all-ones chunk,
  * or a chunk of its own (dirty.c). */
-extern uint64_t **gm__dirty_slots[DIRTY_MEMORY_NUM];
-extern uint64_t gm__dirty_pages;
 
 /* gm__dirty_set for the common case, inline: an access inside one page of
  * a chunk that exists.  A page already dirty costs a load per client, no
@@ -26,10 +25,10 @@ static inline void gm__dirty_mark(ram_addr_t start, ram_addr_t length,
                                   uint8_t mask)
 {
     uint64_t page = start >> GM_DIRTY_PAGE_BITS;
-    if (__builtin_expect(
-            page != (start + length - 1) >> GM_DIRTY_PAGE_BITS ||
-                page >= __atomic_load_n(&gm__dirty_pages, __ATOMIC_RELAXED),
-            0)) {
+    if (__builtin_expect(page != (start + length - 1) >> GM_DIRTY_PAGE_BITS ||
+                             page >= __atomic_load_n(&gm__state.dirty_pages,
+                                                     __ATOMIC_RELAXED),
+                         0)) {
         gm__dirty_set(start, length, mask);
         return;
     }
@@ -39,7 +38,7 @@ static inline void gm__dirty_mark(ram_addr_t start, ram_addr_t length,
             continue;
         }
         uint64_t **slots =
-            __atomic_load_n(&gm__dirty_slots[c], __ATOMIC_ACQUIRE);
+            __atomic_load_n(&gm__state.dirty_slots[c], __ATOMIC_ACQUIRE);
         uint64_t *chunk = __atomic_load_n(&slots[page / GM_DIRTY_CHUNK_PAGES],
                                           __ATOMIC_ACQUIRE);
         if (!chunk) {
@@ -58,5 +57,7 @@ static inline void gm__dirty_mark(ram_addr_t start, ram_addr_t length,
 uint64_t *gm__dirty_chunk(unsigned client, uint64_t page);
 /* Makes the bitmaps cover @pages pages (update side); false on OOM. */
 bool gm__dirty_grow(uint64_t pages);
+/* Frees the bitmaps (gm_reset, once no RAM block and no view is left). */
+void gm__dirty_reset(void);
 
 #endif /* GUESTMEM_DIRTY_INT_H */

@@ -106,7 +106,7 @@ static uint32_t fast_flags(FlatRange *fr)
         (fr->ram_start + (fr->last - fr->start)) >> GM_DIRTY_PAGE_BITS;
     if (fr->ram_start + (fr->last - fr->start) < fr->ram_start ||
         first / GM_DIRTY_CHUNK_PAGES != last / GM_DIRTY_CHUNK_PAGES ||
-        last >= __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE)) {
+        last >= __atomic_load_n(&gm__state.dirty_pages, __ATOMIC_ACQUIRE)) {
         return flags;
     }
     uint64_t *chunk = gm__dirty_chunk(client, first);
@@ -257,10 +257,10 @@ FlatView *gm__flatview_alloc(MemoryRegion *root)
     if (!fv) {
         return NULL;
     }
-    static uint64_t generation;
     fv->ref = 1;
     fv->root = root;
-    fv->gen = __atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
+    fv->gen =
+        __atomic_add_fetch(&gm__state.view_generation, 1, __ATOMIC_RELAXED);
     return fv;
 }
 

@@ -17,18 +17,13 @@
  */
 #include "base.h"
 #include "ramblock-int.h"
+#include "state.h"
 
 #define ALIGN (UINT64_C(64) << 12) /* BITS_PER_LONG << TARGET_PAGE_BITS */
 #define INF UINT64_MAX
 
-typedef struct OffIndex {
-    RAMBlock **v; /* sorted by offset */
-    size_t n, cap;
-    uint64_t hist[64]; /* finite, non-zero gaps by floor(log2) */
-    uint64_t seq;
-} OffIndex;
-
-static OffIndex ix;
+/* The index lives in the process-wide state (state.h). */
+#define ix (gm__state.ram_offsets)
 
 static uint64_t cand_of(const RAMBlock *b)
 {

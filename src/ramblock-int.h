@@ -39,6 +39,14 @@ RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size, uint64_t align,
                                 uint32_t flags, const char *path, bool readonly,
                                 Error **errp);
 void gm__ramblock_free(RAMBlock *rb);
+/* ram-offsets.c: the blocks sorted by offset, with a histogram of the
+ * gaps between them (held in GmState). */
+typedef struct GmRamOffsets {
+    RAMBlock **v; /* sorted by offset */
+    size_t n, cap;
+    uint64_t hist[64]; /* finite, non-zero gaps by floor(log2) */
+    uint64_t seq;
+} GmRamOffsets;
 /* ram-offsets.c: QEMU's find_ram_offset, fast; and the index behind it. */
 uint64_t gm__ram_offset_find(uint64_t size);
 bool gm__ram_offset_insert(RAMBlock *rb);

@@ -6,7 +6,10 @@
 #ifndef GUESTMEM_STATE_H
 #define GUESTMEM_STATE_H
 
+#include <pthread.h>
+
 #include "base.h"
+#include "ramblock-int.h"
 
 /* Set by address_space_init (the address spaces are listed here). */
 #define GM_AS_MAGIC 0x5341676dU
@@ -45,6 +48,30 @@ typedef struct GmState {
     struct GmLineage *empty_lineage;
     uint64_t sibling_seq; /* subregions.c */
     bool all_marked;      /* every lineage renders whole at the commit */
+    /* One recursive mutex serialises every topology change (QEMU's big
+     * lock); readers never take it. */
+    pthread_mutex_t update_lock;
+    /* The generation of the last view made (flatview.c).  Never reset:
+     * threads' entries keyed by a generation outlive gm_reset(). */
+    uint64_t view_generation;
+    /* Where RAM blocks live in the ram_addr_t space (ram-offsets.c). */
+    GmRamOffsets ram_offsets;
+    /* The dirty bitmaps (dirty.c): per client a table of chunk slots, and
+     * the pages the RAM blocks span (only grows while blocks exist). */
+    uint64_t **dirty_slots[DIRTY_MEMORY_NUM];
+    uint64_t dirty_pages;
+    /* The one bounce buffer of address_space_map (map.c) and the clients
+     * waiting for it. */
+    struct {
+        pthread_mutex_t lock;
+        bool in_use;
+        void *buffer;
+        AddressSpace *as;
+        hwaddr addr;
+        hwaddr len;
+        MemTxAttrs attrs;
+        struct GmMapClient *clients;
+    } bounce;
 } GmState;
 extern GmState gm__state;
 
