@@ -68,11 +68,7 @@ access_valid(MemoryRegion *mr, hwaddr addr, unsigned size, bool is_write,
     if (!ops->valid.unaligned && (addr & (size - 1))) {
         return false;
     }
-    if (!ops->valid.max_access_size) {
-        return true; /* zero: everything is valid, for compatibility */
-    }
-    return size <= ops->valid.max_access_size &&
-           size >= ops->valid.min_access_size;
+    return gm__valid_size(ops, size);
 }
 
 bool memory_region_access_valid(MemoryRegion *mr, hwaddr addr, unsigned size,
@@ -122,10 +118,8 @@ static MemTxResult access_with_adjusted_size(MemoryRegion *mr, hwaddr addr,
                                              uint64_t *value, unsigned size,
                                              Accessor fn, MemTxAttrs attrs)
 {
-    unsigned min =
-        mr->ops->impl.min_access_size ? mr->ops->impl.min_access_size : 1;
-    unsigned max =
-        mr->ops->impl.max_access_size ? mr->ops->impl.max_access_size : 4;
+    unsigned min = gm__impl_min(mr->ops);
+    unsigned max = gm__impl_max(mr->ops);
     unsigned access = size < max ? size : max;
     if (access < min) {
         access = min;
@@ -154,8 +148,8 @@ static void adjust_endianness(const MemoryRegion *mr, uint64_t *v,
 /* Whether an access of @size is one callback of that same size. */
 static inline bool one_call(const MemoryRegionOps *ops, unsigned size)
 {
-    unsigned min = ops->impl.min_access_size ? ops->impl.min_access_size : 1;
-    unsigned max = ops->impl.max_access_size ? ops->impl.max_access_size : 4;
+    unsigned min = gm__impl_min(ops);
+    unsigned max = gm__impl_max(ops);
     return size >= min && size <= max;
 }
 
@@ -251,8 +245,7 @@ MemTxResult memory_region_dispatch_write(MemoryRegion *mr, hwaddr addr,
  * accesses, and a power of two. */
 static unsigned mmio_piece(const MemoryRegion *mr, hwaddr l, hwaddr addr)
 {
-    unsigned max =
-        mr->ops->valid.max_access_size ? mr->ops->valid.max_access_size : 4;
+    unsigned max = gm__valid_max(mr->ops);
     if (!mr->ops->impl.unaligned) {
         hwaddr align = addr & -addr;
         if (align != 0 && align < max) {

@@ -60,9 +60,7 @@ static uint8_t mmio_read_sizes(const FlatRange *fr)
     }
     uint8_t sizes = 0;
     for (unsigned size = 1; size <= 8; size *= 2) {
-        bool valid = !ops->valid.max_access_size ||
-                     (size <= ops->valid.max_access_size &&
-                      size >= ops->valid.min_access_size);
+        bool valid = gm__valid_size(ops, size);
         unsigned imin = gm__impl_min(ops);
         unsigned imax = gm__impl_max(ops);
         if (valid && size >= imin && size <= imax) {
@@ -169,15 +167,24 @@ void gm__range_free(FlatRange *fr)
     }
 }
 
-bool gm__range_same(const FlatRange *a, const FlatRange *b)
+/* The attributes QEMU's flat ranges compare besides their place. */
+static bool same_attrs(const FlatRange *a, const FlatRange *b)
+{
+    return a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
+           a->nonvolatile == b->nonvolatile;
+}
+
+bool gm__range_equal(const FlatRange *a, const FlatRange *b)
 {
     return a->mr == b->mr && a->start == b->start && a->last == b->last &&
-           a->offset_in_region == b->offset_in_region &&
-           a->dirty_log_mask == b->dirty_log_mask &&
-           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
-           a->nonvolatile == b->nonvolatile && a->host == b->host &&
-           a->ram_start == b->ram_start && a->fast_flags == b->fast_flags &&
-           a->dirty_base == b->dirty_base &&
+           a->offset_in_region == b->offset_in_region && same_attrs(a, b);
+}
+
+bool gm__range_same(const FlatRange *a, const FlatRange *b)
+{
+    return gm__range_equal(a, b) && a->dirty_log_mask == b->dirty_log_mask &&
+           a->host == b->host && a->ram_start == b->ram_start &&
+           a->fast_flags == b->fast_flags && a->dirty_base == b->dirty_base &&
            a->mmio_read_sizes == b->mmio_read_sizes &&
            a->mmio_unaligned == b->mmio_unaligned;
 }
@@ -187,9 +194,7 @@ bool gm__range_can_merge(const FlatRange *a, const FlatRange *b)
     gm_u128 size_a = (gm_u128)a->last - a->start + 1;
     return a->last != UINT64_MAX && a->last + 1 == b->start && a->mr == b->mr &&
            (gm_u128)a->offset_in_region + size_a == b->offset_in_region &&
-           a->dirty_log_mask == b->dirty_log_mask &&
-           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
-           a->nonvolatile == b->nonvolatile;
+           a->dirty_log_mask == b->dirty_log_mask && same_attrs(a, b);
 }
 
 /* --- retired batches --------------------------------------------------------- */

@@ -71,14 +71,6 @@ static void call_log(AddressSpace *as, FlatView *fv, const FlatRange *fr,
 
 /* --- the difference between two views ------------------------------------- */
 
-static bool same_range(const FlatRange *a, const FlatRange *b)
-{
-    return a->mr == b->mr && a->start == b->start && a->last == b->last &&
-           a->offset_in_region == b->offset_in_region &&
-           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
-           a->nonvolatile == b->nonvolatile;
-}
-
 /* One of QEMU's two passes over the sorted ranges @old and @new: the
  * first (adding false) deletes what went, the second adds what came and
  * reports what stayed.  Sections name @cur, the view still published. */
@@ -91,13 +83,13 @@ void gm__topology_pass(AddressSpace *as, FlatView *cur,
         const FlatRange *fo = io < nold ? old[io] : NULL;
         const FlatRange *fn = in < nnew ? new[in] : NULL;
         if (fo && (!fn || fo->start < fn->start ||
-                   (fo->start == fn->start && !same_range(fo, fn)))) {
+                   (fo->start == fn->start && !gm__range_equal(fo, fn)))) {
             if (!adding) {
                 gm__coalesced_announce(as, cur, fo, false);
                 call_region(as, cur, fo, EV_DEL, REVERSE);
             }
             io++;
-        } else if (fo && fn && same_range(fo, fn)) {
+        } else if (fo && fn && gm__range_equal(fo, fn)) {
             if (adding) {
                 call_region(as, cur, fn, EV_NOP, FORWARD);
                 if (fn->dirty_log_mask & ~fo->dirty_log_mask) {

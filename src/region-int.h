@@ -50,6 +50,18 @@ static inline unsigned gm__impl_max(const MemoryRegionOps *ops)
 {
     return ops->impl.max_access_size ? ops->impl.max_access_size : 4;
 }
+/* Whether the device accepts accesses of @size bytes by its valid sizes
+ * (a valid maximum of 0 accepts every size, as in QEMU), and the largest
+ * size it accepts (4 when it leaves it 0). */
+static inline bool gm__valid_size(const MemoryRegionOps *ops, unsigned size)
+{
+    return !ops->valid.max_access_size || (size <= ops->valid.max_access_size &&
+                                           size >= ops->valid.min_access_size);
+}
+static inline unsigned gm__valid_max(const MemoryRegionOps *ops)
+{
+    return ops->valid.max_access_size ? ops->valid.max_access_size : 4;
+}
 /* subregions.c: the sibling list and the address index of a container,
  * and the aliases of a region. */
 void gm__subregion_link(MemoryRegion *parent, MemoryRegion *sub);

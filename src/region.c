@@ -1003,13 +1003,7 @@ bool memory_region_is_mapped(const MemoryRegion *mr)
 
 uint8_t gm__dirty_log_mask(const MemoryRegion *mr)
 {
-    uint8_t mask = mr->dirty_log_mask;
-    if (gm__state.global_dirty_tracking &&
-        ((mr->ram_block && (mr->ram_block->flags & RAM_MIGRATABLE)) ||
-         mr->is_iommu)) {
-        mask |= 1u << DIRTY_MEMORY_MIGRATION;
-    }
-    return mask;
+    return gm__dirty_log_mask_now(mr); /* one rule, region-int.h */
 }
 
 uint8_t memory_region_get_dirty_log_mask(const MemoryRegion *mr)
