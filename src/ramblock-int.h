@@ -42,8 +42,9 @@ void gm__ramblock_free(RAMBlock *rb);
 /* ram-offsets.c: the blocks sorted by offset, with a histogram of the
  * gaps between them (held in GmState). */
 typedef struct GmRamOffsets {
-    RAMBlock **v; /* sorted by offset */
-    size_t n, cap;
+    RAMBlock **buf; /* cap slots: head free ones, then the n blocks */
+    RAMBlock **v;   /* buf + head: the blocks, sorted by offset */
+    size_t head, n, cap;
     uint64_t hist[64]; /* finite, non-zero gaps by floor(log2) */
     uint64_t seq;
 } GmRamOffsets;
