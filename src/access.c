@@ -14,7 +14,14 @@
  * little-endian hosts).
  */
 #define GM_NO_INLINE_ACCESS /* this file defines the out-of-line ones */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "view.h"
+#include "listener-int.h"
+#include "dirty-int.h"
+#include "access-int.h"
 
 #include <urcu/static/urcu-memb.h> /* the reader's state, for gm__fast1 */
 
@@ -39,58 +46,6 @@ const unsigned *const gm__fast1_global_dirty = &gm__state.global_dirty_tracking;
 
 #define IOMMU_MAX_DEPTH 16
 
-/* --- byte helpers ------------------------------------------------------- */
-
-static inline uint64_t load_le(const uint8_t *p, unsigned size)
-{
-    switch (size) {
-    case 1: return p[0];
-    case 2: {
-        uint16_t v;
-        memcpy(&v, p, 2);
-        return v;
-    }
-    case 4: {
-        uint32_t v;
-        memcpy(&v, p, 4);
-        return v;
-    }
-    default: {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        return v;
-    }
-    }
-}
-
-static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
-{
-    switch (size) {
-    case 1: p[0] = (uint8_t)v; break;
-    case 2: {
-        uint16_t t = (uint16_t)v;
-        memcpy(p, &t, 2);
-        break;
-    }
-    case 4: {
-        uint32_t t = (uint32_t)v;
-        memcpy(p, &t, 4);
-        break;
-    }
-    default: memcpy(p, &v, 8); break;
-    }
-}
-
-static inline uint64_t bswap(uint64_t v, unsigned size)
-{
-    switch (size) {
-    case 2: return __builtin_bswap16((uint16_t)v);
-    case 4: return __builtin_bswap32((uint32_t)v);
-    case 8: return __builtin_bswap64(v);
-    default: return v;
-    }
-}
-
 /* --- one region, QEMU's valid/impl rules ------------------------------------ */
 
 static bool ops_big_endian(const MemoryRegionOps *ops)
@@ -113,11 +68,7 @@ access_valid(MemoryRegion *mr, hwaddr addr, unsigned size, bool is_write,
     if (!ops->valid.unaligned && (addr & (size - 1))) {
         return false;
     }
-    if (!ops->valid.max_access_size) {
-        return true; /* zero: everything is valid, for compatibility */
-    }
-    return size <= ops->valid.max_access_size &&
-           size >= ops->valid.min_access_size;
+    return gm__valid_size(ops, size);
 }
 
 bool memory_region_access_valid(MemoryRegion *mr, hwaddr addr, unsigned size,
@@ -167,10 +118,8 @@ static MemTxResult access_with_adjusted_size(MemoryRegion *mr, hwaddr addr,
                                              uint64_t *value, unsigned size,
                                              Accessor fn, MemTxAttrs attrs)
 {
-    unsigned min =
-        mr->ops->impl.min_access_size ? mr->ops->impl.min_access_size : 1;
-    unsigned max =
-        mr->ops->impl.max_access_size ? mr->ops->impl.max_access_size : 4;
+    unsigned min = gm__impl_min(mr->ops);
+    unsigned max = gm__impl_max(mr->ops);
     unsigned access = size < max ? size : max;
     if (access < min) {
         access = min;
@@ -192,15 +141,15 @@ static void adjust_endianness(const MemoryRegion *mr, uint64_t *v,
                               unsigned size, bool big_op)
 {
     if (big_op != ops_big_endian(mr->ops)) {
-        *v = bswap(*v, size);
+        *v = gm__fast_swap(*v, size);
     }
 }
 
 /* Whether an access of @size is one callback of that same size. */
 static inline bool one_call(const MemoryRegionOps *ops, unsigned size)
 {
-    unsigned min = ops->impl.min_access_size ? ops->impl.min_access_size : 1;
-    unsigned max = ops->impl.max_access_size ? ops->impl.max_access_size : 4;
+    unsigned min = gm__impl_min(ops);
+    unsigned max = gm__impl_max(ops);
     return size >= min && size <= max;
 }
 
@@ -296,8 +245,7 @@ MemTxResult memory_region_dispatch_write(MemoryRegion *mr, hwaddr addr,
  * accesses, and a power of two. */
 static unsigned mmio_piece(const MemoryRegion *mr, hwaddr l, hwaddr addr)
 {
-    unsigned max =
-        mr->ops->valid.max_access_size ? mr->ops->valid.max_access_size : 4;
+    unsigned max = gm__valid_max(mr->ops);
     if (!mr->ops->impl.unaligned) {
         hwaddr align = addr & -addr;
         if (align != 0 && align < max) {
@@ -313,29 +261,6 @@ static unsigned mmio_piece(const MemoryRegion *mr, hwaddr l, hwaddr addr)
     }
     return p;
 }
-
-/* --- RAM devices -------------------------------------------------------------- */
-
-static uint64_t ram_device_read(void *opaque, hwaddr addr, unsigned size)
-{
-    MemoryRegion *mr = opaque;
-    return load_le(mr->ram_block->host + addr, size);
-}
-
-static void ram_device_write(void *opaque, hwaddr addr, uint64_t v,
-                             unsigned size)
-{
-    MemoryRegion *mr = opaque;
-    store_le(mr->ram_block->host + addr, size, v);
-}
-
-const MemoryRegionOps gm__ram_device_ops = {
-    .read = ram_device_read,
-    .write = ram_device_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
-    .impl = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
-};
 
 /* --- translation ---------------------------------------------------------------- */
 
@@ -486,7 +411,7 @@ static MemTxResult flatview_read(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
             l = mmio_piece(x.mr, l, x.xlat);
             result |=
                 dispatch_read(x.mr, x.xlat, &v, (unsigned)l, false, attrs);
-            store_le(buf, (unsigned)l, v);
+            gm__fast_stn(buf, (unsigned)l, v);
         }
         buf += l;
         addr += l;
@@ -514,8 +439,9 @@ static MemTxResult flatview_write(FlatView *fv, hwaddr addr, MemTxAttrs attrs,
             result |= MEMTX_DECODE_ERROR; /* ROM, or RAM read-only here */
         } else {
             l = mmio_piece(x.mr, l, x.xlat);
-            result |= dispatch_write(x.mr, x.xlat, load_le(buf, (unsigned)l),
-                                     (unsigned)l, false, attrs);
+            result |=
+                dispatch_write(x.mr, x.xlat, gm__fast_ldn(buf, (unsigned)l),
+                               (unsigned)l, false, attrs);
         }
         buf += l;
         addr += l;
@@ -748,9 +674,9 @@ load_in(AddressSpace *as, FlatView *fv, hwaddr addr, MemTxAttrs attrs,
     MemTxResult r;
     const GmFastRange *m = &gm__fast1.mru;
     if (m->rgen == fv->gen && addr - m->start <= m->lim7) {
-        v = load_le(m->host + (addr - m->start), size);
+        v = gm__fast_ldn(m->host + (addr - m->start), size);
         *pr = MEMTX_OK;
-        return width(big ? bswap(v, size) : v, size);
+        return width(big ? gm__fast_swap(v, size) : v, size);
     }
     const GmTlbEntry *e = gm__tlb_find(fv, addr);
     if (!e) {
@@ -760,17 +686,17 @@ load_in(AddressSpace *as, FlatView *fv, hwaddr addr, MemTxAttrs attrs,
         fill_if_again(fv, e, addr);
     }
     if (e && (e->flags & GM_FAST_READ) && (addr & 4095) <= 4096 - size) {
-        v = load_le((const uint8_t *)(uintptr_t)(addr + e->addend), size);
+        v = gm__fast_ldn((const uint8_t *)(uintptr_t)(addr + e->addend), size);
         *pr = MEMTX_OK;
-        return width(big ? bswap(v, size) : v, size);
+        return width(big ? gm__fast_swap(v, size) : v, size);
     }
     const FlatRange *fr = gm__flatview_range(fv, addr);
     if (__builtin_expect(fr && fr->direct_read && fr->last - addr >= size - 1,
                          1)) {
         /* RAM: straight from host memory. */
-        v = load_le(fr->host + (addr - fr->start), size);
+        v = gm__fast_ldn(fr->host + (addr - fr->start), size);
         *pr = MEMTX_OK;
-        return width(big ? bswap(v, size) : v, size);
+        return width(big ? gm__fast_swap(v, size) : v, size);
     }
     if (fr && (fr->mmio_read_sizes & size) && fr->last - addr >= size - 1) {
         /* MMIO that needs one plain callback (precomputed at render). */
@@ -778,7 +704,7 @@ load_in(AddressSpace *as, FlatView *fv, hwaddr addr, MemTxAttrs attrs,
         if (fr->mmio_unaligned || !(off & (size - 1))) {
             v = width(fr->mr->ops->read(fr->mr->opaque, off, size), size);
             *pr = MEMTX_OK;
-            return big ? bswap(v, size) : v;
+            return big ? gm__fast_swap(v, size) : v;
         }
     }
     if (fr && !fr->mr->is_iommu && !fr->mr->ram &&
@@ -791,9 +717,9 @@ load_in(AddressSpace *as, FlatView *fv, hwaddr addr, MemTxAttrs attrs,
     hwaddr l = size;
     Xlat x = translate(fv, addr, &l, false, attrs);
     if (x.mr && l == size && direct_read_x(&x)) {
-        v = load_le(x.host, size);
+        v = gm__fast_ldn(x.host, size);
         if (big) {
-            v = bswap(v, size);
+            v = gm__fast_swap(v, size);
         }
         r = MEMTX_OK;
     } else if (x.mr && l == size && !(x.mr->ram && !x.mr->ram_device)) {
@@ -802,9 +728,9 @@ load_in(AddressSpace *as, FlatView *fv, hwaddr addr, MemTxAttrs attrs,
         /* Unassigned, or straddling two ranges: byte by byte. */
         uint8_t b[8];
         r = flatview_read(fv, addr, attrs, b, size);
-        v = load_le(b, size);
+        v = gm__fast_ldn(b, size);
         if (big) {
-            v = bswap(v, size);
+            v = gm__fast_swap(v, size);
         }
     }
     *pr = r;
@@ -853,16 +779,16 @@ static inline __attribute__((always_inline)) MemTxResult
 store_in(AddressSpace *as, FlatView *fv, hwaddr addr, uint64_t v,
          MemTxAttrs attrs, unsigned size, bool big)
 {
-    uint64_t h = big ? bswap(v, size) : v; /* as host memory holds it */
+    uint64_t h = big ? gm__fast_swap(v, size) : v; /* as host memory holds it */
     const GmFastRange *m = &gm__fast1.mru;
     hwaddr off = addr - m->start;
     if (m->wgen == fv->gen && off <= m->lim7) {
-        store_le(m->host + off, size, h);
+        gm__fast_stn(m->host + off, size, h);
         return MEMTX_OK;
     }
     if (m->lgen == fv->gen && off <= m->lim7 &&
         (m->ram + off) % GM_DIRTY_PAGE_SIZE <= GM_DIRTY_PAGE_SIZE - size) {
-        store_le(m->host + off, size, h);
+        gm__fast_stn(m->host + off, size, h);
         fast_dirty(m->ram + off, m->dirty, size);
         return MEMTX_OK;
     }
@@ -875,13 +801,13 @@ store_in(AddressSpace *as, FlatView *fv, hwaddr addr, uint64_t v,
     }
     if (e && (e->flags & (GM_FAST_WRITE | GM_FAST_LOG)) == GM_FAST_WRITE &&
         (addr & 4095) <= 4096 - size) {
-        store_le((uint8_t *)(uintptr_t)(addr + e->addend), size, h);
+        gm__fast_stn((uint8_t *)(uintptr_t)(addr + e->addend), size, h);
         return MEMTX_OK;
     }
     const FlatRange *fr = gm__flatview_range(fv, addr);
     if (__builtin_expect(fr && fr->direct_write && fr->last - addr >= size - 1,
                          1)) {
-        store_le(fr->host + (addr - fr->start), size, h);
+        gm__fast_stn(fr->host + (addr - fr->start), size, h);
         mark_dirty(fr->mr, fr->dirty_log_mask,
                    fr->offset_in_region + (addr - fr->start), size);
         return MEMTX_OK;
@@ -889,7 +815,7 @@ store_in(AddressSpace *as, FlatView *fv, hwaddr addr, uint64_t v,
     hwaddr l = size;
     Xlat x = translate(fv, addr, &l, true, attrs);
     if (x.mr && l == size && direct_write_x(&x)) {
-        store_le(x.host, size, h);
+        gm__fast_stn(x.host, size, h);
         mark_dirty(x.mr, x.dirty, x.xlat, size);
         return MEMTX_OK;
     }
@@ -897,7 +823,7 @@ store_in(AddressSpace *as, FlatView *fv, hwaddr addr, uint64_t v,
         return dispatch_write(x.mr, x.xlat, v, size, big, attrs);
     }
     uint8_t b[8];
-    store_le(b, size, h);
+    gm__fast_stn(b, size, h);
     return flatview_write(fv, addr, attrs, b, size);
 }
 
@@ -1016,7 +942,7 @@ STORES(stq_be, 8, true, uint64_t)
                         }                                                     \
                         T v;                                                  \
                         memcpy(&v, host + off, N);                            \
-                        out[i] = big ? (T)bswap(v, N) : v;                    \
+                        out[i] = big ? (T)gm__fast_swap(v, N) : v;            \
                     }                                                         \
                     if (i == end) {                                           \
                         break;                                                \
@@ -1051,7 +977,7 @@ STORES(stq_be, 8, true, uint64_t)
                         if (off > lim) {                                      \
                             break;                                            \
                         }                                                     \
-                        T v = big ? (T)bswap(vals[i], N) : vals[i];           \
+                        T v = big ? (T)gm__fast_swap(vals[i], N) : vals[i];   \
                         memcpy(host + off, &v, N);                            \
                     }                                                         \
                     if (i == end) {                                           \

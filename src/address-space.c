@@ -8,7 +8,12 @@
  * views (commit.c), as they share one FlatView in QEMU.  Views are
  * published with rcu_assign_pointer and retired through call_rcu.
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "view.h"
+#include "commit-int.h"
+#include "listener-int.h"
 
 int gm_address_space_init(AddressSpace *as, MemoryRegion *root,
                           const char *name, Error **errp)

@@ -7,7 +7,9 @@
  * applies QEMU's madvise choices.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "base.h"
+#include "region-int.h"
+#include "ramblock-int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -28,7 +28,13 @@
  * switched, a flat-view root that changed, a marking walk past its
  * budget) renders the view whole into a new lineage, as QEMU always does.
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "view.h"
+#include "render-int.h"
+#include "commit-int.h"
+#include "listener-int.h"
 
 #define RX_LIMIT ((UINT64_C(1) << GM_RX_LIMIT_BITS) - 1)
 /* A marking walk that takes more steps than this (crafted trees of

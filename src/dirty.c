@@ -13,16 +13,17 @@
  * collectors exchange whole words.  The table of slots is allocated once,
  * untouched pages of it cost nothing.
  */
-#include "internal.h"
+#include "base.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "listener-int.h"
+#include "dirty-int.h"
 
 #include <guestmem/dirty.h>
 
 #define CHUNK_PAGES GM_DIRTY_CHUNK_PAGES
 #define WORD_BITS 64
 #define CHUNK_WORDS (CHUNK_PAGES / WORD_BITS)
-
-uint64_t **gm__dirty_slots[DIRTY_MEMORY_NUM];
-uint64_t gm__dirty_pages; /* pages the RAM blocks span (only grows) */
 
 /* The all-dirty chunk every FULL slot points to (read-only data). */
 static const uint64_t full_chunk[CHUNK_WORDS] = { [0 ... CHUNK_WORDS - 1] =
@@ -42,23 +43,38 @@ bool gm__dirty_grow(uint64_t pages)
         return false;
     }
     for (int c = 0; c < DIRTY_MEMORY_NUM; c++) {
-        if (!gm__dirty_slots[c]) {
+        if (!gm__state.dirty_slots[c]) {
             uint64_t **t = calloc(GM_DIRTY_MAX_CHUNKS, sizeof(*t));
             if (!t) {
                 return false;
             }
-            __atomic_store_n(&gm__dirty_slots[c], t, __ATOMIC_RELEASE);
+            __atomic_store_n(&gm__state.dirty_slots[c], t, __ATOMIC_RELEASE);
         }
     }
-    if (pages > gm__dirty_pages) {
-        __atomic_store_n(&gm__dirty_pages, pages, __ATOMIC_RELEASE);
+    if (pages > gm__state.dirty_pages) {
+        __atomic_store_n(&gm__state.dirty_pages, pages, __ATOMIC_RELEASE);
     }
     return true;
 }
 
+void gm__dirty_reset(void)
+{
+    for (int c = 0; c < DIRTY_MEMORY_NUM; c++) {
+        uint64_t **t = gm__state.dirty_slots[c];
+        for (unsigned i = 0; t && i < GM_DIRTY_MAX_CHUNKS; i++) {
+            if (t[i] && t[i] != FULL) {
+                free(t[i]);
+            }
+        }
+        free(t);
+        gm__state.dirty_slots[c] = NULL;
+    }
+    gm__state.dirty_pages = 0;
+}
+
 static uint64_t **slots_of(unsigned client)
 {
-    return __atomic_load_n(&gm__dirty_slots[client], __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&gm__state.dirty_slots[client], __ATOMIC_ACQUIRE);
 }
 
 static uint64_t *slot_load(uint64_t **slot)
@@ -96,7 +112,8 @@ static uint64_t *slot_materialise(uint64_t **slot)
 uint64_t *gm__dirty_chunk(unsigned client, uint64_t page)
 {
     uint64_t **slots = slots_of(client);
-    if (!slots || page >= __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE)) {
+    if (!slots ||
+        page >= __atomic_load_n(&gm__state.dirty_pages, __ATOMIC_ACQUIRE)) {
         return NULL;
     }
     return slot_materialise(&slots[page / CHUNK_PAGES]);
@@ -200,7 +217,7 @@ static bool bitmap_op(unsigned client, uint64_t first, uint64_t last, BitOp op,
                       uint64_t *acc)
 {
     uint64_t **slots = slots_of(client);
-    uint64_t limit = __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE);
+    uint64_t limit = __atomic_load_n(&gm__state.dirty_pages, __ATOMIC_ACQUIRE);
     if (!slots || first >= limit || first > last) {
         return false;
     }
@@ -385,7 +402,7 @@ uint64_t gm_memory_region_get_dirty_bitmap(MemoryRegion *mr, hwaddr addr,
     }
     uint64_t n = last - first + 1, dirty = 0;
     uint64_t **slots = slots_of(client);
-    uint64_t limit = __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE);
+    uint64_t limit = __atomic_load_n(&gm__state.dirty_pages, __ATOMIC_ACQUIRE);
     for (uint64_t i = 0; i < n; i += WORD_BITS) {
         uint64_t v = slots ? bits_at(slots, first + i, limit) : 0;
         if (n - i < WORD_BITS) {
@@ -430,7 +447,7 @@ DirtyBitmapSnapshot *memory_region_snapshot_and_clear_dirty(MemoryRegion *mr,
      * are made real first (or dropped whole when the snapshot covers
      * them). */
     uint64_t **slots = slots_of(client);
-    uint64_t limit = __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE);
+    uint64_t limit = __atomic_load_n(&gm__state.dirty_pages, __ATOMIC_ACQUIRE);
     uint64_t page = first >> GM_DIRTY_PAGE_BITS;
     for (uint64_t i = 0; slots && i < words && page < limit;) {
         uint64_t **slot = &slots[page / CHUNK_PAGES];

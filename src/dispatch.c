@@ -27,7 +27,8 @@
  * changed in place; an older one is copied and the original retired, to
  * be freed once no view that can reach it is alive.
  */
-#include "internal.h"
+#include "base.h"
+#include "view.h"
 
 #define LEVELS 4
 #define BITS 9

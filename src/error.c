@@ -7,7 +7,8 @@
  * are sentinels compared by address: a caller passing them asks for the
  * process to end, which is the caller's decision, never the library's.
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
 
 Error *error_abort;
 Error *error_fatal;

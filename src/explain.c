@@ -13,6 +13,9 @@
  * its caller makes it, and none of this recurses.
  */
 #include "mtree-internal.h"
+#include "state.h"
+#include "region-int.h"
+#include "view.h"
 
 /* Whether @addr lies in @mr's window when @mr's container starts at @base;
  * also returns the window's base. */

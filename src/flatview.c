@@ -13,7 +13,13 @@
  * reach is freed.  A lineage that has ended (no address space shows it) is
  * freed whole with its last view.
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "view.h"
+#include "render-int.h"
+#include "dirty-int.h"
 
 /* --- range arrays ---------------------------------------------------------- */
 
@@ -54,9 +60,7 @@ static uint8_t mmio_read_sizes(const FlatRange *fr)
     }
     uint8_t sizes = 0;
     for (unsigned size = 1; size <= 8; size *= 2) {
-        bool valid = !ops->valid.max_access_size ||
-                     (size <= ops->valid.max_access_size &&
-                      size >= ops->valid.min_access_size);
+        bool valid = gm__valid_size(ops, size);
         unsigned imin = gm__impl_min(ops);
         unsigned imax = gm__impl_max(ops);
         if (valid && size >= imin && size <= imax) {
@@ -100,7 +104,7 @@ static uint32_t fast_flags(FlatRange *fr)
         (fr->ram_start + (fr->last - fr->start)) >> GM_DIRTY_PAGE_BITS;
     if (fr->ram_start + (fr->last - fr->start) < fr->ram_start ||
         first / GM_DIRTY_CHUNK_PAGES != last / GM_DIRTY_CHUNK_PAGES ||
-        last >= __atomic_load_n(&gm__dirty_pages, __ATOMIC_ACQUIRE)) {
+        last >= __atomic_load_n(&gm__state.dirty_pages, __ATOMIC_ACQUIRE)) {
         return flags;
     }
     uint64_t *chunk = gm__dirty_chunk(client, first);
@@ -163,15 +167,24 @@ void gm__range_free(FlatRange *fr)
     }
 }
 
-bool gm__range_same(const FlatRange *a, const FlatRange *b)
+/* The attributes QEMU's flat ranges compare besides their place. */
+static bool same_attrs(const FlatRange *a, const FlatRange *b)
+{
+    return a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
+           a->nonvolatile == b->nonvolatile;
+}
+
+bool gm__range_equal(const FlatRange *a, const FlatRange *b)
 {
     return a->mr == b->mr && a->start == b->start && a->last == b->last &&
-           a->offset_in_region == b->offset_in_region &&
-           a->dirty_log_mask == b->dirty_log_mask &&
-           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
-           a->nonvolatile == b->nonvolatile && a->host == b->host &&
-           a->ram_start == b->ram_start && a->fast_flags == b->fast_flags &&
-           a->dirty_base == b->dirty_base &&
+           a->offset_in_region == b->offset_in_region && same_attrs(a, b);
+}
+
+bool gm__range_same(const FlatRange *a, const FlatRange *b)
+{
+    return gm__range_equal(a, b) && a->dirty_log_mask == b->dirty_log_mask &&
+           a->host == b->host && a->ram_start == b->ram_start &&
+           a->fast_flags == b->fast_flags && a->dirty_base == b->dirty_base &&
            a->mmio_read_sizes == b->mmio_read_sizes &&
            a->mmio_unaligned == b->mmio_unaligned;
 }
@@ -181,9 +194,7 @@ bool gm__range_can_merge(const FlatRange *a, const FlatRange *b)
     gm_u128 size_a = (gm_u128)a->last - a->start + 1;
     return a->last != UINT64_MAX && a->last + 1 == b->start && a->mr == b->mr &&
            (gm_u128)a->offset_in_region + size_a == b->offset_in_region &&
-           a->dirty_log_mask == b->dirty_log_mask &&
-           a->romd_mode == b->romd_mode && a->readonly == b->readonly &&
-           a->nonvolatile == b->nonvolatile;
+           a->dirty_log_mask == b->dirty_log_mask && same_attrs(a, b);
 }
 
 /* --- retired batches --------------------------------------------------------- */
@@ -251,10 +262,10 @@ FlatView *gm__flatview_alloc(MemoryRegion *root)
     if (!fv) {
         return NULL;
     }
-    static uint64_t generation;
     fv->ref = 1;
     fv->root = root;
-    fv->gen = __atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
+    fv->gen =
+        __atomic_add_fetch(&gm__state.view_generation, 1, __ATOMIC_RELAXED);
     return fv;
 }
 

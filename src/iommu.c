@@ -8,7 +8,8 @@
  * The union of the notifiers' flags is passed to notify_flag_changed so the
  * IOMMU model can start or stop generating events.
  */
-#include "internal.h"
+#include "base.h"
+#include "region-int.h"
 
 int gm_memory_region_init_iommu(IOMMUMemoryRegion *iommu_mr, Object *owner,
                                 const IOMMUMemoryRegionOps *ops,

@@ -11,28 +11,25 @@
  * guarded by one small mutex (maps are rare compared to accesses).
  */
 #define GM_NO_INLINE_ACCESS /* the out-of-line cached accessors are here */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "view.h"
+#include "access-int.h"
 
 #include <pthread.h>
 
 #define BOUNCE_MAX 4096
 
-typedef struct MapClient {
+typedef struct GmMapClient {
     void (*cb)(void *opaque);
     void *opaque;
-    struct MapClient *next;
+    struct GmMapClient *next;
 } MapClient;
 
-static struct {
-    pthread_mutex_t lock;
-    bool in_use;
-    void *buffer;
-    AddressSpace *as;
-    hwaddr addr;
-    hwaddr len;
-    MemTxAttrs attrs;
-    MapClient *clients;
-} bounce = { .lock = PTHREAD_MUTEX_INITIALIZER };
+/* The bounce buffer and its clients live in the process-wide state. */
+#define bounce (gm__state.bounce)
 
 static void pin(MemoryRegion *mr)
 {
@@ -58,6 +55,17 @@ static void notify_clients_locked(void)
         free(c);
         pthread_mutex_lock(&bounce.lock);
     }
+}
+
+void gm__map_reset(void)
+{
+    pthread_mutex_lock(&bounce.lock);
+    while (bounce.clients) {
+        MapClient *c = bounce.clients;
+        bounce.clients = c->next;
+        free(c);
+    }
+    pthread_mutex_unlock(&bounce.lock);
 }
 
 int gm_address_space_register_map_client(void (*cb)(void *opaque), void *opaque)

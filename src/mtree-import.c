@@ -48,6 +48,9 @@
  * the code that prints them.
  */
 #include "mtree-internal.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "view.h"
 
 #include <stdarg.h>
 

@@ -15,7 +15,7 @@
 #ifndef GUESTMEM_MTREE_INTERNAL_H
 #define GUESTMEM_MTREE_INTERNAL_H
 
-#include "internal.h"
+#include "base.h"
 
 /* How long a pipe or a character device may take to deliver a dump. */
 #define GM_MTREE_INPUT_TIMEOUT_MS 30000
@@ -315,5 +315,23 @@ static inline void gm__ptrmap_free(GmPtrMap *m)
     free(m->val);
     memset(m, 0, sizeof(*m));
 }
+
+/* The reference walk of gm_resolve() from @mr, whose container starts at
+ * @base (explain.c).  Return: 1 if something serves @addr, 0 if nothing,
+ * -1 if the walk gave up after GM_RESOLVE_BUDGET steps (only crafted trees
+ * of overlapping aliases get there). */
+#define GM_RESOLVE_BUDGET (1ul << 23)
+/* The regions on the serving path, leaf first, with their window starts. */
+#define GM_RESOLVE_PATH_MAX 64
+typedef struct GmResolvePath {
+    MemoryRegion *mr[GM_RESOLVE_PATH_MAX];
+    Int128 base[GM_RESOLVE_PATH_MAX];
+    size_t n;
+} GmResolvePath;
+/* @budget (optional): steps allowed, decremented by those used, shared by
+ * a series of calls; NULL: GM_RESOLVE_BUDGET for this call. */
+int gm__resolve_at(MemoryRegion *mr, Int128 base, hwaddr addr,
+                   MemoryRegionSection *out, GmResolvePath *path,
+                   unsigned long *budget);
 
 #endif /* GUESTMEM_MTREE_INTERNAL_H */

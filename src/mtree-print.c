@@ -30,6 +30,8 @@
  */
 #define _GNU_SOURCE
 #include "mtree-internal.h"
+#include "state.h"
+#include "view.h"
 
 #include <ctype.h>
 

@@ -6,7 +6,9 @@
  * through syscall(2) so that no libnuma is needed.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "base.h"
+#include "region-int.h"
+#include "ramblock-int.h"
 
 #include <errno.h>
 #include <sys/syscall.h>

@@ -5,7 +5,8 @@
  * Counts are atomic because the last reference on a region's owner can be
  * dropped by the RCU reclamation thread when an old flat view goes away.
  */
-#include "internal.h"
+#include "base.h"
+#include "region-int.h"
 
 Object *gm_object_new(const char *path, bool is_device)
 {

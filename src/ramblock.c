@@ -25,7 +25,11 @@
  * migration stream names blocks by id.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "dirty-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -785,3 +789,26 @@ void memory_region_ram_resize(MemoryRegion *mr, ram_addr_t newsize,
     }
     qemu_ram_resize(mr->ram_block, newsize, errp);
 }
+
+/* --- RAM devices -------------------------------------------------------------- */
+
+static uint64_t ram_device_read(void *opaque, hwaddr addr, unsigned size)
+{
+    MemoryRegion *mr = opaque;
+    return gm__fast_ldn(mr->ram_block->host + addr, size);
+}
+
+static void ram_device_write(void *opaque, hwaddr addr, uint64_t v,
+                             unsigned size)
+{
+    MemoryRegion *mr = opaque;
+    gm__fast_stn(mr->ram_block->host + addr, size, v);
+}
+
+const MemoryRegionOps gm__ram_device_ops = {
+    .read = ram_device_read,
+    .write = ram_device_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
+    .impl = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
+};

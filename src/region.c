@@ -20,7 +20,11 @@
  * those, or a container, still holds the region (view references are
  * drained by an RCU grace period first).
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
+#include "ramblock-int.h"
+#include "commit-int.h"
 
 /* Accesses to a region without ops (a reservation) are refused, which the
  * access path reports as MEMTX_DECODE_ERROR. */
@@ -995,6 +999,11 @@ bool memory_region_is_enabled(const MemoryRegion *mr)
 bool memory_region_is_mapped(const MemoryRegion *mr)
 {
     return mr && (mr->container || mr->root_users);
+}
+
+uint8_t gm__dirty_log_mask(const MemoryRegion *mr)
+{
+    return gm__dirty_log_mask_now(mr); /* one rule, region-int.h */
 }
 
 uint8_t memory_region_get_dirty_log_mask(const MemoryRegion *mr)

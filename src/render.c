@@ -20,7 +20,10 @@
  * Arithmetic is in 128 bits: sizes reach 2^64 and an alias can put a
  * target's base below zero.
  */
-#include "internal.h"
+#include "base.h"
+#include "region-int.h"
+#include "view.h"
+#include "render-int.h"
 
 typedef struct AddrRange {
     Int128 start;

@@ -15,7 +15,7 @@
  *
  * On top of that, gm_parse_ram_size() reads -m as QEMU's command line does.
  */
-#include "internal.h"
+#include "base.h"
 
 #include <ctype.h>
 

@@ -1,19 +1,49 @@
 // SPDX-License-Identifier: MIT
 /*
- * state.c - the process-wide state QEMU's API implies, in one place: the
- * system memory and I/O regions with their address spaces, the list of
- * address spaces, the transaction depth and pending flag, the error handler
- * and the RAM block list.  Also RCU thread registration.
+ * state.c - the process-wide state QEMU's API implies, in one place
+ * (GmState, state.h): the system memory and I/O regions with their address
+ * spaces, the list of address spaces, the transaction depth and pending
+ * flags, the listeners, the lineages of views, the update lock, the error
+ * handler, the RAM block list and its offset index, the dirty bitmaps, the
+ * bounce buffer.  Also RCU thread registration.
  *
  * Initialisation happens on first use (get_system_memory(), or the first
- * address_space_init()); gm_reset() returns everything to the start.
+ * address_space_init()); gm_reset() returns everything to the start, except
+ * what must outlive it:
+ *  - the view generation, which keys threads' cached entries: reused
+ *    numbers would let a stale entry match a new view;
+ *  - the error handler, the embedder's choice rather than the model's;
+ *  - what regions the caller made still use (RAM blocks, their offsets and
+ *    dirty bitmaps, the sibling order), and a mapping still held on the
+ *    bounce buffer.
+ * Variables that are not in GmState, and why:
+ *  - per-thread state (gm__rcu_registered here, the access path's entries
+ *    gm__fast1 and gm__mru_range, a vCPU thread's kvm_run in
+ *    accel/kvm-vcpu.c): one per thread by nature, in TLS;
+ *  - rcu_exit_key and rcu_key_once below: the thread-exit hook is made once
+ *    per process and must survive gm_reset, since registered threads keep
+ *    running;
+ *  - error_abort and error_fatal (error.c): QEMU's API names them as
+ *    globals whose addresses are the sentinels; error.c's out-of-memory
+ *    Error is constant data;
+ *  - gm__tsan_grace: an address for ThreadSanitizer annotations only, and
+ *    dma.c's TSan-only fence target; neither holds state.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "view.h"
+#include "commit-int.h"
+#include "dirty-int.h"
+#include "access-int.h"
 
 #include <pthread.h>
 
-GmState gm__state;
+/* Statically initialised where a zero is not the start (the locks). */
+GmState gm__state = {
+    .update_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
+    .bounce = { .lock = PTHREAD_MUTEX_INITIALIZER },
+};
 
 /* --- RCU registration ----------------------------------------------------
  * liburcu's memb flavour needs every reader thread registered.  guestmem
@@ -51,19 +81,16 @@ void gm__rcu_register_slow(void)
     }
 }
 
-/* --- the writer lock ------------------------------------------------------
- * One recursive mutex serialises every topology change (QEMU's big lock);
- * readers never take it. */
-static pthread_mutex_t update_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* --- the writer lock (GmState.update_lock) ------------------------------- */
 
 void gm_update_lock(void)
 {
-    pthread_mutex_lock(&update_lock);
+    pthread_mutex_lock(&gm__state.update_lock);
 }
 
 void gm_update_unlock(void)
 {
-    pthread_mutex_unlock(&update_lock);
+    pthread_mutex_unlock(&gm__state.update_lock);
 }
 
 void gm_rcu_register_thread(void)
@@ -106,10 +133,13 @@ static void unassigned_io_write(void *opaque, hwaddr addr, uint64_t data,
 {
 }
 
-static void memory_map_init(void)
+/* Creates system memory and I/O with their address spaces on first use.
+ * Out of memory, it undoes what it made, reports the error and returns
+ * false; a later call tries again. */
+static bool memory_map_init(void)
 {
     if (gm__state.memory_inited) {
-        return;
+        return true;
     }
     gm__state.memory_inited = true;
     gm__state.unassigned_io_ops = (MemoryRegionOps){
@@ -120,37 +150,41 @@ static void memory_map_init(void)
     memory_region_init(&gm__state.system_memory, NULL, "system", UINT64_MAX);
     memory_region_init_io(&gm__state.system_io, NULL,
                           &gm__state.unassigned_io_ops, NULL, "io", 65536);
-    if (gm_address_space_init(&gm__state.as_memory, &gm__state.system_memory,
-                              "memory", NULL) ||
-        gm_address_space_init(&gm__state.as_io, &gm__state.system_io, "I/O",
-                              NULL)) {
-        fprintf(stderr, "guestmem: out of memory creating system memory\n");
-        abort();
+    Error *err = NULL;
+    bool mem_ok = !gm_address_space_init(
+        &gm__state.as_memory, &gm__state.system_memory, "memory", &err);
+    if (mem_ok && !gm_address_space_init(&gm__state.as_io, &gm__state.system_io,
+                                         "I/O", &err)) {
+        return true;
     }
+    if (mem_ok) {
+        address_space_destroy(&gm__state.as_memory);
+    }
+    gm_memory_region_destroy(&gm__state.system_memory, NULL);
+    gm_memory_region_destroy(&gm__state.system_io, NULL);
+    gm__state.memory_inited = false;
+    gm__report(err);
+    return false;
 }
 
 MemoryRegion *get_system_memory(void)
 {
-    memory_map_init();
-    return &gm__state.system_memory;
+    return memory_map_init() ? &gm__state.system_memory : NULL;
 }
 
 MemoryRegion *get_system_io(void)
 {
-    memory_map_init();
-    return &gm__state.system_io;
+    return memory_map_init() ? &gm__state.system_io : NULL;
 }
 
 AddressSpace *gm_address_space_memory(void)
 {
-    memory_map_init();
-    return &gm__state.as_memory;
+    return memory_map_init() ? &gm__state.as_memory : NULL;
 }
 
 AddressSpace *gm_address_space_io(void)
 {
-    memory_map_init();
-    return &gm__state.as_io;
+    return memory_map_init() ? &gm__state.as_io : NULL;
 }
 
 void gm_reset(void)
@@ -170,7 +204,15 @@ void gm_reset(void)
     gm__state.notify_pending = false;
     gm__state.ioeventfd_pending = false;
     gm__state.global_dirty_tracking = 0;
+    gm__state.all_marked = false;
     urcu_memb_synchronize_rcu();
     gm_tsan_grace_over();
     urcu_memb_barrier();
+    /* No view is left and no reader can see one: with no RAM block left
+     * either (regions the caller made may keep theirs), the dirty bitmaps
+     * go; the RAM offset index empties itself with its last block. */
+    if (!gm__state.ram_blocks) {
+        gm__dirty_reset();
+    }
+    gm__map_reset();
 }

@@ -18,7 +18,9 @@
  * treap's priorities are a hash of the region's address: no state, and
  * expected depth O(log n).
  */
-#include "internal.h"
+#include "base.h"
+#include "state.h"
+#include "region-int.h"
 
 static uint64_t last_of(const MemoryRegion *x)
 {

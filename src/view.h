@@ -98,6 +98,9 @@ struct FlatView {
  * computed; NULL when out of memory. */
 FlatRange *gm__range_new(const FlatRange *proto);
 void gm__range_free(FlatRange *fr);
+/* QEMU's flatrange_equal: the same region, place and attributes (the
+ * dirty-log mask aside: listeners hear of its changes as log_start/stop). */
+bool gm__range_equal(const FlatRange *a, const FlatRange *b);
 /* Whether two ranges carry the same content, derived fields included. */
 bool gm__range_same(const FlatRange *a, const FlatRange *b);
 /* QEMU's flatview_simplify rule: @b continues @a. */

@@ -90,8 +90,9 @@ typedef struct MemoryRegionSection {
 /**
  * get_system_memory: the "system" container (2^64 bytes), created on first
  * use together with the "memory" address space over it.
- * Return: never NULL (aborts only if the host is out of memory at startup,
- * where no caller could recover).
+ * Return: the region; NULL only when the host is out of memory at the
+ * first call: the error goes to the error handler, nothing is left half
+ * made, and a later call tries again.
  * Context: update side.
  */
 GM_API MemoryRegion *get_system_memory(void);
@@ -100,11 +101,14 @@ GM_API MemoryRegion *get_system_memory(void);
  * get_system_io: the "io" region (64 KiB of port I/O), created on first use
  * with the "I/O" address space over it.  Unassigned port reads return all
  * ones and writes are ignored, as in QEMU.
+ * Return: the region; NULL only when out of memory at the first call, as
+ * get_system_memory().
  */
 GM_API MemoryRegion *get_system_io(void);
 
 /** gm_address_space_memory/io: the "memory" and "I/O" address spaces
- * (created on first use, with get_system_memory()/get_system_io()). */
+ * (created on first use, with get_system_memory()/get_system_io()); NULL
+ * only when out of memory at the first call, as get_system_memory(). */
 GM_API AddressSpace *gm_address_space_memory(void);
 GM_API AddressSpace *gm_address_space_io(void);
 #define address_space_memory (*gm_address_space_memory())

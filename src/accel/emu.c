@@ -11,7 +11,7 @@
  * instruction it lacks (#UD raised by its decoder: reported with the
  * bytes), or a fetch it could not make.
  */
-#include "../internal.h"
+#include "../base.h"
 #include "vcpu-internal.h"
 
 #ifdef GM_HAVE_X86EMU

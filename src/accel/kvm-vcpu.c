@@ -10,7 +10,7 @@
  * lost (KVM_CAP_IMMEDIATE_EXIT, Linux 4.11).
  */
 #define _GNU_SOURCE
-#include "../internal.h"
+#include "../base.h"
 #include "kvm-internal.h"
 #include "vcpu-internal.h"
 

@@ -9,7 +9,10 @@
  * accesses to the unmapped ends exit and are served by the access path, so
  * nothing is lost by the trim.
  */
-#include "../internal.h"
+#include "../base.h"
+#include "../state.h"
+#include "../view.h"
+#include "../listener-int.h"
 #include "kvm-internal.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
  * deadline, stop and kick, register dumps, and the two ways a CPU reaches
  * the model (port I/O and memory) with the attributes QEMU's x86 CPUs use.
  */
-#include "../internal.h"
+#include "../base.h"
 #include "vcpu-internal.h"
 
 #include <time.h>

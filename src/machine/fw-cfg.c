@@ -10,7 +10,7 @@
  * docs/specs/fw_cfg.rst.  DMA reads and writes guest memory through the
  * memory address space, so they obey the map like any device's DMA.
  */
-#include "../internal.h"
+#include "../base.h"
 #include "board-internal.h"
 
 #define FW_CFG_SIGNATURE 0x00

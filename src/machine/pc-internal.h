@@ -9,7 +9,7 @@
 #ifndef GUESTMEM_MACHINE_PC_INTERNAL_H
 #define GUESTMEM_MACHINE_PC_INTERNAL_H
 
-#include "../internal.h"
+#include "../base.h"
 
 #define GiB (UINT64_C(1) << 30)
 #define MiB (UINT64_C(1) << 20)

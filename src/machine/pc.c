@@ -18,6 +18,7 @@
  *   4096).
  */
 #include "pc-internal.h"
+#include "../ramblock-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -596,6 +597,11 @@ GmPcMachine *gm_pc_machine_new(const GmPcConfig *cfg, Error **errp)
         return NULL;
     }
     MemoryRegion *system = get_system_memory();
+    if (!system) {
+        gm_error_setg(errp, GM_ERR_NO_MEMORY,
+                      "out of memory creating the system memory");
+        return NULL;
+    }
     if (system->subregions) {
         gm_error_setg(errp, GM_ERR_IN_USE,
                       "the system memory already holds regions (one PC "

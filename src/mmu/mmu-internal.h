@@ -8,7 +8,7 @@
 #ifndef GUESTMEM_MMU_INTERNAL_H
 #define GUESTMEM_MMU_INTERNAL_H
 
-#include "../internal.h"
+#include "../base.h"
 
 #include <guestmem/mmu.h>
 

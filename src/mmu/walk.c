@@ -20,6 +20,9 @@
  * measures it.
  */
 #include "mmu-internal.h"
+#include "../ramblock-int.h"
+#include "../view.h"
+#include "../dirty-int.h"
 
 #include <stddef.h>
 

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../harness/test.h"
@@ -857,6 +858,61 @@ TEST(numa_system_memory)
     ASSERT(memory_region_is_ram(&sysram2));
 }
 
+/* A million RAM blocks made and destroyed in creation order, then in
+ * reverse: each removal costs O(1) at either end of the offset index (in
+ * creation order it moved the whole index each time and took minutes),
+ * and the offsets stay QEMU's: each block after the last, on a bitmap
+ * word. */
+static void million_blocks(bool reverse)
+{
+    enum {
+        N = 1000000
+    };
+    static uint8_t host[0x1000];
+    MemoryRegion *m = calloc(N, sizeof(*m));
+    ASSERT(m);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < N; i++) {
+        memory_region_init_ram_ptr(&m[i], NULL, "r", sizeof(host), host);
+    }
+    ram_addr_t base = memory_region_get_ram_addr(&m[0]);
+    ASSERT_ADDR_EQ(memory_region_get_ram_addr(&m[1]) - base, 0x40000);
+    ASSERT_ADDR_EQ(memory_region_get_ram_addr(&m[N - 1]) - base,
+                   (uint64_t)(N - 1) * 0x40000);
+    for (long k = 0; k < N; k++) {
+        long i = reverse ? N - 1 - k : k;
+        ASSERT_EQ(gm_memory_region_destroy(&m[i], NULL), 0);
+        if (k == N / 2) {
+            /* A new block takes the smallest gap that fits: after the
+             * last block still there. */
+            MemoryRegion extra;
+            memory_region_init_ram_ptr(&extra, NULL, "x", sizeof(host), host);
+            ASSERT_ADDR_EQ(memory_region_get_ram_addr(&extra) - base,
+                           reverse ? (uint64_t)(N - k - 1) * 0x40000
+                                   : (uint64_t)N * 0x40000);
+            ASSERT_EQ(gm_memory_region_destroy(&extra, NULL), 0);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    free(m);
+    double s = (double)(t1.tv_sec - t0.tv_sec) +
+               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    fprintf(stderr, "1,000,000 RAM blocks made and destroyed%s: %.2f s\n",
+            reverse ? " in reverse" : "", s);
+    ASSERT(s < 30); /* generous: it takes about a second */
+}
+
+TEST(a_million_blocks_destroyed_in_creation_order)
+{
+    million_blocks(false);
+}
+
+TEST(a_million_blocks_destroyed_in_reverse)
+{
+    million_blocks(true);
+}
+
 static const TestCase tests[] = {
     TEST_ENTRY(info_ramblock_order_and_format),
     TEST_ENTRY(resize_past_2_64_is_too_large),
@@ -876,6 +932,8 @@ static const TestCase tests[] = {
     TEST_ENTRY(duplicate_ids_are_refused),
     TEST_ENTRY(hugetlbfs_mem_path),
     TEST_ENTRY(numa_system_memory),
+    TEST_ENTRY(a_million_blocks_destroyed_in_creation_order),
+    TEST_ENTRY(a_million_blocks_destroyed_in_reverse),
 };
 
 int main(int argc, char **argv)
