@@ -56,7 +56,8 @@ typedef enum GmPcChipset {
  *                  (the i440fx split only).
  * @bios_path: the firmware image; NULL for the machine type's default
  *             (Debian's seabios: bios-256k.bin, or bios.bin for 1.7).
- * @machine_type: the canonical type name, for messages.
+ * @machine_type: the canonical type name, for messages (a constant of the
+ *   library: it stays valid whatever is parsed later).
  */
 typedef struct GmPcConfig {
     uint64_t ram_size;

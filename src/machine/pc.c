@@ -66,10 +66,38 @@ static bool known_version(const char *v, int first_major, int first_minor,
     return !strcmp(canon, v);
 }
 
+/* Every versioned machine type name, so that a parsed configuration can
+ * point at a constant (GmPcConfig.machine_type outlives the spec). */
+static const char *const type_names[] = {
+    "pc-i440fx-1.4",  "pc-i440fx-1.5", "pc-i440fx-1.6",  "pc-i440fx-1.7",
+    "pc-i440fx-2.0",  "pc-i440fx-2.1", "pc-i440fx-2.2",  "pc-i440fx-2.3",
+    "pc-i440fx-2.4",  "pc-i440fx-2.5", "pc-i440fx-2.6",  "pc-i440fx-2.7",
+    "pc-i440fx-2.8",  "pc-i440fx-2.9", "pc-i440fx-2.10", "pc-i440fx-2.11",
+    "pc-i440fx-2.12", "pc-i440fx-3.0", "pc-i440fx-3.1",  "pc-i440fx-4.0",
+    "pc-i440fx-4.1",  "pc-i440fx-4.2", "pc-i440fx-5.0",  "pc-i440fx-5.1",
+    "pc-i440fx-5.2",  "pc-i440fx-6.0", "pc-i440fx-6.1",  "pc-i440fx-6.2",
+    "pc-i440fx-7.0",  "pc-i440fx-7.1", "pc-i440fx-7.2",  "pc-q35-2.4",
+    "pc-q35-2.5",     "pc-q35-2.6",    "pc-q35-2.7",     "pc-q35-2.8",
+    "pc-q35-2.9",     "pc-q35-2.10",   "pc-q35-2.11",    "pc-q35-2.12",
+    "pc-q35-3.0",     "pc-q35-3.1",    "pc-q35-4.0",     "pc-q35-4.0.1",
+    "pc-q35-4.1",     "pc-q35-4.2",    "pc-q35-5.0",     "pc-q35-5.1",
+    "pc-q35-5.2",     "pc-q35-6.0",    "pc-q35-6.1",     "pc-q35-6.2",
+    "pc-q35-7.0",     "pc-q35-7.1",    "pc-q35-7.2",
+};
+
+static const char *interned(const char *name)
+{
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+        if (!strcmp(type_names[i], name)) {
+            return type_names[i];
+        }
+    }
+    return NULL;
+}
+
 static bool lookup_type(const char *name, size_t len, MachineType *out)
 {
     static const char i440fx[] = "pc-i440fx-", q35[] = "pc-q35-";
-    static char canon[32];
     char buf[32];
     int major, minor;
     if (len >= sizeof(buf)) {
@@ -96,7 +124,10 @@ static bool lookup_type(const char *name, size_t len, MachineType *out)
             return false;
         }
         bool old = major == 1;
-        snprintf(canon, sizeof(canon), "%s", buf);
+        const char *canon = interned(buf);
+        if (!canon) {
+            return false;
+        }
         *out = (MachineType){ canon, GM_PC_I440FX,
                               !old,  old ? "bios.bin" : "bios-256k.bin",
                               false, false };
@@ -109,7 +140,10 @@ static bool lookup_type(const char *name, size_t len, MachineType *out)
         if (!known_version(buf + sizeof(q35) - 1, 2, 4, true, &major, &minor)) {
             return false;
         }
-        snprintf(canon, sizeof(canon), "%s", buf);
+        const char *canon = interned(buf);
+        if (!canon) {
+            return false;
+        }
         *out = (MachineType){ canon,     GM_PC_Q35,
                               true,      "bios-256k.bin",
                               major < 5, major == 2 && minor <= 9 };

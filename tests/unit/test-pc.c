@@ -92,6 +92,17 @@ TEST(config_errors)
 
 /* smm= on the i440fx, as QEMU 7.2 takes it: recorded, the map the same
  * (tests/oracle/data/pc-smmoff-1G is QEMU's own). */
+/* The type name a configuration carries is a constant of the library's:
+ * parsing another spec does not change it (it was a shared buffer). */
+TEST(config_type_name_stays)
+{
+    GmPcConfig a, b;
+    ASSERT_EQ(gm_pc_config_parse(&a, "pc-i440fx-2.5", 128 << 20, NULL), 0);
+    ASSERT_EQ(gm_pc_config_parse(&b, "pc-q35-4.0.1", 128 << 20, NULL), 0);
+    ASSERT_STR_EQ(a.machine_type, "pc-i440fx-2.5");
+    ASSERT_STR_EQ(b.machine_type, "pc-q35-4.0.1");
+}
+
 TEST(config_smm)
 {
     GmPcConfig cfg;
@@ -236,6 +247,7 @@ int main(int argc, char **argv)
         TEST_ENTRY(reset_state_and_pam),
         TEST_ENTRY(bios_content_and_isa_alias),
         TEST_ENTRY(e820),
+        TEST_ENTRY(config_type_name_stays),
     };
     return test_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
