@@ -274,21 +274,6 @@ bool gm__rx_update(uintptr_t *root, uint64_t gen, hwaddr lo, hwaddr hi,
 
 /* --- reading ------------------------------------------------------------- */
 
-/* The range of @sub containing @addr, or NULL. */
-static const FlatRange *sub_find(const RxSub *sub, hwaddr addr)
-{
-    size_t lo = 0, hi = sub->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (sub->r[mid]->last < addr) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo < sub->n && sub->r[lo]->start <= addr ? sub->r[lo] : NULL;
-}
-
 const FlatRange *gm__rx_lookup(uintptr_t root, hwaddr addr)
 {
     if (addr > RX_LIMIT) {
@@ -300,7 +285,10 @@ const FlatRange *gm__rx_lookup(uintptr_t root, hwaddr addr)
     }
     switch (TAG(e)) {
     case E_LEAF: return PTR(e);
-    case E_SUB: return sub_find(PTR(e), addr);
+    case E_SUB: {
+        const RxSub *sub = PTR(e);
+        return gm__ranges_find(sub->r, sub->n, addr);
+    }
     default: return NULL;
     }
 }

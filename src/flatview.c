@@ -277,16 +277,7 @@ const FlatRange *gm__fv_lookup(const FlatView *fv, hwaddr addr)
         return gm__rx_lookup(fv->rx, addr);
     }
     const GmHigh *h = fv->high;
-    size_t lo = 0, hi = h ? h->n : 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (h->r[mid]->last < addr) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return h && lo < h->n && h->r[lo]->start <= addr ? h->r[lo] : NULL;
+    return h ? gm__ranges_find(h->r, h->n, addr) : NULL;
 }
 
 const FlatRange *gm__fv_next(const FlatView *fv, hwaddr addr)

@@ -142,6 +142,29 @@ static int check_ram_size(uint64_t size, Error **errp)
     return 0;
 }
 
+/* The steps every kind of RAM region shares: before its block is made
+ * (the block points back at the region)... */
+static void ram_begin(MemoryRegion *mr, Object *owner, const char *name,
+                      gm_u128 size)
+{
+    gm__region_init_common(mr, owner, name, size);
+    mr->ram = true;
+    mr->terminates = true;
+}
+
+/* ... and after: @rb NULL (its maker failed and said why) undoes the
+ * initialisation, so that a refused call leaves no half-made region. */
+static bool ram_end(MemoryRegion *mr, RAMBlock *rb)
+{
+    mr->ram_block = rb;
+    if (!rb) {
+        free(mr->name);
+        memset(mr, 0, sizeof(*mr));
+        return false;
+    }
+    return true;
+}
+
 bool gm__region_init_ram_flags(MemoryRegion *mr, Object *owner,
                                const char *name, uint64_t size, uint32_t flags,
                                Error **errp)
@@ -153,16 +176,8 @@ bool gm__region_init_ram_flags(MemoryRegion *mr, Object *owner,
     if (gm__region_check_init(mr, name, errp) || check_ram_size(size, errp)) {
         return false;
     }
-    gm__region_init_common(mr, owner, name, size);
-    mr->ram = true;
-    mr->terminates = true;
-    mr->ram_block = gm__ramblock_new_anon(mr, size, size, flags, errp);
-    if (!mr->ram_block) {
-        free(mr->name);
-        memset(mr, 0, sizeof(*mr));
-        return false;
-    }
-    return true;
+    ram_begin(mr, owner, name, size);
+    return ram_end(mr, gm__ramblock_new_anon(mr, size, size, flags, errp));
 }
 
 bool memory_region_init_ram_flags_nomigrate(MemoryRegion *mr, Object *owner,
@@ -212,14 +227,9 @@ bool memory_region_init_resizeable_ram(
                       size, max_size);
         return false;
     }
-    gm__region_init_common(mr, owner, name, size);
-    mr->ram = true;
-    mr->terminates = true;
-    mr->ram_block =
-        gm__ramblock_new_anon(mr, size, max_size, RAM_RESIZEABLE, errp);
-    if (!mr->ram_block) {
-        free(mr->name);
-        memset(mr, 0, sizeof(*mr));
+    ram_begin(mr, owner, name, size);
+    if (!ram_end(mr, gm__ramblock_new_anon(mr, size, max_size, RAM_RESIZEABLE,
+                                           errp))) {
         return false;
     }
     mr->ram_block->resized = resized;
@@ -239,17 +249,9 @@ bool memory_region_init_ram_from_file(MemoryRegion *mr, Object *owner,
     if (gm__region_check_init(mr, name, errp) || check_ram_size(size, errp)) {
         return false;
     }
-    gm__region_init_common(mr, owner, name, size);
-    mr->ram = true;
-    mr->terminates = true;
-    mr->ram_block =
-        gm__ramblock_new_file(mr, size, align, ram_flags, path, readonly, errp);
-    if (!mr->ram_block) {
-        free(mr->name);
-        memset(mr, 0, sizeof(*mr));
-        return false;
-    }
-    return true;
+    ram_begin(mr, owner, name, size);
+    return ram_end(mr, gm__ramblock_new_file(mr, size, align, ram_flags, path,
+                                             readonly, errp));
 }
 
 bool memory_region_init_ram_from_fd(MemoryRegion *mr, Object *owner,
@@ -264,17 +266,9 @@ bool memory_region_init_ram_from_fd(MemoryRegion *mr, Object *owner,
     if (gm__region_check_init(mr, name, errp) || check_ram_size(size, errp)) {
         return false;
     }
-    gm__region_init_common(mr, owner, name, size);
-    mr->ram = true;
-    mr->terminates = true;
-    mr->ram_block =
-        gm__ramblock_new_fd(mr, size, ram_flags, fd, offset, false, errp);
-    if (!mr->ram_block) {
-        free(mr->name);
-        memset(mr, 0, sizeof(*mr));
-        return false;
-    }
-    return true;
+    ram_begin(mr, owner, name, size);
+    return ram_end(
+        mr, gm__ramblock_new_fd(mr, size, ram_flags, fd, offset, false, errp));
 }
 
 void memory_region_init_ram_ptr(MemoryRegion *mr, Object *owner,
@@ -283,9 +277,7 @@ void memory_region_init_ram_ptr(MemoryRegion *mr, Object *owner,
     if (!init_ok(mr, name)) {
         return;
     }
-    gm__region_init_common(mr, owner, name, gm__size_from_u64(size));
-    mr->ram = true;
-    mr->terminates = true;
+    ram_begin(mr, owner, name, gm__size_from_u64(size));
     mr->ram_block = gm__ramblock_new_ptr(mr, size, ptr);
     if (!mr->ram_block) {
         Error *err = NULL;

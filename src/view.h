@@ -55,6 +55,22 @@ typedef struct GmRanges {
     size_t n, cap;
 } GmRanges;
 bool gm__ranges_push(GmRanges *v, const FlatRange *fr);
+/* The range of @r (@n ranges in address order) containing @addr, or NULL:
+ * a binary search for the first one ending at or after it. */
+static inline const FlatRange *gm__ranges_find(const FlatRange *const *r,
+                                               size_t n, hwaddr addr)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid]->last < addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < n && r[lo]->start <= addr ? r[lo] : NULL;
+}
 void gm__ranges_free(GmRanges *v);
 
 /* Things a commit replaced, freed together (flatview.c). */
