@@ -16,7 +16,9 @@
  * meet a window come out in O(log n + k), so rendering one changed window
  * of a container of a million regions does not walk the million.  The
  * treap's priorities are a hash of the region's address: no state, and
- * expected depth O(log n).
+ * expected depth O(log n).  A container's index is made the first time a
+ * window needs it and kept in step from then on, so that filling a
+ * container in one transaction costs no more than the list.
  */
 #include "base.h"
 #include "state.h"
@@ -150,7 +152,9 @@ void gm__subregion_link(MemoryRegion *parent, MemoryRegion *sub)
     }
     sub->sibling_seq = ++gm__state.sibling_seq;
     parent->nr_subregions++;
-    parent->index_root = index_insert(parent->index_root, sub);
+    if (parent->index_built) {
+        parent->index_root = index_insert(parent->index_root, sub);
+    }
 }
 
 void gm__subregion_unlink(MemoryRegion *parent, MemoryRegion *sub)
@@ -165,7 +169,9 @@ void gm__subregion_unlink(MemoryRegion *parent, MemoryRegion *sub)
     }
     sub->sibling_next = sub->sibling_prev = NULL;
     parent->nr_subregions--;
-    parent->index_root = index_remove(parent->index_root, sub);
+    if (parent->index_built) {
+        parent->index_root = index_remove(parent->index_root, sub);
+    }
 }
 
 static void query(MemoryRegion *t, uint64_t lo, uint64_t hi, GmRegions *out)
@@ -200,6 +206,14 @@ bool gm__subregions_meeting(MemoryRegion *c, uint64_t lo, uint64_t hi,
                             GmRegions *out)
 {
     size_t first = out->n;
+    if (!c->index_built) {
+        /* Made when a window first needs it: a container filled in one
+         * transaction and rendered whole never pays for it. */
+        for (MemoryRegion *s = c->subregions; s; s = s->sibling_next) {
+            c->index_root = index_insert(c->index_root, s);
+        }
+        c->index_built = true;
+    }
     query(c->index_root, lo, hi, out);
     if (out->failed) {
         return false;
@@ -255,11 +269,12 @@ void gm__alias_unlink(MemoryRegion *alias, MemoryRegion *target)
 void gm__subregion_resize(MemoryRegion *mr, gm_u128 size)
 {
     MemoryRegion *c = mr->container;
-    if (c) {
+    bool indexed = c && c->index_built;
+    if (indexed) {
         c->index_root = index_remove(c->index_root, mr);
     }
     mr->size = (Int128)size;
-    if (c) {
+    if (indexed) {
         c->index_root = index_insert(c->index_root, mr);
     }
 }

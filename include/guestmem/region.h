@@ -134,6 +134,7 @@ struct MemoryRegion {
      * addr, with the greatest last address of each subtree), so that a
      * commit renders only the subregions that meet a changed window. */
     MemoryRegion *index_root; /* as a container */
+    bool index_built;         /* made on first use, then kept in step */
     MemoryRegion *index_left, *index_right;
     uint64_t index_max_last;
     /* The aliases whose target this is, and this alias among its target's. */
