@@ -33,8 +33,7 @@ static void coalesced_notify(AddressSpace *as, FlatView *fv,
     __int128 e = ce < fe ? ce : fe;
     MemoryRegionSection sec;
     gm__section_from_range(fv, fr, &sec);
-    FOR_EACH_AS_LISTENER(l, as, add ? FORWARD : REVERSE)
-    {
+    FOR_EACH_AS_LISTENER (l, as, add ? FORWARD : REVERSE) {
         void (*cb)(MemoryListener *, MemoryRegionSection *, hwaddr, hwaddr) =
             add ? l->coalesced_io_add : l->coalesced_io_del;
         if (cb) {

@@ -75,8 +75,7 @@ void memory_global_dirty_log_stop(unsigned int flags)
 void gm__sync_dirty(MemoryRegion *mr)
 {
     gm_update_lock();
-    FOR_EACH_LISTENER(l, FORWARD)
-    {
+    FOR_EACH_LISTENER (l, FORWARD) {
         if (l->log_sync) {
             FlatView *fv = l->address_space->current_map;
             const FlatRange *const *rs = gm__fv_ranges(fv);
@@ -114,8 +113,7 @@ void memory_region_clear_dirty_bitmap(MemoryRegion *mr, hwaddr start,
         return;
     }
     gm_update_lock();
-    FOR_EACH_LISTENER(l, FORWARD)
-    {
+    FOR_EACH_LISTENER (l, FORWARD) {
         if (!l->log_clear) {
             continue;
         }

@@ -111,8 +111,7 @@ static void call_eventfd(AddressSpace *as, const struct GmIoeventfd *fd,
         .size = (Int128)fd->size,
     };
     /* QEMU walks deletions forward and additions in reverse. */
-    FOR_EACH_AS_LISTENER(l, as, add ? REVERSE : FORWARD)
-    {
+    FOR_EACH_AS_LISTENER (l, as, add ? REVERSE : FORWARD) {
         void (*cb)(MemoryListener *, MemoryRegionSection *, bool, uint64_t,
                    EventNotifier *) = add ? l->eventfd_add : l->eventfd_del;
         if (cb) {

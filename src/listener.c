@@ -21,8 +21,7 @@
 
 void gm__listeners_call_global(size_t offset, GmDirection dir)
 {
-    FOR_EACH_LISTENER(l, dir)
-    {
+    FOR_EACH_LISTENER (l, dir) {
         void (*cb)(MemoryListener *);
         memcpy(&cb, (char *)l + offset, sizeof(cb));
         if (cb) {
@@ -42,8 +41,7 @@ static void call_region(AddressSpace *as, FlatView *fv, const FlatRange *fr,
 {
     MemoryRegionSection s;
     gm__section_from_range(fv, fr, &s);
-    FOR_EACH_AS_LISTENER(l, as, dir)
-    {
+    FOR_EACH_AS_LISTENER (l, as, dir) {
         void (*cb)(MemoryListener *, MemoryRegionSection *) =
             ev == EV_ADD   ? l->region_add
             : ev == EV_DEL ? l->region_del
@@ -59,8 +57,7 @@ static void call_log(AddressSpace *as, FlatView *fv, const FlatRange *fr,
 {
     MemoryRegionSection s;
     gm__section_from_range(fv, fr, &s);
-    FOR_EACH_AS_LISTENER(l, as, start ? FORWARD : REVERSE)
-    {
+    FOR_EACH_AS_LISTENER (l, as, start ? FORWARD : REVERSE) {
         void (*cb)(MemoryListener *, MemoryRegionSection *, int, int) =
             start ? l->log_start : l->log_stop;
         if (cb) {

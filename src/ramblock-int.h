@@ -6,6 +6,8 @@
 #ifndef GUESTMEM_RAMBLOCK_INT_H
 #define GUESTMEM_RAMBLOCK_INT_H
 
+#include <urcu/list.h>
+
 #include "base.h"
 
 /* --- RAM blocks ------------------------------------------------------- */
@@ -21,12 +23,11 @@ struct RAMBlock {
     size_t page_size;
     void *mmap_base; /* what to munmap, or NULL if not ours */
     size_t mmap_size;
-    RAMBlock *next; /* the block list, newest first */
-    RAMBlock *prev;
-    uint64_t seq;  /* creation order (ram-offsets.c) */
-    uint64_t gap;  /* free bytes after its rounded end */
-    bool gap_last; /* no block after it */
-    char *idstr;   /* QEMU's id, at most 255 characters */
+    struct cds_list_head link; /* gm__state.ram_blocks: newest first */
+    uint64_t seq;              /* creation order (ram-offsets.c) */
+    uint64_t gap;              /* free bytes after its rounded end */
+    bool gap_last;             /* no block after it */
+    char *idstr;               /* QEMU's id, at most 255 characters */
 };
 RAMBlock *gm__ramblock_new_anon(MemoryRegion *mr, uint64_t size,
                                 uint64_t max_size, uint32_t flags,
@@ -39,6 +40,9 @@ RAMBlock *gm__ramblock_new_file(MemoryRegion *mr, uint64_t size, uint64_t align,
                                 uint32_t flags, const char *path, bool readonly,
                                 Error **errp);
 void gm__ramblock_free(RAMBlock *rb);
+/* The list of every RAM block (gm__state.ram_blocks), made empty on first
+ * use. */
+struct cds_list_head *gm__blocks(void);
 /* ram-offsets.c: the blocks sorted by offset, with a histogram of the
  * gaps between them (held in GmState). */
 typedef struct GmRamOffsets {

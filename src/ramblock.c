@@ -58,6 +58,14 @@ static bool round_up_checked(uint64_t v, uint64_t align, uint64_t *out)
     return true;
 }
 
+struct cds_list_head *gm__blocks(void)
+{
+    if (!gm__state.ram_blocks.next) {
+        CDS_INIT_LIST_HEAD(&gm__state.ram_blocks);
+    }
+    return &gm__state.ram_blocks;
+}
+
 /* The registered block called @name other than @self, or NULL.  Only
  * blocks registered for migration have ids in QEMU; the others (nomigrate,
  * a caller's pointer) may repeat a name.  Under the update lock. */
@@ -67,7 +75,8 @@ static RAMBlock *registered_twin(const char *name, uint32_t flags,
     if (!(flags & RAM_MIGRATABLE)) {
         return NULL;
     }
-    for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
+    RAMBlock *rb;
+    cds_list_for_each_entry (rb, gm__blocks(), link) {
         if (rb != self && (rb->flags & RAM_MIGRATABLE) &&
             !strncmp(rb->idstr, name, IDSTR_MAX)) {
             return rb;
@@ -109,6 +118,7 @@ static RAMBlock *block_new(MemoryRegion *mr, uint64_t size, uint64_t max_size,
         gm_error_setg(errp, GM_ERR_NO_MEMORY, "out of memory for a RAM block");
         return NULL;
     }
+    CDS_INIT_LIST_HEAD(&rb->link);
     rb->mr = mr;
     /* QEMU rounds both lengths up to the host page size. */
     uint64_t used, max;
@@ -167,12 +177,7 @@ static RAMBlock *block_publish_locked(RAMBlock *rb, Error **errp)
     }
     cpu_physical_memory_set_dirty_range(offset, rb->used_length,
                                         DIRTY_CLIENTS_ALL);
-    rb->next = gm__state.ram_blocks;
-    rb->prev = NULL;
-    if (rb->next) {
-        rb->next->prev = rb;
-    }
-    gm__state.ram_blocks = rb;
+    cds_list_add(&rb->link, gm__blocks());
     return rb;
 }
 
@@ -485,14 +490,7 @@ void gm__ramblock_free(RAMBlock *rb)
         return;
     }
     gm_update_lock();
-    if (rb->prev) {
-        rb->prev->next = rb->next;
-    } else if (gm__state.ram_blocks == rb) {
-        gm__state.ram_blocks = rb->next;
-    }
-    if (rb->next) {
-        rb->next->prev = rb->prev;
-    }
+    cds_list_del_init(&rb->link); /* a block never listed links to itself */
     gm__ram_offset_remove(rb);
     gm_update_unlock();
     block_unmap(rb);
@@ -504,7 +502,8 @@ RAMBlock *gm__ramblock_from_host(const void *host, ram_addr_t *offset)
     const uint8_t *p = host;
     RAMBlock *found = NULL;
     gm_update_lock();
-    for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
+    RAMBlock *rb;
+    cds_list_for_each_entry (rb, gm__blocks(), link) {
         if (rb->host && p >= rb->host && p < rb->host + rb->max_length) {
             if (offset) {
                 *offset = (ram_addr_t)(p - rb->host);
@@ -523,8 +522,9 @@ RAMBlock *qemu_ram_block_by_name(const char *name)
 {
     RAMBlock *found = NULL;
     gm_update_lock();
-    for (RAMBlock *rb = gm__state.ram_blocks; name && rb; rb = rb->next) {
-        if (!strcmp(rb->idstr, name)) {
+    RAMBlock *rb;
+    cds_list_for_each_entry (rb, gm__blocks(), link) {
+        if (name && !strcmp(rb->idstr, name)) {
             found = rb;
             break;
         }
@@ -618,7 +618,8 @@ static int cmp_list_order(const void *a, const void *b)
 static RAMBlock **blocks_in_list_order(size_t *n)
 {
     *n = 0;
-    for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
+    RAMBlock *rb;
+    cds_list_for_each_entry (rb, gm__blocks(), link) {
         (*n)++;
     }
     RAMBlock **v = malloc((*n ? *n : 1) * sizeof(*v));
@@ -626,7 +627,7 @@ static RAMBlock **blocks_in_list_order(size_t *n)
         return NULL;
     }
     size_t i = 0;
-    for (RAMBlock *rb = gm__state.ram_blocks; rb; rb = rb->next) {
+    cds_list_for_each_entry (rb, gm__blocks(), link) {
         v[i++] = rb;
     }
     qsort(v, *n, sizeof(*v), cmp_list_order);

@@ -211,7 +211,7 @@ void gm_reset(void)
     /* No view is left and no reader can see one: with no RAM block left
      * either (regions the caller made may keep theirs), the dirty bitmaps
      * go; the RAM offset index empties itself with its last block. */
-    if (!gm__state.ram_blocks) {
+    if (cds_list_empty(gm__blocks())) {
         gm__dirty_reset();
     }
     gm__map_reset();

@@ -36,7 +36,9 @@ typedef struct GmState {
     unsigned global_dirty_tracking; /* GLOBAL_DIRTY_* */
     GmErrorHandler error_handler;
     void *error_opaque;
-    RAMBlock *ram_blocks; /* newest first */
+    /* The RAM blocks, newest first (liburcu's list; ramblock.c makes it
+     * empty on first use, the zeroed state being no list yet). */
+    struct cds_list_head ram_blocks;
     MemoryRegionOps unassigned_io_ops;
     /* KVM VMs that take ioeventfds (kvm.c): while there is none, a guest
      * write that matches one signals it in the access path, as QEMU does
