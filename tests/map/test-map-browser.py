@@ -316,6 +316,27 @@ def main():
     check_click("q35", q35, page, 0xe0000)
     shot("map-q35.png")
 
+    # A huge import: a box past the 4096 explained ones names the command.
+    big = os.path.join(tmp, "big.txt")
+    with open(big, "w") as f:
+        f.write("address-space: memory\n"
+                "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n")
+        for i in range(3000):
+            f.write("    %016x-%016x (prio 0, ram): r%d\n" %
+                    (i * 0x2000, i * 0x2000 + 0xfff, i))
+    page = os.path.join(tmp, "big.html")
+    subprocess.run([GM, "map", "--html", "-o", page, "--import", big],
+                   check=True)
+    load(page)
+    zoom("memory", "0x176e000", "0x176ffff")
+    b = box("memory", 0x176e000)
+    if b is not None:
+        b.click()
+    report(b is not None and "r2999" in text("detail") and
+           "guestmem explain 0x176e000" in text("explain"),
+           "huge import: the panel of a box past the 4096 explained names "
+           "the command to run", text("explain"))
+
     # Hostile names: the explanation and the zoomed boxes carry them as text.
     name = "<img src=x onerror=alert(1)> & \"q\" 's"
     dump = os.path.join(tmp, "hostile.txt")

@@ -524,6 +524,26 @@ def main():
            len(svg_segments(ET.fromstring(inline_svg(doc)))["memory"]) == 2,
            "--html --range: the picture is the window, the data the whole "
            "flat view (the page zooms out)")
+    # A huge import: explanations for the first 4096 boxes, and the page
+    # says so.
+    big = os.path.join(tmp, "big.txt")
+    with open(big, "w") as f:
+        f.write("address-space: memory\n"
+                "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n")
+        for i in range(5000):
+            f.write("    %016x-%016x (prio 0, ram): r%d\n" %
+                    (i * 0x2000, i * 0x2000 + 0xfff, i))
+    p = gm("map", "--html", "--import", big)
+    doc = p.stdout.decode("utf-8", "replace")
+    data, _ = page_data(doc)
+    segs = data["cols"][0]["segs"] if data else []
+    report(p.returncode == 0 and data is not None and
+           data["boxes"] == 10000 and data["explained"] == 4096 and
+           sum("x" in b for b in segs) == 4096 and "x" in segs[4095] and
+           "x" not in segs[4096] and
+           "The explanations of 4096 of the 10000 boxes" in doc,
+           "a huge import: explanations of the first 4096 boxes, and the "
+           "page says so")
     out = os.path.join(tmp, "untouched.svg")
     for args, status, why in [
             (["--svg", "--as", "nope", "--machine", "pc", "-o", out], 1,
