@@ -18,13 +18,14 @@ build: deps $(BUILD)/build.ninja
 demo: build
 	./scripts/demo.sh $(BUILD)
 
-# The API reference (doxygen) in $(BUILD)/docs/api/html; a build
-# configured before doxygen was installed is configured again.
+# The API reference (doxygen) in $(BUILD)/docs/api (a build with doxygen
+# makes it too, and meson install installs it in share/doc/guestmem/api);
+# a build configured before doxygen was installed is configured again.
 docs: build
-	ninja -C $(BUILD) -t targets all | grep -q '^meson-api-docs:' || \
+	ninja -C $(BUILD) -t targets all | grep -q '^api-docs:' || \
 		meson setup --reconfigure $(BUILD)
 	ninja -C $(BUILD) api-docs
-	@echo "API reference: $(BUILD)/docs/api/html/index.html"
+	@echo "API reference: $(BUILD)/docs/api/index.html"
 
 test: build
 	./scripts/run-tests.sh $(BUILD)

@@ -45,7 +45,8 @@ def gm_api_functions():
 
 
 with tempfile.TemporaryDirectory() as out:
-    conf = open(doxyfile).read() + "\nOUTPUT_DIRECTORY = %s\n" % out
+    conf = open(doxyfile).read() + (
+        "\nOUTPUT_DIRECTORY = %s\nHTML_OUTPUT = html\n" % out)
     p = subprocess.run([doxygen, "-"], input=conf, capture_output=True,
                        text=True, timeout=600)
     report(p.returncode == 0 and not p.stderr.strip(),

@@ -13,7 +13,9 @@
 #    libguestmem-qmp gets the same checks (soname, exports of
 #    guestmem/qmp.h, tests/install/test-qmp-api.c built with
 #    `pkg-config guestmem-qmp`, shared and static), and a program of
-#    libguestmem alone must not load it or json-c.
+#    libguestmem alone must not load it or json-c.  The man page and
+#    (where doxygen is installed) the API reference, share/doc/guestmem/api,
+#    are installed too.
 # 2. As root only (CI): the README's own step, `meson install -C BUILDDIR`
 #    into /usr/local, then the README's program built with plain
 #    `pkg-config --cflags --libs guestmem` and the Python hello world, run
@@ -148,6 +150,37 @@ if command -v scdoc >/dev/null; then
     fi
 else
     skip "man page installed" "scdoc is not installed (scripts/install-deps.sh)"
+fi
+
+# The API reference, where doxygen built it (scripts/install-deps.sh
+# installs doxygen): share/doc/guestmem/api/index.html, the index of
+# functions with gm_address_space_init in it, and every local link of both
+# pages leads to an installed file.
+api=$prefix/share/doc/guestmem/api
+if command -v doxygen >/dev/null; then
+    if [ -f "$api/index.html" ] && [ -f "$api/globals_func.html" ] &&
+        grep -q "gm_address_space_init" "$api"/globals_func*.html &&
+        $python - "$api" >"$work/log" 2>&1 <<'PY'
+import os, re, sys
+api = sys.argv[1]
+for page in ("index.html", "globals_func.html"):
+    text = open(os.path.join(api, page), encoding="utf-8").read()
+    links = {l for l in re.findall(r'(?:href|src)="([^"#?]*)', text)
+             if l and ":" not in l}
+    if not links:
+        sys.exit("%s: no local link" % page)
+    for link in sorted(links):
+        if not os.path.exists(os.path.join(api, link)):
+            sys.exit("%s links to %s, which is not installed" % (page, link))
+PY
+    then
+        ok "API reference installed: $api/index.html, its links lead to installed files"
+    else
+        ls "$api" 2>&1 | head -20 >>"$work/log"
+        not_ok "API reference installed in $api" "$work/log"
+    fi
+else
+    skip "API reference installed" "doxygen is not installed (scripts/install-deps.sh)"
 fi
 
 # Exported symbols: every one is declared in an installed header, and every
@@ -336,6 +369,9 @@ if [ $preexisting = no ]; then
         [ -d "$f" ] && [ ! -L "$f" ] && rmdir "$f" 2>/dev/null
     done
     rmdir /usr/local/include/guestmem /usr/local/lib/python3*/dist-packages/guestmem 2>/dev/null
+    # The API reference's directories, which the log does not list.
+    [ -d /usr/local/share/doc/guestmem ] &&
+        find /usr/local/share/doc/guestmem -depth -type d -empty -delete
     ldconfig
     if ldconfig -p | grep -q libguestmem || [ -e "$sys_libdir/libguestmem.so" ]; then
         not_ok "uninstalled again (the next run starts fresh)"

@@ -10,8 +10,13 @@ names hold markup (`<script>`, `&`, quotes, bytes that are not UTF-8):
     for range, with the gaps between them, from 0 to the end of the
     address space; known ranges are there (pc.ram, pc.bios reached through
     isa-bios, pc.ram above 4 GiB through ram-above-4g);
-  - hostile names come out as text: the HTML has one script element (its
-    own) and no element from a name;
+  - the page's data (JSON in <script type="application/json">) parses and
+    holds every box, with what `guestmem explain` prints for its start
+    (checked against the tool for known ranges); hostile names come out as
+    text: the HTML has two script elements (that data and map.js) and no
+    element from a name, and the data has no '<';
+  - --range LO-HI draws that window only: `mtree -f`'s ranges cut to it,
+    the address spaces that end below LO left out;
   - chromium (Debian's package, headless) renders the HTML: the screenshot
     is not blank and holds the colours of RAM, ROM and MMIO, and the DOM
     after scripts ran (--dump-dom) holds the range labels.
@@ -19,11 +24,13 @@ Bad input: one line `guestmem: map: ...`, nothing written; status 2 and
 `(see guestmem map --help)` for a usage error (an unknown option, neither
 or both of --svg and --html, no model, a stray argument), status 1 for a
 runtime error (an unknown address space, a missing dump, an unwritable
--o).  The chromium checks are a loud SKIP where chromium is absent or
+-o, a --range no address space reaches).  Clicking, zooming and the
+explanation panel in a real browser: tests/map/test-map-browser.py.  The chromium checks are a loud SKIP where chromium is absent or
 cannot start; every other check runs everywhere.
 """
 import collections
 import html.parser
+import json
 import os
 import shutil
 import struct
@@ -169,15 +176,60 @@ def elements(doc):
     return p
 
 
-# Every element cmd-map.c writes; a name that became markup adds others.
+# Every element cmd-map.c and map.js write; a name that became markup adds
+# others.
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "svg",
              "defs", "pattern", "rect", "text", "tspan", "g", "path",
              "section", "h2", "h3", "h4", "ul", "li", "span", "code", "i",
-             "details", "summary", "script"}
+             "details", "summary", "script", "form", "label", "select",
+             "option", "input", "button", "p", "pre"}
 
 
 def own_elements(tags):
-    return tags.count("script") == 1 and set(tags) <= PAGE_TAGS
+    return tags.count("script") == 2 and set(tags) <= PAGE_TAGS
+
+
+def page_data(doc):
+    """The page's JSON data, or None."""
+    tag = '<script type="application/json" id="gm-data">'
+    i = doc.find(tag)
+    j = doc.find("</script>", i)
+    if i < 0 or j < 0:
+        return None, ""
+    raw = doc[i + len(tag):j]
+    try:
+        return json.loads(raw), raw
+    except ValueError:
+        return None, raw
+
+
+def check_data(title, doc, html_segs, model, explain_at):
+    """The page's data: every drawn box, explanations for all of them (the
+    pages tested are small) equal to `guestmem explain` at @explain_at."""
+    data, raw = page_data(doc)
+    report(data is not None and "<" not in raw,
+           title + ": the page's data parses as JSON and holds no '<'")
+    if data is None:
+        return
+    ok, missing = True, 0
+    for col in data["cols"]:
+        drawn = html_segs.get(col["name"], [])
+        boxes = [(int(b["s"], 16), int(b["l"], 16), b.get("n"))
+                 for b in col["segs"]]
+        ok = ok and boxes == [(d["start"], d["last"], d["name"])
+                              for d in drawn]
+        missing += sum("x" not in b for b in col["segs"])
+    report(ok and missing == 0 and data["explained"] == data["boxes"],
+           "%s: the data holds every box drawn, each with its explanation"
+           % title, "missing: %d" % missing)
+    for as_name, addr in explain_at:
+        want = gm("explain", "--as", as_name, "%#x" % addr,
+                  *model).stdout.decode("utf-8", "replace")
+        got = [b.get("x") for c in data["cols"] if c["name"] == as_name
+               for b in c["segs"] if int(b["s"], 16) == addr]
+        report(got == [want],
+               "%s: the data's explanation of %s %#x is `guestmem explain`'s"
+               % (title, as_name, addr), "%r\n%r" % (got, want))
 
 
 def inline_svg(doc):
@@ -348,6 +400,7 @@ def main():
     models = [
         ("pc -m 128M", ["--machine", "pc", "-m", "128M"],
          {"memory": mem, "I/O": io},
+         [("memory", 0xe0000), ("memory", 0xfec01000), ("I/O", 0)],
          [("memory", 0, "pc.ram", "ram-below-4g"),
           ("memory", 0xc0000, "pc.rom", None),
           ("memory", 0xe0000, "pc.bios", "isa-bios"),
@@ -357,7 +410,7 @@ def main():
           "00000000000e0000-00000000000fffff", "unassigned"],
          ["RAM", "ROM", "MMIO"]),
         ("q35 -m 4G", ["--machine", "q35", "-m", "4G"],
-         {"memory": mem, "I/O": io},
+         {"memory": mem, "I/O": io}, [("memory", 0x100000000)],
          [("memory", 0x100000000, "pc.ram", "ram-above-4g"),
           ("memory", 0xe0000, "pc.bios", "isa-bios")],
          ["pc.ram", "ram-above-4g", "0000000100000000-000000017fffffff"],
@@ -365,20 +418,21 @@ def main():
         ("QEMU dump pc-1G-booted",
          ["--import", os.path.join(booted, "mtree-D.txt"),
           "--import-flat", os.path.join(booted, "mtree-f.txt")],
-         {"memory": mem, "I/O": io},
+         {"memory": mem, "I/O": io}, [("memory", 0xfebc0000), ("I/O", 0x60)],
          [("memory", 0xfd000000, "vga.vram", None),
           ("memory", 0xfebc0000, "e1000-mmio", None),
           ("I/O", 0x60, "i8042-data", None)],
          ["vga.vram", "e1000-mmio", "i8042-data", "kvmvapic-rom"],
          ["RAM", "ROM", "MMIO"]),
         ("hostile names", ["--import", hostile], {"memory": mem, "I/O": io},
+         [],
          [("memory", 0, HOSTILE_NAME, None),
           ("memory", 0x2000, HOSTILE_NAME, "<b>al</b>")],
          [HOSTILE_NAME, "<b>al</b>", "a&b<c>"], ["RAM", "MMIO"]),
     ]
     if no_browser:
         sys.stderr.write("SKIP chromium checks: %s\n" % no_browser)
-    for title, model, ends, expect, labels, fills in models:
+    for title, model, ends, explain_at, expect, labels, fills in models:
         flat = flat_views(model)
         p = gm("map", "--svg", *model)
         report(p.returncode == 0 and not p.stderr,
@@ -392,10 +446,11 @@ def main():
         doc = open(page, encoding="utf-8").read()
         html_segs = check_svg(title + " --html's SVG", inline_svg(doc), flat,
                               ends, []) or {}
+        check_data(title, doc, html_segs, model, explain_at)
         parsed = elements(doc)
         text = "".join(parsed.text)
         report(own_elements(parsed.tags),
-               title + ": the page's only script is its own, no element "
+               title + ": the page's only scripts are its own, no element "
                "from a name", sorted(set(parsed.tags) - PAGE_TAGS))
         report(all(x in text for x in labels),
                title + ": the page's text holds the labels",
@@ -430,6 +485,65 @@ def main():
     p = gm("map", "--svg", "--as", "I/O", "--machine", "pc")
     segs = svg_segments(ET.fromstring(p.stdout)) if p.returncode == 0 else {}
     report(list(segs) == ["I/O"], "--as I/O draws only I/O", list(segs))
+    # --range: the window only, cut to it; I/O ends below 0xc0000.
+    pc = ["--machine", "pc", "-m", "128M"]
+    flat = flat_views(pc)
+    for window, lo, hi, spaces in [
+            ("0xc0000-0xfffff", 0xc0000, 0xfffff, ["memory"]),
+            ("0xfd000000-0xfeffffff", 0xfd000000, 0xfeffffff, ["memory"]),
+            ("0x60-0x1000", 0x60, 0x1000, ["memory", "I/O"])]:
+        p = gm("map", "--svg", "--range", window, *pc)
+        try:
+            segs = svg_segments(ET.fromstring(p.stdout))
+        except ET.ParseError:
+            segs = {}
+        good = p.returncode == 0 and list(segs) == spaces
+        for as_name in spaces:
+            got = segs.get(as_name, [])
+            want = [(max(a, lo), min(b, hi), n) for a, b, n in flat[as_name]
+                    if b >= lo and a <= hi]
+            cover, nxt = True, lo
+            for x in got:
+                cover = cover and x["start"] == nxt
+                nxt = x["last"] + 1
+            good = good and cover and nxt == hi + 1 and want == [
+                (x["start"], x["last"], x["name"]) for x in got
+                if not x["gap"]]
+        report(good, "--range %s draws %s, `mtree -f`'s ranges cut to the "
+               "window" % (window, " and ".join(spaces)),
+               "%r" % {k: [(x["start"], x["last"], x["name"]) for x in v]
+                       for k, v in segs.items()})
+    whole = svg_segments(ET.fromstring(gm("map", "--svg", *pc).stdout))
+    p = gm("map", "--html", "--range", "0xc0000-0xfffff", *pc)
+    doc = p.stdout.decode("utf-8", "replace")
+    data, _ = page_data(doc)
+    report(p.returncode == 0 and data is not None and
+           [c["name"] for c in data["cols"]] == ["memory"] and
+           data["cols"][0]["lo"] == "c0000" and
+           len(data["cols"][0]["segs"]) == len(whole["memory"]) and
+           len(svg_segments(ET.fromstring(inline_svg(doc)))["memory"]) == 2,
+           "--html --range: the picture is the window, the data the whole "
+           "flat view (the page zooms out)")
+    # A huge import: explanations for the first 4096 boxes, and the page
+    # says so.
+    big = os.path.join(tmp, "big.txt")
+    with open(big, "w") as f:
+        f.write("address-space: memory\n"
+                "  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n")
+        for i in range(5000):
+            f.write("    %016x-%016x (prio 0, ram): r%d\n" %
+                    (i * 0x2000, i * 0x2000 + 0xfff, i))
+    p = gm("map", "--html", "--import", big)
+    doc = p.stdout.decode("utf-8", "replace")
+    data, _ = page_data(doc)
+    segs = data["cols"][0]["segs"] if data else []
+    report(p.returncode == 0 and data is not None and
+           data["boxes"] == 10000 and data["explained"] == 4096 and
+           sum("x" in b for b in segs) == 4096 and "x" in segs[4095] and
+           "x" not in segs[4096] and
+           "The explanations of 4096 of the 10000 boxes" in doc,
+           "a huge import: explanations of the first 4096 boxes, and the "
+           "page says so")
     out = os.path.join(tmp, "untouched.svg")
     for args, status, why in [
             (["--svg", "--as", "nope", "--machine", "pc", "-o", out], 1,
@@ -443,6 +557,15 @@ def main():
               os.path.join(tmp, "no", "dir.svg")], 1, "an unwritable -o"),
             (["--svg", "--machine", "pc", "stray"], 2, "a stray argument"),
             (["--svg", "--bogus", "--machine", "pc"], 2, "an unknown option"),
+            (["--svg", "--range", "0xfffff-0xc0000", "--machine", "pc"], 2,
+             "a --range whose LO is above HI"),
+            (["--svg", "--range", "0xc0000", "--machine", "pc"], 2,
+             "a --range without HI"),
+            (["--svg", "--range", "0xc0000-zz", "--machine", "pc"], 2,
+             "a --range that does not parse"),
+            (["--svg", "--as", "I/O", "--range", "0x10000-0x20000",
+              "--machine", "pc", "-o", out], 1,
+             "a --range no address space reaches"),
     ]:
         p = gm("map", *args)
         err = p.stderr.decode(errors="replace")

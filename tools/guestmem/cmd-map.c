@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
  * cmd-map.c - `guestmem map`: a picture of a model's memory map, as a
- * standalone SVG or one self-contained HTML page (inline SVG, a little CSS
- * and a few lines of script for hover details; nothing fetched).
+ * standalone SVG or one self-contained HTML page (inline SVG, a little CSS,
+ * the ranges and their explanations as JSON, and map.js for hover, click
+ * and zoom; nothing fetched).
  *
  * Each chosen address space is drawn as a vertical bar, its flat view from
- * address 0 down to the end of its root region.  Every flat range and every
- * unassigned gap is a box.  Address maps span up to 2^64 bytes with MMIO
- * ranges of a few bytes, so the scale is not linear: a range's height grows
- * with log2 of its size from a minimum that fits one label line, and gaps
- * grow more slowly, up to a cap, with a break mark past 1 MiB.
- * The picture keeps order and the rough size ratio; the labels carry the
- * exact addresses.  docs/map.md shows one.
+ * address 0 down to the end of its root region, or only the window that
+ * --range names.  Every flat range and every unassigned gap is a box.
+ * Address maps span up to 2^64 bytes with MMIO ranges of a few bytes, so the
+ * scale is not linear: a range's height grows with log2 of its size from a
+ * minimum that fits one label line, and gaps grow more slowly, up to a cap,
+ * with a break mark past 1 MiB.  The picture keeps order and the rough size
+ * ratio; the labels carry the exact addresses.  docs/map.md shows one.
  *
  * Everything comes through the public API: address spaces by
- * gm_address_space_next(), ranges by gm_flatview_section(), the aliases a
- * range is reached through from gm_explain_fprint()'s chain, and (HTML
- * only) the region tree from the `info mtree` text.  Region names come from
- * imported dumps, so they are hostile input: every byte of them goes through
- * put_esc(), which escapes markup and replaces what XML cannot carry.
+ * gm_address_space_next(), ranges by gm_flatview_section(), what `guestmem
+ * explain` says of each box's start (and the aliases a range is reached
+ * through) from gm_explain_fprint(), and (HTML only) the region tree from
+ * the `info mtree` text.  Region names come from imported dumps, so they
+ * are hostile input: every byte of them goes through put_esc() (markup) or
+ * put_json() (the page's data), which escape what could end the element and
+ * replace what XML cannot carry; map.js writes them with textContent only.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -30,9 +33,11 @@
 #include "guestmem.h"
 
 #define MAX_AS 16
-/* Past this many ranges the alias chains are left out: each one walks the
- * tree, so a huge import would take quadratic time. */
+/* Past this many boxes the explanations (and so the alias chains) are left
+ * out: each one walks the tree, so a huge import would take quadratic time.
+ * The page also keeps at most MAX_EXPLAIN_BYTES of explanation text. */
 #define MAX_EXPLAINED 4096
+#define MAX_EXPLAIN_BYTES (8u << 20)
 /* Labels longer than this (in characters) are cut; the full text is in the
  * hover details. */
 #define NAME_CUT 48
@@ -59,16 +64,21 @@ typedef struct Seg {
     const char *kind; /* gm_memory_region_type() */
     uint64_t offset;  /* offset_within_region */
     char *via;        /* alias chain, malloc'd, or NULL */
-    double h;
+    char *explain;    /* what `guestmem explain` prints (HTML), or NULL */
+    bool explained;   /* gm_explain_fprint() was asked */
 } Seg;
 
 typedef struct Column {
     const char *name;
-    Seg *segs;
+    AddressSpace *as;
+    Seg *segs; /* the whole flat view, gaps included */
     size_t nr;
+    uint64_t last;   /* the last address of the address space */
+    uint64_t lo, hi; /* the window drawn (both included) */
     unsigned digits; /* hex digits of an address */
     double label_w;  /* room for the longest label */
-    double height;
+    double height;   /* of the boxes in the window */
+    double x0;       /* where the column starts */
 } Column;
 
 static void help(FILE *f)
@@ -78,11 +88,15 @@ static void help(FILE *f)
         "  MODEL as for `guestmem mtree` (--import ... or --machine ...);\n"
         "    -I and -F are short for --import and --import-flat\n"
         "  --svg       a standalone SVG picture of the flat views\n"
-        "  --html      one self-contained HTML page: the picture, hover\n"
-        "              details and the region tree\n"
+        "  --html      one self-contained HTML page: the picture, what\n"
+        "              `guestmem explain` says of a range on hover or\n"
+        "              click, zoom to any range, and the region tree\n"
         "  -o FILE     write to FILE (default: standard output)\n"
         "  --as NAME   the address space to draw; may be repeated\n"
         "              (default: \"memory\" and \"I/O\")\n"
+        "  --range LO-HI  draw only the addresses LO to HI (both included,\n"
+        "              e.g. 0xe0000-0xfffff); address spaces that end\n"
+        "              below LO are left out\n"
         "  The scale is compressed: see docs/map.md.\n",
         f);
 }
@@ -129,12 +143,12 @@ static size_t utf8_ok(const unsigned char *s, size_t n)
 }
 
 /*
- * put_esc: write @s as XML/HTML text or attribute value: the five markup
+ * put_esc_nl: write @s as XML/HTML text or attribute value: the five markup
  * characters as entities, anything XML cannot carry (control characters,
- * malformed UTF-8) as U+FFFD.  At most @cut characters, then an ellipsis
- * (0: no limit).
+ * malformed UTF-8) as U+FFFD, except newlines when @nl.  At most @cut
+ * characters, then an ellipsis (0: no limit).
  */
-static void put_esc(FILE *f, const char *s, size_t cut)
+static void put_esc_nl(FILE *f, const char *s, size_t cut, bool nl)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), chars = 0;
@@ -143,7 +157,7 @@ static void put_esc(FILE *f, const char *s, size_t cut)
             fputs("\xe2\x80\xa6", f);
             return;
         }
-        size_t len = utf8_ok(p, n);
+        size_t len = nl && *p == '\n' ? 1 : utf8_ok(p, n);
         chars++;
         if (!len) {
             fputs("\xef\xbf\xbd", f);
@@ -162,6 +176,52 @@ static void put_esc(FILE *f, const char *s, size_t cut)
         p += len;
         n -= len;
     }
+}
+
+static void put_esc(FILE *f, const char *s, size_t cut)
+{
+    put_esc_nl(f, s, cut, false);
+}
+
+/*
+ * put_json: write @s as a JSON string inside a <script> element: what XML
+ * cannot carry as U+FFFD (as put_esc() does, so that the page's text and
+ * its data agree), newlines as \n, and <, >, & as \u escapes, so that
+ * nothing in it can end the element or open a comment.
+ */
+static void put_json(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    fputc('"', f);
+    while (n) {
+        size_t len = *p == '\n' ? 1 : utf8_ok(p, n);
+        if (!len) {
+            fputs("\xef\xbf\xbd", f);
+            p++;
+            n--;
+            continue;
+        }
+        switch (*p) {
+        case '\n': fputs("\\n", f); break;
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '<': fputs("\\u003c", f); break;
+        case '>': fputs("\\u003e", f); break;
+        case '&': fputs("\\u0026", f); break;
+        default:
+            /* U+2028 and U+2029 end a line in older JavaScript. */
+            if (len == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+                (p[2] == 0xa8 || p[2] == 0xa9)) {
+                fprintf(f, "\\u202%c", p[2] == 0xa8 ? '8' : '9');
+            } else {
+                fwrite(p, 1, len, f);
+            }
+        }
+        p += len;
+        n -= len;
+    }
+    fputc('"', f);
 }
 
 /* How many characters put_esc(@s, @cut) writes. */
@@ -205,25 +265,53 @@ static int log2_size(uint64_t start, uint64_t last)
     return b;
 }
 
-/* The aliases the range at @addr is reached through, from the chain that
- * gm_explain_fprint() prints ("-> NAME (alias, prio N) START-LAST"), joined
- * with arrows; NULL if none. */
-static char *alias_chain(AddressSpace *as, uint64_t addr)
+/* The height of a box for @start..@last (map.js computes the same from the
+ * page's "geom"). */
+static double box_height(bool gap, uint64_t start, uint64_t last)
 {
-    char *text = NULL, *via = NULL;
-    size_t len = 0, vlen = 0;
+    int b = log2_size(start, last);
+    if (gap) {
+        double h = GAP_MIN_H + (b > 12 ? (b - 12) * GAP_PER_DOUBLING : 0);
+        return h > GAP_MAX_H ? GAP_MAX_H : h;
+    }
+    return RANGE_MIN_H + (b > 12 ? (b - 12) * RANGE_PER_DOUBLING : 0);
+}
+
+/* What gm_explain_fprint() (`guestmem explain`) prints for @addr, malloc'd;
+ * NULL when out of memory. */
+static char *explain_text(AddressSpace *as, uint64_t addr)
+{
+    char *text = NULL;
+    size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) {
         return NULL;
     }
     gm_explain_fprint(f, as, addr);
-    fclose(f);
+    if (fclose(f)) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The aliases a range is reached through, from the chain that @text (an
+ * explanation) prints ("-> NAME (alias, prio N) START-LAST"), joined with
+ * arrows; NULL if none. */
+static char *alias_chain(const char *explanation)
+{
+    char *text = strdup(explanation), *via = NULL, *save = NULL;
+    size_t vlen = 0;
+    if (!text) {
+        return NULL;
+    }
     FILE *v = open_memstream(&via, &vlen);
     if (!v) {
         free(text);
         return NULL;
     }
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    for (char *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         line += strspn(line, " ");
         if (strncmp(line, "-> ", 3)) {
             continue;
@@ -268,15 +356,17 @@ static bool push(Column *col, size_t *cap, const Seg *s)
 static bool push_gap(Column *col, size_t *cap, uint64_t start, uint64_t last)
 {
     Seg s = { .start = start, .last = last, .gap = true };
-    int b = log2_size(start, last);
-    s.h = GAP_MIN_H + (b > 12 ? (b - 12) * GAP_PER_DOUBLING : 0);
-    s.h = s.h > GAP_MAX_H ? GAP_MAX_H : s.h;
     return push(col, cap, &s);
 }
 
-/* Fills @col from the current flat view of @as; *@explained counts the
- * ranges given alias chains so far.  Return: false on allocation failure. */
-static bool collect(Column *col, AddressSpace *as, size_t *explained)
+static bool in_window(const Column *col, const Seg *s)
+{
+    return s->last >= col->lo && s->start <= col->hi;
+}
+
+/* Fills @col from the current flat view of @as, window 0 to its end.
+ * Return: false on allocation failure. */
+static bool collect(Column *col, AddressSpace *as)
 {
     FlatView *fv = address_space_get_flatview(as);
     uint64_t end = as->root ? memory_region_size(as->root) : 0;
@@ -286,6 +376,7 @@ static bool collect(Column *col, AddressSpace *as, size_t *explained)
     unsigned n = gm_flatview_nr(fv);
 
     col->name = as->name ? as->name : "";
+    col->as = as;
     col->digits = end == UINT64_MAX || end > (1ULL << 32) ? 16
                   : end > (1ULL << 16)                    ? 8
                                                           : 4;
@@ -306,19 +397,7 @@ static bool collect(Column *col, AddressSpace *as, size_t *explained)
             .kind = gm_memory_region_type(sec.mr),
             .offset = sec.offset_within_region,
         };
-        s.h = RANGE_MIN_H;
-        int b = log2_size(s.start, s.last);
-        if (b > 12) {
-            s.h += (b - 12) * RANGE_PER_DOUBLING;
-        }
-        if (*explained < MAX_EXPLAINED) {
-            s.via = alias_chain(as, s.start);
-            ++*explained;
-        }
         ok = ok && push(col, &cap, &s);
-        if (!ok) {
-            free(s.via);
-        }
         next = start + sec.size;
     }
     /* The root's size is the end of the address space (UINT64_MAX: 2^64). */
@@ -327,12 +406,62 @@ static bool collect(Column *col, AddressSpace *as, size_t *explained)
         ok = push_gap(col, &cap, (uint64_t)next, (uint64_t)(limit - 1));
     }
     flatview_unref(fv);
+    col->last = limit ? (uint64_t)(limit - 1) : 0;
+    col->lo = 0;
+    col->hi = col->last;
+    return ok;
+}
+
+/*
+ * explain: what `guestmem explain` says of the start of each box of @col
+ * (ranges only, unless @keep), while *@explained < MAX_EXPLAINED: the alias
+ * chain of each range and, with @keep (the page), the whole text while
+ * *@bytes stays within MAX_EXPLAIN_BYTES.  @window: the boxes in the
+ * window, else the others.  Return: false on allocation failure.
+ */
+static bool explain(Column *col, bool keep, bool window, size_t *explained,
+                    size_t *bytes)
+{
+    for (size_t i = 0; i < col->nr && *explained < MAX_EXPLAINED; i++) {
+        Seg *s = &col->segs[i];
+        if (s->explained || (s->gap && !keep) || in_window(col, s) != window) {
+            continue;
+        }
+        char *text = explain_text(col->as, s->start);
+        if (!text) {
+            return false;
+        }
+        s->explained = true;
+        ++*explained;
+        if (!s->gap) {
+            s->via = alias_chain(text);
+        }
+        size_t len = strlen(text);
+        if (keep && *bytes + len <= MAX_EXPLAIN_BYTES) {
+            s->explain = text;
+            *bytes += len;
+        } else {
+            free(text);
+        }
+    }
+    return true;
+}
+
+/* The window's height, and room for the longest label of the window (of
+ * every box with @all: the page's script draws any window). */
+static void measure(Column *col, bool all)
+{
     col->height = 0;
     col->label_w = 120;
     for (size_t i = 0; i < col->nr; i++) {
         const Seg *s = &col->segs[i];
-        col->height += s->h;
-        if (!s->gap) {
+        bool in = in_window(col, s);
+        if (in) {
+            col->height +=
+                box_height(s->gap, s->start > col->lo ? s->start : col->lo,
+                           s->last < col->hi ? s->last : col->hi);
+        }
+        if (!s->gap && (in || all)) {
             /* "name @0xOFFSET kind read-only via ..." (bold name: +2) */
             size_t chars = chars_cut(s->name, NAME_CUT) + 2 +
                            (s->offset ? 19 : 0) + 1 + strlen(s->kind) +
@@ -343,7 +472,6 @@ static bool collect(Column *col, AddressSpace *as, size_t *explained)
         }
     }
     col->label_w = col->label_w > LABEL_MAX_W ? LABEL_MAX_W : col->label_w;
-    return ok;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -376,31 +504,40 @@ static void put_size(FILE *f, uint64_t start, uint64_t last)
     fprintf(f, "%" PRIu64 " %s", size, units[u]);
 }
 
-static void put_range(FILE *f, const Column *col, const Seg *s)
+static void put_range(FILE *f, const Column *col, uint64_t start, uint64_t last)
 {
-    fprintf(f, "%0*" PRIx64 "-%0*" PRIx64, (int)col->digits, s->start,
-            (int)col->digits, s->last);
+    fprintf(f, "%0*" PRIx64 "-%0*" PRIx64, (int)col->digits, start,
+            (int)col->digits, last);
 }
 
-/* The hover details of a range, as plain text (escaped by the caller's
- * element). */
-static void put_details(FILE *f, const Column *col, const Seg *s)
+/* The hover details of a box, as plain text (malloc'd; NULL when out of
+ * memory): its whole range, its size, the region, offset, kind and chain. */
+static char *details_text(const Column *col, const Seg *s)
 {
-    put_range(f, col, s);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        return NULL;
+    }
+    put_range(f, col, s->start, s->last);
     fputs(" (", f);
     put_size(f, s->start, s->last);
     fputs(")\n", f);
     if (s->gap) {
         fputs("unassigned", f);
-        return;
+    } else {
+        fprintf(f, "%s @0x%" PRIx64 "\n%s%s", s->name, s->offset, s->kind,
+                s->ro ? ", read-only" : "");
+        if (s->via) {
+            fprintf(f, "\nvia %s", s->via);
+        }
     }
-    put_esc(f, s->name, 0);
-    fprintf(f, " @0x%" PRIx64 "\n%s%s", s->offset, s->kind,
-            s->ro ? ", read-only" : "");
-    if (s->via) {
-        fputs("\nvia ", f);
-        put_esc(f, s->via, 0);
+    if (fclose(f)) {
+        free(text);
+        return NULL;
     }
+    return text;
 }
 
 static double column_width(const Column *col)
@@ -420,26 +557,64 @@ static void put_break_mark(FILE *f, double x, double y)
     fputc('\n', f);
 }
 
-static void put_column(FILE *f, const Column *col, double x0)
+/* Where a column's addresses end (right-aligned), its bar starts and its
+ * labels start. */
+static double col_ax(const Column *col)
 {
-    double ax = x0 + (2 * col->digits + 1) * CHAR_W + 8;
-    double bx = ax + 8, lx = bx + BAR_W + 8, y = TOP;
-    fprintf(f, "<g class=\"as\" data-as=\"");
+    return col->x0 + (2 * col->digits + 1) * CHAR_W + 8;
+}
+
+static double col_bx(const Column *col)
+{
+    return col_ax(col) + 8;
+}
+
+static double col_lx(const Column *col)
+{
+    return col_bx(col) + BAR_W + 8;
+}
+
+static bool windowed(const Column *col)
+{
+    return col->lo != 0 || col->hi != col->last;
+}
+
+/* The boxes of @col's window: each range and gap that meets it, cut to it.
+ * data-start and data-last are the part drawn, data-i the box's index in
+ * the page's data, the <title> is the whole range's details. */
+static bool put_column(FILE *f, const Column *col, size_t index)
+{
+    double ax = col_ax(col), bx = col_bx(col), lx = col_lx(col), y = TOP;
+    fprintf(f, "<g class=\"as\" data-col=\"%zu\" data-as=\"", index);
     put_esc(f, col->name, 0);
     fprintf(f,
             "\">\n<text class=\"ash\" x=\"%.1f\" y=\"%.1f\">"
             "address space: ",
-            x0, TOP - 12);
+            col->x0, TOP - 12);
     put_esc(f, col->name, NAME_CUT);
-    fputs("</text>\n", f);
+    fputs("<tspan class=\"win\">", f);
+    if (windowed(col)) {
+        fputs(", ", f);
+        put_range(f, col, col->lo, col->hi);
+    }
+    fputs("</tspan></text>\n", f);
     for (size_t i = 0; i < col->nr; i++) {
         const Seg *s = &col->segs[i];
+        if (!in_window(col, s)) {
+            continue;
+        }
+        uint64_t start = s->start > col->lo ? s->start : col->lo;
+        uint64_t last = s->last < col->hi ? s->last : col->hi;
         const char *cls = s->gap ? "gap" : kind_class(s->kind);
-        double ty = y + s->h / 2 + 4;
+        double h = box_height(s->gap, start, last), ty = y + h / 2 + 4;
+        char *details = details_text(col, s);
+        if (!details) {
+            return false;
+        }
         fprintf(f,
-                "<g class=\"seg %s%s\" tabindex=\"0\" data-start=\"0x%" PRIx64
-                "\" data-last=\"0x%" PRIx64 "\"",
-                cls, s->ro ? " ro" : "", s->start, s->last);
+                "<g class=\"seg %s%s\" tabindex=\"0\" data-i=\"%zu\" "
+                "data-start=\"0x%" PRIx64 "\" data-last=\"0x%" PRIx64 "\"",
+                cls, s->ro ? " ro" : "", i, start, last);
         if (!s->gap) {
             fputs(" data-name=\"", f);
             put_esc(f, s->name, 0);
@@ -451,19 +626,20 @@ static void put_column(FILE *f, const Column *col, double x0)
             }
         }
         fputs("><title>", f);
-        put_details(f, col, s);
+        put_esc_nl(f, details, 0, true);
+        free(details);
         fprintf(f,
                 "</title>\n<rect class=\"box\" x=\"%.1f\" y=\"%.1f\" "
                 "width=\"%.1f\" height=\"%.1f\"/>",
-                bx, y, BAR_W, s->h);
+                bx, y, BAR_W, h);
         if (s->ro) {
             fprintf(f,
                     "<rect class=\"hatch\" x=\"%.1f\" y=\"%.1f\" "
                     "width=\"%.1f\" height=\"%.1f\"/>",
-                    bx, y, BAR_W, s->h);
+                    bx, y, BAR_W, h);
         }
         fprintf(f, "\n<text class=\"addr\" x=\"%.1f\" y=\"%.1f\">", ax, ty);
-        put_range(f, col, s);
+        put_range(f, col, start, last);
         fprintf(f, "</text>\n<text class=\"lbl\" x=\"%.1f\" y=\"%.1f\">", lx,
                 ty);
         if (s->gap) {
@@ -484,13 +660,14 @@ static void put_column(FILE *f, const Column *col, double x0)
             }
         }
         fputs("</text>\n", f);
-        if (s->gap && log2_size(s->start, s->last) > BREAK_FROM) {
-            put_break_mark(f, bx, y + s->h / 2);
+        if (s->gap && log2_size(start, last) > BREAK_FROM) {
+            put_break_mark(f, bx, y + h / 2);
         }
         fputs("</g>\n", f);
-        y += s->h;
+        y += h;
     }
     fputs("</g>\n", f);
+    return true;
 }
 
 /* Colours by kind; the hatching marks read-only ranges. */
@@ -505,9 +682,12 @@ static const char svg_style[] =
     ".romd .box{fill:#b48ad8}.ramd .box{fill:#c5e17a}"
     ".io .box{fill:#f6b26b}.other .box{fill:#cccccc}\n"
     ".gap .box{fill:#f4f4f4;stroke:#aaa;stroke-dasharray:3 2}\n"
-    ".hatch{fill:url(#gm-ro);stroke:none}\n"
+    ".hatch{fill:url(#gm-ro);stroke:none;pointer-events:none}\n"
     ".brk{fill:none;stroke:#777;stroke-width:1.2}\n"
-    ".seg:hover .box,.seg:focus .box{stroke:#000;stroke-width:2}\n";
+    ".seg:hover .box,.seg:focus .box{stroke:#000;stroke-width:2}\n"
+    ".seg.pin .box{stroke:#c00;stroke-width:2.5}\n"
+    ".win{font-family:monospace;font-size:11px;font-weight:normal}\n"
+    ".sel{fill:#36c;fill-opacity:0.15;stroke:#36c}\n";
 
 static void put_legend(FILE *f, double y)
 {
@@ -538,14 +718,24 @@ static void put_legend(FILE *f, double y)
     }
 }
 
-static void put_svg(FILE *f, const Column *cols, size_t n, const char *title)
+/* Places the columns side by side; the picture's width. */
+static double place(Column *cols, size_t n)
 {
-    double w = 16, h = 0;
+    double w = 16;
     for (size_t i = 0; i < n; i++) {
+        cols[i].x0 = w;
         w += column_width(&cols[i]) + 32;
+    }
+    return w < 760 ? 760 : w;
+}
+
+static bool put_svg(FILE *f, Column *cols, size_t n, const char *title)
+{
+    double w = place(cols, n), h = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
         h = cols[i].height > h ? cols[i].height : h;
     }
-    w = w < 760 ? 760 : w;
     h += TOP + 24;
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
@@ -557,17 +747,19 @@ static void put_svg(FILE *f, const Column *cols, size_t n, const char *title)
           "<rect width=\"2\" height=\"6\" fill=\"#000\" fill-opacity=\"0.3\"/>"
           "</pattern></defs>\n",
           f);
-    fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", w, h);
+    fprintf(f,
+            "<rect class=\"bg\" width=\"%.0f\" height=\"%.0f\" "
+            "fill=\"#fff\"/>\n",
+            w, h);
     fputs("<text class=\"title\" x=\"16\" y=\"26\">", f);
     put_esc(f, title, 0);
     fputs("</text>\n", f);
     put_legend(f, 40);
-    double x = 16;
-    for (size_t i = 0; i < n; i++) {
-        put_column(f, &cols[i], x);
-        x += column_width(&cols[i]) + 32;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = put_column(f, &cols[i], i);
     }
     fputs("</svg>\n", f);
+    return ok;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -785,9 +977,17 @@ static const char html_style[] =
     ".wrap{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}\n"
     ".pic{flex:none}\n"
     ".side{flex:1;min-width:360px}\n"
-    "#detail{position:sticky;top:0;background:#fffbe6;border:1px solid "
-    "#d8c77a;padding:6px 10px;white-space:pre-wrap;font-family:monospace;"
-    "font-size:12px;min-height:4.5em}\n"
+    "#zoom{font-size:13px;margin:0 0 4px 16px}\n"
+    "#zoom input{font-family:monospace;width:15em}\n"
+    "#z-msg{color:#a00;margin-left:8px}\n"
+    ".hint{font-size:12px;color:#555;margin:0 0 0 16px;max-width:60em}\n"
+    "#panel{position:sticky;top:0;background:#fffbe6;border:1px solid "
+    "#d8c77a;padding:6px 10px;max-height:60vh;overflow:auto}\n"
+    "#detail,#explain{white-space:pre-wrap;font-family:monospace;"
+    "font-size:12px;margin:0}\n"
+    "#detail{min-height:4.5em}\n"
+    "#explain{border-top:1px solid #d8c77a;margin-top:6px;padding-top:6px}"
+    "#explain:empty{display:none}\n"
     ".tree{font-size:12px}.tree code{font-size:11px}\n"
     "ul.mt,ul.mt ul{list-style:none;margin:0;padding-left:16px}\n"
     "ul.mt li{white-space:nowrap}.side{overflow-x:auto}\n"
@@ -799,32 +999,127 @@ static const char html_style[] =
     ".t-io>.sw{background:#f6b26b}.t-other>.sw{background:#ccc}"
     ".t-cont>.sw{background:#fff;border-style:dashed}\n";
 
-/* Hover or focus on a range shows its details above the tree.  The count
- * of ranges it bound, left on the panel, tells a test that it ran. */
-static const char html_script[] =
-    "(function(){var d=document.getElementById('detail'),n=0;\n"
-    "document.querySelectorAll('.seg').forEach(function(g){\n"
-    "var t=g.querySelector('title').textContent;n++;\n"
-    "g.addEventListener('mouseenter',function(){d.textContent=t;});\n"
-    "g.addEventListener('focus',function(){d.textContent=t;});});\n"
-    "d.setAttribute('data-bound',n);})();\n";
+/* map.js (tools/guestmem/map.js), by scripts/bin2c.py. */
+extern const unsigned char gm_map_js[];
+extern const unsigned int gm_map_js_size;
 
-static bool put_html(FILE *f, const Model *m, const Column *cols, size_t n,
+static void put_hex_json(FILE *f, const char *key, uint64_t v)
+{
+    fprintf(f, "\"%s\":\"%" PRIx64 "\"", key, v);
+}
+
+/*
+ * The page's data, for map.js: the geometry of the picture, and each
+ * column's boxes (the whole flat view, gaps included, whatever the window)
+ * with their details and, for the first ones, what `guestmem explain`
+ * says of their start.  Return: false when out of memory.
+ */
+static bool put_data(FILE *f, const Column *cols, size_t n, size_t boxes,
+                     size_t explained)
+{
+    fprintf(f,
+            "{\"geom\":{\"top\":%.1f,\"barW\":%.1f,\"rangeMin\":%.1f,"
+            "\"rangePer\":%.1f,\"gapMin\":%.1f,\"gapPer\":%.1f,"
+            "\"gapMax\":%.1f,\"breakFrom\":%d,\"nameCut\":%d,\"viaCut\":%d},\n"
+            "\"boxes\":%zu,\"explained\":%zu,\n\"cols\":[",
+            TOP, BAR_W, RANGE_MIN_H, RANGE_PER_DOUBLING, GAP_MIN_H,
+            GAP_PER_DOUBLING, GAP_MAX_H, BREAK_FROM, NAME_CUT, VIA_CUT, boxes,
+            explained);
+    for (size_t c = 0; c < n; c++) {
+        const Column *col = &cols[c];
+        fputs(c ? ",\n{\"name\":" : "\n{\"name\":", f);
+        put_json(f, col->name);
+        fprintf(f, ",\"digits\":%u,", col->digits);
+        put_hex_json(f, "last", col->last);
+        fputc(',', f);
+        put_hex_json(f, "lo", col->lo);
+        fputc(',', f);
+        put_hex_json(f, "hi", col->hi);
+        fprintf(f, ",\"ax\":%.1f,\"bx\":%.1f,\"lx\":%.1f,\"segs\":[\n",
+                col_ax(col), col_bx(col), col_lx(col));
+        for (size_t i = 0; i < col->nr; i++) {
+            const Seg *s = &col->segs[i];
+            char *details = details_text(col, s);
+            if (!details) {
+                return false;
+            }
+            fputs(i ? ",\n{" : "{", f);
+            put_hex_json(f, "s", s->start);
+            fputc(',', f);
+            put_hex_json(f, "l", s->last);
+            fprintf(f, ",\"c\":\"%s\"", s->gap ? "gap" : kind_class(s->kind));
+            if (!s->gap) {
+                fprintf(f, ",\"k\":\"%s\",\"ro\":%d,\"n\":", s->kind, s->ro);
+                put_json(f, s->name);
+                fputc(',', f);
+                put_hex_json(f, "o", s->offset);
+                if (s->via) {
+                    fputs(",\"v\":", f);
+                    put_json(f, s->via);
+                }
+            }
+            fputs(",\"d\":", f);
+            put_json(f, details);
+            free(details);
+            if (s->explain) {
+                fputs(",\"x\":", f);
+                put_json(f, s->explain);
+            }
+            fputc('}', f);
+        }
+        fputs("]}", f);
+    }
+    fputs("]}\n", f);
+    return true;
+}
+
+static bool put_html(FILE *f, const Model *m, Column *cols, size_t n,
                      const char *title)
 {
+    size_t boxes = 0, explained = 0;
+    for (size_t c = 0; c < n; c++) {
+        boxes += cols[c].nr;
+        for (size_t i = 0; i < cols[c].nr; i++) {
+            explained += cols[c].segs[i].explain != NULL;
+        }
+    }
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "\n<title>",
           f);
     put_esc(f, title, 0);
     fprintf(f, "</title>\n<style>\n%s</style></head>\n<body>\n", html_style);
-    fputs("<div class=\"wrap\"><div class=\"pic\">\n", f);
-    put_svg(f, cols, n, title);
-    fputs("</div>\n<div class=\"side\"><div id=\"detail\">Point at a range "
-          "for its details.</div>\n",
+    fputs("<div class=\"wrap\"><div class=\"pic\">\n"
+          "<form id=\"zoom\" autocomplete=\"off\"><label>Zoom "
+          "<select id=\"z-as\"></select></label> "
+          "<label>from <input id=\"z-lo\" spellcheck=\"false\"></label> "
+          "<label>to <input id=\"z-hi\" spellcheck=\"false\"></label> "
+          "<button type=\"submit\" id=\"z-go\">Zoom</button> "
+          "<button type=\"button\" id=\"z-reset\">Reset</button>"
+          "<span id=\"z-msg\"></span></form>\n"
+          "<p class=\"hint\">Point at a range for what <code>guestmem "
+          "explain</code> says of its first address; click it to keep that. "
+          "Zoom: give the first and last address (hex), drag along a bar, "
+          "turn the wheel over a bar, or double-click a range.",
           f);
-    bool ok = put_tree(f, m, cols, n);
-    fprintf(f, "</div></div>\n<script>\n%s</script>\n</body></html>\n",
-            html_script);
+    if (explained < boxes) {
+        fprintf(f,
+                " The explanations of %zu of the %zu boxes are in the page "
+                "(at most %d, %u MiB); <code>guestmem explain</code> gives "
+                "the others.",
+                explained, boxes, MAX_EXPLAINED, MAX_EXPLAIN_BYTES >> 20);
+    }
+    fputs("</p>\n", f);
+    bool ok = put_svg(f, cols, n, title);
+    fputs("</div>\n<div class=\"side\"><div id=\"panel\"><div id=\"detail\">"
+          "Point at a range for its details.</div><pre id=\"explain\"></pre>"
+          "</div>\n",
+          f);
+    ok = put_tree(f, m, cols, n) && ok;
+    fputs("</div></div>\n<script type=\"application/json\" id=\"gm-data\">", f);
+    ok = ok && put_data(f, cols, n, boxes, explained);
+    fputs("</script>\n<script>\n", f);
+    fwrite(gm_map_js, 1, gm_map_js_size, f);
+    fputs("</script>\n</body></html>\n", f);
     return ok;
 }
 
@@ -832,7 +1127,8 @@ static bool put_html(FILE *f, const Model *m, const Column *cols, size_t n,
 
 enum {
     OPT_SVG = 256,
-    OPT_HTML
+    OPT_HTML,
+    OPT_RANGE
 };
 
 static bool write_out(const char *path, const char *buf, size_t len)
@@ -855,6 +1151,25 @@ static bool write_out(const char *path, const char *buf, size_t len)
     return ok;
 }
 
+/* Parses --range's LO-HI (each as gm_parse_size() takes it: 0x..., decimal,
+ * K/M/G suffixes).  Return: false if it does not parse or LO > HI. */
+static bool parse_window(const char *arg, uint64_t *lo, uint64_t *hi)
+{
+    const char *dash = strchr(arg, '-');
+    Error *err = NULL;
+    if (!dash || dash == arg || !dash[1] || dash - arg > 63) {
+        return false;
+    }
+    char first[64];
+    memcpy(first, arg, dash - arg);
+    first[dash - arg] = 0;
+    if (gm_parse_size(first, lo, &err) || gm_parse_size(dash + 1, hi, &err)) {
+        error_free(err);
+        return false;
+    }
+    return *lo <= *hi;
+}
+
 int cmd_map(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -863,13 +1178,15 @@ int cmd_map(int argc, char **argv)
         { "html", no_argument, NULL, OPT_HTML },
         { "output", required_argument, NULL, 'o' },
         { "as", required_argument, NULL, 'A' },
+        { "range", required_argument, NULL, OPT_RANGE },
         MODEL_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     ModelOpts mo = { 0 };
     const char *names[MAX_AS], *out = NULL;
     size_t nnames = 0;
-    bool svg = false, html = false;
+    bool svg = false, html = false, window = false;
+    uint64_t lo = 0, hi = UINT64_MAX;
     int c;
     optind = 1;
     opterr = 0;
@@ -885,6 +1202,15 @@ int cmd_map(int argc, char **argv)
                 return tool_usage("map", "at most %d --as", MAX_AS);
             }
             names[nnames++] = optarg;
+            break;
+        case OPT_RANGE:
+            if (!parse_window(optarg, &lo, &hi)) {
+                return tool_usage("map",
+                                  "bad --range '%s': give LO-HI, LO <= HI "
+                                  "(e.g. 0xe0000-0xfffff)",
+                                  optarg);
+            }
+            window = true;
             break;
         default:
             if (!model_opt(&mo, c, optarg)) {
@@ -937,11 +1263,45 @@ int cmd_map(int argc, char **argv)
     }
 
     Column cols[MAX_AS];
-    size_t explained = 0;
+    size_t explained = 0, bytes = 0, drawn = 0;
     bool ok = true;
     memset(cols, 0, sizeof(cols));
     for (size_t i = 0; ok && i < n; i++) {
-        ok = collect(&cols[i], spaces[i], &explained);
+        ok = collect(&cols[drawn], spaces[i]);
+        if (!ok) {
+            drawn++; /* freed below */
+            break;
+        }
+        /* With --range, the address spaces that end below it are left
+         * out. */
+        if (window && cols[drawn].last < lo) {
+            free(cols[drawn].segs);
+            memset(&cols[drawn], 0, sizeof(cols[drawn]));
+            continue;
+        }
+        cols[drawn].lo = lo;
+        cols[drawn].hi = hi < cols[drawn].last ? hi : cols[drawn].last;
+        drawn++;
+    }
+    if (ok && !drawn) {
+        tool_error("map",
+                   "no address space drawn reaches 0x%" PRIx64 " (--range)",
+                   lo);
+        free(cols[0].segs);
+        model_free(&m);
+        return 1;
+    }
+    n = drawn;
+    /* The boxes in the windows first, then (the page, which zooms out) the
+     * others; each column's label room as the page's script needs it. */
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = explain(&cols[i], html, true, &explained, &bytes);
+    }
+    for (size_t i = 0; ok && html && i < n; i++) {
+        ok = explain(&cols[i], html, false, &explained, &bytes);
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+        measure(&cols[i], html);
     }
 
     char title[256];
@@ -959,7 +1319,7 @@ int cmd_map(int argc, char **argv)
     if (f) {
         if (svg) {
             fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-            put_svg(f, cols, n, title);
+            ok = put_svg(f, cols, n, title);
         } else {
             ok = put_html(f, &m, cols, n, title);
         }
@@ -976,6 +1336,7 @@ int cmd_map(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < cols[i].nr; j++) {
             free(cols[i].segs[j].via);
+            free(cols[i].segs[j].explain);
         }
         free(cols[i].segs);
     }
