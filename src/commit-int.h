@@ -13,6 +13,8 @@
  * Every change to the tree runs inside gm__begin() .. gm__commit() and
  * calls gm__mark() on the region it changes, before and after the change:
  * the commit re-renders what was marked. */
+/* Commit rounds in a row for changes listener callbacks make (listener.h). */
+#define GM_COMMIT_ROUNDS 1024
 void gm__begin(void);
 void gm__commit(void);
 /* Does the work left pending (outside any transaction, lock held). */

@@ -780,16 +780,30 @@ void gm__commit_outermost(void)
         return;
     }
     gm__state.in_update = true;
-    /* Bounded: rounds only repeat for changes made from callbacks. */
-    for (int round = 0;
-         round < 64 && (gm__state.update_pending || gm__state.notify_pending ||
-                        gm__state.ioeventfd_pending);
+    /* Bounded: rounds only repeat for changes made from callbacks, and
+     * callbacks that keep changing the tree (one that moves the region it
+     * is told about) would never settle. */
+    int round = 0;
+    for (; round < GM_COMMIT_ROUNDS &&
+           (gm__state.update_pending || gm__state.notify_pending ||
+            gm__state.ioeventfd_pending);
          round++) {
         if (!update_topology()) {
             break;
         }
     }
     gm__state.in_update = false;
+    if (round == GM_COMMIT_ROUNDS &&
+        (gm__state.update_pending || gm__state.ioeventfd_pending)) {
+        Error *err = NULL;
+        gm_error_setg(&err, GM_ERR_BUSY,
+                      "listener callbacks changed the tree in %d commit "
+                      "rounds in a row without settling; the views show "
+                      "the state after the last round, the changes made "
+                      "since are committed with the next commit",
+                      GM_COMMIT_ROUNDS);
+        gm__report(err);
+    }
 }
 
 void gm__commit(void)

@@ -46,8 +46,12 @@
  * Callbacks run on the thread that commits, with the update lock held; they
  * may read views and regions.  A change to the tree made from a callback
  * is not part of the round being delivered: it is committed in a further
- * round right after this one (at most 64 rounds in a row).  Registering a
- * listener from a callback is refused (-GM_ERR_BUSY).
+ * round right after this one.  Callbacks that still change the tree after
+ * 1,024 rounds in a row (one that moves the very region it is told about
+ * never settles) get a GM_ERR_BUSY error through the error handler; the
+ * views then show the last round's state, and what changed since is
+ * committed with the next commit.  Registering a listener from a callback
+ * is refused (-GM_ERR_BUSY).
  * MemoryRegionSection.fv points at the view still published while the
  * passes run (the one being replaced), as in QEMU.
  */

@@ -603,6 +603,57 @@ TEST(registering_many_listeners_is_linear)
     }
 }
 
+/* A listener whose region_add enables the next region of a chain: 100
+ * rounds, each from a callback, settle (the view then equals a whole
+ * render); one that moves the region it is told about never settles and
+ * is reported, not left silently stale. */
+static MemoryRegion chain[100];
+static unsigned chain_n;
+
+static void enable_next(MemoryListener *l, MemoryRegionSection *s)
+{
+    for (unsigned k = 0; k + 1 < chain_n; k++) {
+        if (s->mr == &chain[k]) {
+            memory_region_set_enabled(&chain[k + 1], true);
+        }
+    }
+}
+
+static void move_self(MemoryListener *l, MemoryRegionSection *s)
+{
+    if (s->mr == &chain[0]) {
+        memory_region_set_address(&chain[0], chain[0].addr ^ 0x1000);
+    }
+}
+
+TEST(callback_chains_settle_or_are_reported)
+{
+    setup();
+    chain_n = 100;
+    memory_region_transaction_begin();
+    for (unsigned k = 0; k < chain_n; k++) {
+        memory_region_init_io(&chain[k], NULL, &dev_ops, NULL, "c", 0x100);
+        memory_region_set_enabled(&chain[k], k == 0);
+        memory_region_add_subregion(&root, 0x20000 + k * 0x1000, &chain[k]);
+    }
+    memory_region_transaction_commit();
+    MemoryListener l = { .region_add = enable_next, .name = "chain" };
+    memory_region_set_enabled(&chain[0], false);
+    memory_listener_register(&l, &as);
+    memory_region_set_enabled(&chain[0], true);
+    ASSERT_EQ(test_last_error(), GM_OK);
+    for (unsigned k = 0; k < chain_n; k++) {
+        ASSERT(chain[k].enabled);
+    }
+    ASSERT_EQ(gm_address_space_check(&as, NULL), 0);
+    memory_listener_unregister(&l);
+
+    MemoryListener m = { .region_add = move_self, .name = "mover" };
+    memory_listener_register(&m, &as);
+    ASSERT_EQ(test_last_error(), GM_ERR_BUSY);
+    memory_listener_unregister(&m);
+}
+
 static const TestCase tests[] = {
     TEST_ENTRY(registering_many_listeners_is_linear),
     TEST_ENTRY(register_replays_current_view),
@@ -614,6 +665,7 @@ static const TestCase tests[] = {
     TEST_ENTRY(coalesced_mmio),
     TEST_ENTRY(ioeventfds),
     TEST_ENTRY(change_from_a_callback_is_a_further_round),
+    TEST_ENTRY(callback_chains_settle_or_are_reported),
     TEST_ENTRY(a_listeners_copy_equals_the_view),
 };
 
