@@ -18,15 +18,16 @@ give that, so the overrides are compared with guestmem's own reading of
 the matching guest instead).
 
 Skips (TAP "1..0 # SKIP") when qemu-system-x86_64 is not installed."""
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mmuhelp import Qmp, Tap  # noqa: E402
 
 GUESTS = [
     # guest, -cpu, what CR4/EFER must say
@@ -37,50 +38,6 @@ GUESTS = [
 ]
 
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, what, detail=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failed += 1
-            for line in (detail or "").splitlines()[:30]:
-                print("#   " + line)
-        sys.stdout.flush()
-
-    def done(self):
-        print("1..%d" % self.n)
-        sys.exit(1 if self.failed else 0)
-
-
-class Qmp:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.settimeout(300)
-        self.s.connect(path)
-        self.f = self.s.makefile("rw")
-        json.loads(self.f.readline())
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        req = {"execute": name}
-        if args:
-            req["arguments"] = args
-        self.f.write(json.dumps(req) + "\n")
-        self.f.flush()
-        while True:
-            r = json.loads(self.f.readline())
-            if "error" in r:
-                raise RuntimeError("%s: %s" % (name, r["error"]))
-            if "return" in r:
-                return r["return"]
-
-    def hmp(self, line):
-        return self.cmd("human-monitor-command",
-                        **{"command-line": line}).replace("\r\n", "\n")
 
 
 def mode_of(regs):
@@ -123,7 +80,7 @@ def capture(qemu, guest, cpu, d):
             if os.path.exists(sock):
                 break
             time.sleep(0.05)
-        q = Qmp(sock)
+        q = Qmp(sock, 300)
         t0 = time.time()
         while True:
             regs = q.hmp("info registers")
@@ -168,7 +125,7 @@ def main():
     if not qemu:
         print("1..0 # SKIP qemu-system-x86_64 is not installed")
         return
-    tap = Tap()
+    tap = Tap(30)
     d = tempfile.mkdtemp(prefix="gm-mmu-guests-")
     cores = {}
     try:

@@ -17,16 +17,17 @@ be had.  Takes about two minutes, most of it QEMU's own `info mem` under
 5-level paging.  --keep leaves the dumps in CACHE-DIR/run-*."""
 import gzip
 import io
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mmuhelp import Qmp, Tap  # noqa: E402
 
 MARKER = b"GUESTMEM-INIT-RAN"
 BOOT_TIMEOUT = 300
@@ -35,26 +36,6 @@ BOOT_TIMEOUT = 300
 def skip(why):
     print("1..0 # SKIP %s" % why)
     sys.exit(0)
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, what, detail=None):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failed += 1
-            if detail:
-                for line in detail.splitlines()[:40]:
-                    print("#   " + line)
-        sys.stdout.flush()
-
-    def done(self):
-        print("1..%d" % self.n)
-        sys.exit(1 if self.failed else 0)
 
 
 def run(cmd, **kw):
@@ -174,31 +155,6 @@ def prepare(cache):
 
 # --- QEMU ----------------------------------------------------------------------
 
-class Qmp:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.settimeout(600)
-        self.s.connect(path)
-        self.f = self.s.makefile("rw")
-        json.loads(self.f.readline())
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        req = {"execute": name}
-        if args:
-            req["arguments"] = args
-        self.f.write(json.dumps(req) + "\n")
-        self.f.flush()
-        while True:
-            r = json.loads(self.f.readline())
-            if "error" in r:
-                raise RuntimeError("%s: %s" % (name, r["error"]))
-            if "return" in r:
-                return r["return"]
-
-    def hmp(self, line):
-        return self.cmd("human-monitor-command",
-                        **{"command-line": line}).replace("\r\n", "\n")
 
 
 def boot_and_capture(qemu, cpu, kernel, initrd, d):
@@ -225,7 +181,7 @@ def boot_and_capture(qemu, cpu, kernel, initrd, d):
                                    (MARKER.decode(), BOOT_TIMEOUT))
             time.sleep(0.2)
         boot = time.time() - t0
-        q = Qmp(sock)
+        q = Qmp(sock, 600)
         q.hmp("stop")
         got = {"boot": boot}
         got["regs"] = q.hmp("info registers")
@@ -277,7 +233,7 @@ def main():
         kernel, initrd = prepare(cache)
     except (RuntimeError, OSError, tarfile.TarError) as e:
         skip("cannot unpack the guest: %s" % e)
-    tap = Tap()
+    tap = Tap(40)
     for label, cpu, la57 in (("4-level", "max,-la57", False),
                              ("5-level", "max,+la57", True)):
         d = tempfile.mkdtemp(prefix="run-%s-" % label, dir=cache)
